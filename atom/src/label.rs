@@ -1,0 +1,132 @@
+//! Atom labels: an atom's name within its set.
+//!
+//! A label is NFKC-normalised; its first character is `XID_Start`, every other one is
+//! `XID_Continue` or `-`; it is at most [`MAX_LEN`] bytes long (after normalisation).
+//! Labels are compared after normalisation, so `ﬁle` (U+FB01) and `file` are the same label.
+
+use std::{fmt, str::FromStr};
+
+use unicode_normalization::UnicodeNormalization;
+
+/// The longest label, in bytes of its NFKC-normalised UTF-8 form.
+pub const MAX_LEN: usize = 128;
+
+/// A valid, normalised atom label.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Label(String);
+
+/// Why a string is not a valid label.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// The label is empty.
+    #[error("label is empty")]
+    Empty,
+    /// The label is longer than [`MAX_LEN`] bytes.
+    #[error("label `{label}` is {len} bytes long, the limit is {MAX_LEN}")]
+    TooLong {
+        /// The offending label (normalised).
+        label: String,
+        /// Its length in bytes.
+        len: usize,
+    },
+    /// The first character may not start a label.
+    #[error("label `{label}` starts with {found:?}, which cannot start a label (it must be a letter)")]
+    InvalidStart {
+        /// The offending label (normalised).
+        label: String,
+        /// The first character.
+        found: char,
+    },
+    /// A character after the first is not allowed.
+    #[error("label `{label}` contains {found:?} (U+{code:04X}) at byte {index}; only letters, digits, `_` and `-` are allowed")]
+    InvalidChar {
+        /// The offending label (normalised).
+        label: String,
+        /// The character.
+        found: char,
+        /// Its code point.
+        code: u32,
+        /// Its byte offset in the normalised label.
+        index: usize,
+    },
+}
+
+impl Label {
+    /// Validate and normalise `input` into a label.
+    pub fn parse(input: &str) -> Result<Self, Error> {
+        let normalised: String = input.nfkc().collect();
+        let mut chars = normalised.char_indices();
+        let Some((_, first)) = chars.next() else {
+            return Err(Error::Empty);
+        };
+        if normalised.len() > MAX_LEN {
+            let len = normalised.len();
+            return Err(Error::TooLong { label: normalised, len });
+        }
+        if !unicode_ident::is_xid_start(first) {
+            return Err(Error::InvalidStart { label: normalised, found: first });
+        }
+        if let Some((index, found)) =
+            chars.find(|&(_, c)| !(c == '-' || unicode_ident::is_xid_continue(c)))
+        {
+            return Err(Error::InvalidChar { found, code: found as u32, index, label: normalised });
+        }
+        Ok(Label(normalised))
+    }
+
+    /// The normalised label.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for Label {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Label::parse(s)
+    }
+}
+
+impl TryFrom<String> for Label {
+    type Error = Error;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Label::parse(&value)
+    }
+}
+
+impl From<Label> for String {
+    fn from(label: Label) -> Self {
+        label.0
+    }
+}
+
+impl AsRef<str> for Label {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Label {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for Label {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Label({:?})", self.0)
+    }
+}
+
+impl serde::Serialize for Label {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Label {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(deserializer)?;
+        Label::parse(&raw).map_err(serde::de::Error::custom)
+    }
+}

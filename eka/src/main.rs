@@ -1,0 +1,3 @@
+//! The `eka` command line.
+
+fn main() {}
