@@ -30,7 +30,9 @@ pub enum Error {
         len: usize,
     },
     /// The first character may not start a label.
-    #[error("label `{label}` starts with {found:?}, which cannot start a label (it must be a letter)")]
+    #[error(
+        "label `{label}` starts with {found:?}, which cannot start a label (it must be a letter)"
+    )]
     InvalidStart {
         /// The offending label (normalised).
         label: String,
@@ -38,7 +40,9 @@ pub enum Error {
         found: char,
     },
     /// A character after the first is not allowed.
-    #[error("label `{label}` contains {found:?} (U+{code:04X}) at byte {index}; only letters, digits, `_` and `-` are allowed")]
+    #[error(
+        "label `{label}` contains {found:?} (U+{code:04X}) at byte {index}; only letters, digits, `_` and `-` are allowed"
+    )]
     InvalidChar {
         /// The offending label (normalised).
         label: String,
@@ -61,15 +65,26 @@ impl Label {
         };
         if normalised.len() > MAX_LEN {
             let len = normalised.len();
-            return Err(Error::TooLong { label: normalised, len });
+            return Err(Error::TooLong {
+                label: normalised,
+                len,
+            });
         }
         if !unicode_ident::is_xid_start(first) {
-            return Err(Error::InvalidStart { label: normalised, found: first });
+            return Err(Error::InvalidStart {
+                label: normalised,
+                found: first,
+            });
         }
         if let Some((index, found)) =
             chars.find(|&(_, c)| !(c == '-' || unicode_ident::is_xid_continue(c)))
         {
-            return Err(Error::InvalidChar { found, code: found as u32, index, label: normalised });
+            return Err(Error::InvalidChar {
+                found,
+                code: found as u32,
+                index,
+                label: normalised,
+            });
         }
         Ok(Label(normalised))
     }

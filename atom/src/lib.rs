@@ -15,6 +15,8 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod diagnostic;
 pub mod label;
+pub mod uri;
 
 pub use label::Label;
