@@ -17,6 +17,7 @@
 
 pub mod diagnostic;
 pub mod label;
+pub mod ops;
 pub mod uri;
 
 pub use label::Label;

@@ -1,0 +1,111 @@
+//! The command line definition (clap derive). Parsing only: no behaviour lives here.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// eka: a git-native package and atom manager.
+///
+/// Any git repository is a registry: atoms are published as reproducible commits under
+/// `refs/eka/atoms/<label>/<version>`, resolved with PubGrub and pinned in `atom.lock` by
+/// commit and BLAKE3 content hash.
+#[derive(Debug, Parser)]
+#[command(name = "eka", version, about, long_about = None)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) global: GlobalArgs,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// Flags accepted by every command.
+#[derive(Debug, Args, Clone)]
+pub(crate) struct GlobalArgs {
+    /// Run as if eka was started in <DIR>.
+    #[arg(short = 'C', global = true, value_name = "DIR")]
+    pub(crate) directory: Option<PathBuf>,
+    /// Print less; repeat for silence.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true, conflicts_with = "verbose")]
+    pub(crate) quiet: u8,
+    /// Print more; repeat for even more.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub(crate) verbose: u8,
+    /// When to colour output (`NO_COLOR` is honoured by `auto`).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true, value_name = "WHEN")]
+    pub(crate) color: ColorChoice,
+    /// Never touch the network: use only what is cached.
+    #[arg(long, global = true)]
+    pub(crate) offline: bool,
+    /// Fail if `atom.lock` would change.
+    #[arg(long, global = true)]
+    pub(crate) locked: bool,
+    /// Same as `--locked --offline`.
+    #[arg(long, global = true)]
+    pub(crate) frozen: bool,
+    /// Print data as JSON on stdout (for commands that print data).
+    #[arg(long, global = true)]
+    pub(crate) json: bool,
+}
+
+/// When to use colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ColorChoice {
+    /// Colour when stderr is a terminal and `NO_COLOR` is unset.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Make a directory the root of a set: write `ekala.toml`.
+    Init(InitArgs),
+    /// Create an atom: write its `atom.toml` and register it in `ekala.toml`.
+    New(NewArgs),
+    /// Print the locked dependency graph from `atom.lock`.
+    Tree,
+    /// Print a shell completion script.
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InitArgs {
+    /// The directory to make a set (created if missing; default: the current one).
+    pub(crate) dir: Option<PathBuf>,
+    /// Also create a git repository there if there is none.
+    #[arg(long)]
+    pub(crate) git: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct NewArgs {
+    /// Where to create the atom (relative to the current directory).
+    pub(crate) path: PathBuf,
+    /// The atom's label (default: the directory's name).
+    #[arg(long)]
+    pub(crate) label: Option<String>,
+    /// The atom's first version.
+    #[arg(long, default_value = "0.1.0")]
+    pub(crate) version: String,
+    /// A one-line description.
+    #[arg(long)]
+    pub(crate) description: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CompletionsArgs {
+    /// The shell to print the completion script for.
+    pub(crate) shell: clap_complete::Shell,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,58 @@
+//! One module per command; each has an `exec` that parses nothing and prints through the
+//! printer.
+
+mod completions;
+mod init;
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+
+use crate::{
+    cli::{Cli, Command, GlobalArgs},
+    printer::Printer,
+};
+
+/// What every command knows about the invocation.
+#[derive(Debug)]
+pub(crate) struct Context<'a> {
+    pub(crate) printer: &'a Printer,
+    /// The directory eka runs in (`-C` applied).
+    pub(crate) cwd: PathBuf,
+    pub(crate) offline: bool,
+    pub(crate) locked: bool,
+}
+
+impl<'a> Context<'a> {
+    fn new(global: &GlobalArgs, printer: &'a Printer) -> anyhow::Result<Self> {
+        let base = std::env::current_dir().context("cannot read the current directory")?;
+        let cwd = match &global.directory {
+            Some(dir) => base.join(dir),
+            None => base,
+        };
+        if !cwd.is_dir() {
+            return Err(crate::error::Refusal::new(format!(
+                "`{}` is not a directory",
+                cwd.display()
+            ))
+            .hint("pass an existing directory to `-C`")
+            .into());
+        }
+        Ok(Context {
+            printer,
+            cwd,
+            offline: global.offline || global.frozen,
+            locked: global.locked || global.frozen,
+        })
+    }
+}
+
+pub(crate) fn exec(cli: Cli, printer: &Printer) -> anyhow::Result<()> {
+    let context = Context::new(&cli.global, printer)?;
+    match cli.command {
+        Command::Init(args) => init::exec(&context, args),
+        Command::New(_args) => Ok(()),
+        Command::Tree => Ok(()),
+        Command::Completions(args) => completions::exec(&context, args),
+    }
+}

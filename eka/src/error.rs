@@ -1,0 +1,68 @@
+//! Exit codes: 0 success, 1 a check failed or input was refused, 2 an unexpected failure.
+
+use std::fmt;
+
+/// A refusal of the user's input or request: exit code 1.
+///
+/// Carries what was refused and, on its own line, how to fix it.
+#[derive(Debug)]
+pub(crate) struct Refusal {
+    pub(crate) message: String,
+    pub(crate) hint: Option<String>,
+}
+
+impl Refusal {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
+        Refusal {
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    pub(crate) fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)?;
+        if let Some(hint) = &self.hint {
+            write!(f, "\nhint: {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Refusal {}
+
+/// A check that failed (verification mismatch, `--locked` drift): exit code 1, the
+/// details were already printed.
+#[derive(Debug)]
+pub(crate) struct CheckFailed(pub(crate) String);
+
+impl fmt::Display for CheckFailed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for CheckFailed {}
+
+/// The exit code for an error: 1 when any error in the chain is the user's input being
+/// refused or a check failing, 2 otherwise.
+pub(crate) fn exit_code(error: &anyhow::Error) -> u8 {
+    let refused = error.chain().any(|cause| {
+        cause.is::<Refusal>()
+            || cause.is::<CheckFailed>()
+            || cause.is::<atom::diagnostic::Located>()
+            || cause.is::<atom::label::Error>()
+            || cause.is::<atom::uri::Error>()
+            || cause.is::<semver::Error>()
+            || cause
+                .downcast_ref::<atom::ops::init::Error>()
+                .is_some_and(|error| matches!(error, atom::ops::init::Error::AlreadyASet { .. }))
+    });
+    if refused { 1 } else { 2 }
+}

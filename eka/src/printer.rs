@@ -1,0 +1,112 @@
+//! The one printer for all output: data on stdout, status and diagnostics on stderr.
+//!
+//! Colour is decided once (flag, `NO_COLOR`, terminal detection by `anstream`) and applied
+//! to every line; quiet and verbose levels filter status lines; errors print their cause
+//! chain and `hint:` lines.
+
+use std::fmt::Display;
+
+use anstream::{eprintln, println};
+use anstyle::{AnsiColor, Style};
+
+use crate::cli::ColorChoice;
+
+const STATUS: Style = AnsiColor::Green.on_default().bold();
+const WARNING: Style = AnsiColor::Yellow.on_default().bold();
+const ERROR: Style = AnsiColor::Red.on_default().bold();
+const HINT: Style = AnsiColor::Cyan.on_default().bold();
+
+/// Prints everything eka shows a person or a script.
+#[derive(Debug, Clone)]
+pub(crate) struct Printer {
+    /// -2 silent, -1 quiet, 0 normal, 1.. verbose.
+    verbosity: i8,
+    json: bool,
+}
+
+impl Printer {
+    pub(crate) fn new(quiet: u8, verbose: u8, color: ColorChoice, json: bool) -> Self {
+        let choice = match color {
+            ColorChoice::Always => anstream::ColorChoice::Always,
+            ColorChoice::Never => anstream::ColorChoice::Never,
+            ColorChoice::Auto => anstream::ColorChoice::Auto,
+        };
+        choice.write_global();
+        let verbosity =
+            i8::try_from(verbose).unwrap_or(i8::MAX) - i8::try_from(quiet).unwrap_or(2).min(2);
+        Printer { verbosity, json }
+    }
+
+    /// Whether data should be printed as JSON.
+    pub(crate) fn json(&self) -> bool {
+        self.json
+    }
+
+    /// A status line on stderr, cargo style: `   Created atom `hello` at ...`.
+    pub(crate) fn status(&self, verb: &str, message: impl Display) {
+        if self.verbosity >= 0 {
+            eprintln!("{STATUS}{verb:>12}{STATUS:#} {message}");
+        }
+    }
+
+    /// A detail shown only with `-v`.
+    pub(crate) fn detail(&self, message: impl Display) {
+        if self.verbosity >= 1 {
+            eprintln!("{message}");
+        }
+    }
+
+    /// A warning on stderr (hidden by `-qq`).
+    pub(crate) fn warn(&self, message: impl Display) {
+        if self.verbosity >= -1 {
+            eprintln!("{WARNING}warning{WARNING:#}: {message}");
+        }
+    }
+
+    /// A hint on its own line.
+    pub(crate) fn hint(&self, message: impl Display) {
+        if self.verbosity >= -1 {
+            eprintln!("{HINT}hint{HINT:#}: {message}");
+        }
+    }
+
+    /// An error with its causes; `hint:` lines inside messages are highlighted.
+    pub(crate) fn error(&self, error: &anyhow::Error) {
+        let mut chain = error.chain();
+        if let Some(top) = chain.next() {
+            eprintln!(
+                "{ERROR}error{ERROR:#}: {}",
+                highlight_hints(&top.to_string())
+            );
+        }
+        for cause in chain {
+            eprintln!(
+                "  {ERROR}caused by{ERROR:#}: {}",
+                highlight_hints(&cause.to_string())
+            );
+        }
+    }
+
+    /// A line of data on stdout.
+    pub(crate) fn data(&self, line: impl Display) {
+        println!("{line}");
+    }
+
+    /// A JSON document on stdout.
+    pub(crate) fn json_value(&self, value: &serde_json::Value) {
+        match serde_json::to_string_pretty(value) {
+            Ok(text) => println!("{text}"),
+            Err(error) => eprintln!("{ERROR}error{ERROR:#}: cannot encode JSON: {error}"),
+        }
+    }
+}
+
+fn highlight_hints(text: &str) -> String {
+    text.lines()
+        .map(|line| match line.strip_prefix("hint: ") {
+            Some(rest) => format!("{HINT}hint{HINT:#}: {rest}"),
+            None => line.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
