@@ -378,6 +378,13 @@ pub fn parse_set_url(input: &str) -> Result<SetUrl, Error> {
     match shape(input) {
         Shape::Scheme(scheme) => check_scheme_url(input, scheme)?,
         Shape::ScpLike => check_scp_like(input)?,
+        Shape::Alias("file", _) => return Err(Error::RelativeFilePath { url: url() }),
+        Shape::Alias(scheme, _) if SCHEMES.contains(&scheme) => {
+            return Err(Error::InvalidUrl {
+                url: url(),
+                reason: format!("`{scheme}:` must be followed by `//`"),
+            });
+        }
         Shape::Transport(scheme) | Shape::Alias(scheme, _) => {
             return Err(Error::UnsupportedScheme {
                 url: url(),
