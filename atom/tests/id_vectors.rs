@@ -4,6 +4,8 @@
 //! `key = b3sum --derive-key "eka 2026-11 atom id v1" --raw < root-bytes`,
 //! `id = b3sum --keyed label-file < key`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use atom::{
     Label,
     id::{AtomId, SetRoot},

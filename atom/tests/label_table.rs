@@ -1,5 +1,7 @@
 //! Table test of `Label::parse` over scripts, invisible characters, confusables and limits.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use atom::{Label, label::Error};
 
 /// What a table row expects.

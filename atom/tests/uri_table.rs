@@ -1,5 +1,7 @@
 //! Table test of atom URIs, aliases and set URLs.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use atom::uri::{Aliases, AtomUri, Error, MAX_ALIAS_DEPTH, Source, parse_set_url};
 
 /// The expected source of a good row.
