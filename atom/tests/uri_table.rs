@@ -464,7 +464,12 @@ fn uri_table() {
         match (expect, parsed) {
             (Good(source, label, requirement, display), Ok(uri)) => {
                 match (source, &uri.source) {
-                    (Src::Url(want), Source::Url(url)) => assert_eq!(url.as_str(), want, "{input}"),
+                    (Src::Url(want), Source::Url(url)) => {
+                        assert_eq!(url.as_str(), want, "{input}");
+                        // What eka hands to gix must parse there too.
+                        let parsed = gix::url::parse(gix::bstr::BStr::new(url.as_str()));
+                        assert!(parsed.is_ok(), "{input}: gix refuses {want}: {parsed:?}");
+                    }
                     (Src::Named(want), Source::Named(name)) => assert_eq!(name, want, "{input}"),
                     (Src::Local, Source::Local) => {}
                     (_, got) => panic!("{input}: unexpected source {got:?}"),
