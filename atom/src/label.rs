@@ -3,6 +3,11 @@
 //! A label is NFKC-normalised; its first character is `XID_Start`, every other one is
 //! `XID_Continue` or `-`; it is at most [`MAX_LEN`] bytes long (after normalisation).
 //! Labels are compared after normalisation, so `ﬁle` (U+FB01) and `file` are the same label.
+//!
+//! Invisible characters are refused even where `XID_Continue` has them: every
+//! `Default_Ignorable_Code_Point` (zero-width joiner and non-joiner, variation selectors,
+//! the combining grapheme joiner, Hangul fillers, ...), so two labels that look the same
+//! cannot differ by an invisible character.
 
 use std::{fmt, str::FromStr};
 
@@ -70,15 +75,15 @@ impl Label {
                 len,
             });
         }
-        if !unicode_ident::is_xid_start(first) {
+        if !unicode_ident::is_xid_start(first) || is_default_ignorable(first) {
             return Err(Error::InvalidStart {
                 label: normalised,
                 found: first,
             });
         }
-        if let Some((index, found)) =
-            chars.find(|&(_, c)| !(c == '-' || unicode_ident::is_xid_continue(c)))
-        {
+        if let Some((index, found)) = chars.find(|&(_, c)| {
+            !(c == '-' || unicode_ident::is_xid_continue(c)) || is_default_ignorable(c)
+        }) {
             return Err(Error::InvalidChar {
                 found,
                 code: found as u32,
@@ -93,6 +98,31 @@ impl Label {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// Unicode's `Default_Ignorable_Code_Point` (DerivedCoreProperties.txt, Unicode 16):
+/// characters that render as nothing.
+fn is_default_ignorable(c: char) -> bool {
+    matches!(
+        c as u32,
+        0x00AD
+            | 0x034F
+            | 0x061C
+            | 0x115F..=0x1160
+            | 0x17B4..=0x17B5
+            | 0x180B..=0x180F
+            | 0x200B..=0x200F
+            | 0x202A..=0x202E
+            | 0x2060..=0x206F
+            | 0x3164
+            | 0xFE00..=0xFE0F
+            | 0xFEFF
+            | 0xFFA0
+            | 0xFFF0..=0xFFF8
+            | 0x1BCA0..=0x1BCA3
+            | 0x1D173..=0x1D17A
+            | 0xE0000..=0xE0FFF
+    )
 }
 
 impl FromStr for Label {

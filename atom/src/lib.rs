@@ -15,7 +15,9 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod config;
 pub mod diagnostic;
+pub mod id;
 pub mod label;
 pub mod ops;
 pub mod uri;

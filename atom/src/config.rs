@@ -1,0 +1,563 @@
+//! The user configuration, `eka.toml`.
+//!
+//! [`Config`] is the merged view eka works with. [`Config::load`] builds it from, in
+//! increasing priority:
+//!
+//! 1. built-ins: the aliases in [`crate::uri::BUILTIN_ALIASES`], the cache at
+//!    `$XDG_CACHE_HOME/eka`;
+//! 2. the user file `$XDG_CONFIG_HOME/eka/eka.toml` (or the file named by `EKA_CONFIG`,
+//!    which must then exist);
+//! 3. the project file `eka.toml` in the project directory (the set root), if any;
+//! 4. the environment: `EKA_CACHE_DIR` (cache directory), `EKA_SIGNING_KEY` (signing key).
+//!
+//! [`Config::load_from`] takes the same inputs explicitly ([`Sources`]), for tests and
+//! embedders. A file's errors are [`Located`]: they name the file, line and column.
+//!
+//! ```toml
+//! cache = "~/.cache/eka"            # relative paths are relative to this file
+//!
+//! [aliases]
+//! work = "git@git.example.com:"     # `work:team/repo::label`
+//! mine = "gh:my-name/"              # an expansion may start with another alias
+//!
+//! [signing]
+//! key = "~/.ssh/id_ed25519"         # private key for `eka publish --sign`
+//!
+//! [trust.company]                   # a set name from `[package.sets]` or a set URL
+//! allowed_signers = ["alice@example.com ssh-ed25519 AAAAC3Nza..."]
+//! ```
+//!
+//! ```
+//! use atom::config::{Config, Sources};
+//!
+//! let env = |name: &str| (name == "EKA_CACHE_DIR").then(|| "/tmp/eka-cache".to_owned());
+//! let sources = Sources {
+//!     user_file: None,
+//!     project_file: None,
+//!     default_cache: "/home/me/.cache/eka".into(),
+//!     home: None,
+//!     env: &env,
+//! };
+//! let config = Config::load_from(&sources).unwrap();
+//! assert_eq!(config.cache, std::path::Path::new("/tmp/eka-cache"));
+//! assert_eq!(config.aliases.get("gh"), Some("https://github.com/"));
+//! ```
+
+use std::{
+    collections::BTreeMap,
+    ops::Range,
+    path::{Path, PathBuf},
+};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::{Label, diagnostic::Located, uri};
+
+/// The file name of the configuration, in the user's config directory and in projects.
+pub const FILE_NAME: &str = "eka.toml";
+
+/// The environment variable naming the user file (instead of the XDG location).
+pub const ENV_CONFIG: &str = "EKA_CONFIG";
+/// The environment variable overriding the cache directory.
+pub const ENV_CACHE_DIR: &str = "EKA_CACHE_DIR";
+/// The environment variable overriding the signing key.
+pub const ENV_SIGNING_KEY: &str = "EKA_SIGNING_KEY";
+
+/// Why the configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A configuration file exists (or is required) but cannot be read.
+    #[error("cannot read `{}`: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A configuration file is not valid; the diagnostic points at the fault.
+    #[error(transparent)]
+    Invalid(Box<Located>),
+    /// The home or XDG directories cannot be determined.
+    #[error("cannot find the home directory: {reason}")]
+    NoHome {
+        /// Why.
+        reason: String,
+    },
+    /// An `EKA_*` environment variable holds an unusable value.
+    #[error("environment variable `{name}` is invalid: {reason}")]
+    InvalidEnv {
+        /// The variable.
+        name: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl Error {
+    /// How to fix it, if there is something to say.
+    pub fn hint(&self) -> Option<&str> {
+        match self {
+            Error::Invalid(located) => located.hint.as_deref(),
+            Error::Read { .. } => Some("check the path, or unset `EKA_CONFIG`"),
+            Error::NoHome { .. } => Some("set `HOME` or `XDG_CONFIG_HOME` and `XDG_CACHE_HOME`"),
+            Error::InvalidEnv { .. } => None,
+        }
+    }
+}
+
+/// The merged configuration.
+///
+/// - `aliases`: URI aliases (`[aliases]` name → expansion, merged over the built-ins; a
+///   later file overrides a name).
+/// - `cache`: where eka keeps fetched sets (`cache = "path"`; `EKA_CACHE_DIR`).
+/// - `signing`: the key `eka publish --sign` uses (`[signing] key = "path"`;
+///   `EKA_SIGNING_KEY`).
+/// - `trust`: per set (a name from `[package.sets]` or a set URL), the OpenSSH
+///   `allowed_signers` lines whose keys may sign its atoms (`[trust.<set>]
+///   allowed_signers = [...]`). A later file replaces a set's whole entry.
+///
+/// Paths in a file are relative to that file's directory; a leading `~/` is the home
+/// directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// URI aliases, built-ins included.
+    pub aliases: uri::Aliases,
+    /// The cache directory.
+    pub cache: PathBuf,
+    /// The signing setup, if any.
+    pub signing: Option<Signing>,
+    /// Trust policy per set name or set URL.
+    pub trust: BTreeMap<String, Trust>,
+}
+
+/// How atoms are signed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signing {
+    /// The private SSH key file.
+    pub key: PathBuf,
+}
+
+/// Who may sign a set's atoms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trust {
+    /// Lines in OpenSSH `allowed_signers` format (`principals [options] keytype key`).
+    pub allowed_signers: Vec<String>,
+}
+
+/// A configuration file to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileSource {
+    /// Its path.
+    pub path: PathBuf,
+    /// Whether a missing file is an error (true when the user named it explicitly).
+    pub required: bool,
+}
+
+/// The inputs of [`Config::load_from`].
+pub struct Sources<'a> {
+    /// The user file, if there is one to look for.
+    pub user_file: Option<FileSource>,
+    /// The project file, if there is one to look for.
+    pub project_file: Option<FileSource>,
+    /// The cache directory when nothing overrides it.
+    pub default_cache: PathBuf,
+    /// The home directory, for `~/` in paths.
+    pub home: Option<PathBuf>,
+    /// The environment.
+    pub env: &'a dyn Fn(&str) -> Option<String>,
+}
+
+impl std::fmt::Debug for Sources<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sources")
+            .field("user_file", &self.user_file)
+            .field("project_file", &self.project_file)
+            .field("default_cache", &self.default_cache)
+            .field("home", &self.home)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> Sources<'a> {
+    /// The usual sources: XDG directories (via `etcetera`), `EKA_CONFIG`, and
+    /// `<project_dir>/eka.toml`, reading variables through `env`.
+    pub fn from_environment(
+        project_dir: Option<&Path>,
+        env: &'a dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, Error> {
+        use etcetera::BaseStrategy;
+        let strategy = etcetera::choose_base_strategy().map_err(|error| Error::NoHome {
+            reason: error.to_string(),
+        })?;
+        let user_file = match env(ENV_CONFIG).filter(|value| !value.is_empty()) {
+            Some(path) => FileSource {
+                path: PathBuf::from(path),
+                required: true,
+            },
+            None => FileSource {
+                path: strategy.config_dir().join("eka").join(FILE_NAME),
+                required: false,
+            },
+        };
+        Ok(Sources {
+            user_file: Some(user_file),
+            project_file: project_dir.map(|dir| FileSource {
+                path: dir.join(FILE_NAME),
+                required: false,
+            }),
+            default_cache: strategy.cache_dir().join("eka"),
+            home: Some(strategy.home_dir().to_owned()),
+            env,
+        })
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    #[serde(default)]
+    aliases: BTreeMap<Spanned<String>, Spanned<String>>,
+    cache: Option<Spanned<String>>,
+    signing: Option<RawSigning>,
+    #[serde(default)]
+    trust: BTreeMap<Spanned<String>, RawTrust>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSigning {
+    key: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTrust {
+    allowed_signers: Vec<Spanned<String>>,
+}
+
+/// A read file, kept for locating errors found after merging.
+struct Loaded {
+    path: PathBuf,
+    text: String,
+}
+
+impl Loaded {
+    fn error(&self, span: Range<usize>, message: String, hint: Option<String>) -> Error {
+        Error::Invalid(Box::new(Located::new(
+            &self.path,
+            &self.text,
+            Some(span),
+            message,
+            hint,
+        )))
+    }
+}
+
+impl Config {
+    /// Load the configuration for a project at `project_dir` (or none) from the real
+    /// environment.
+    pub fn load(project_dir: Option<&Path>) -> Result<Config, Error> {
+        let env = |name: &str| std::env::var(name).ok();
+        Config::load_from(&Sources::from_environment(project_dir, &env)?)
+    }
+
+    /// Load the configuration from explicit sources.
+    pub fn load_from(sources: &Sources<'_>) -> Result<Config, Error> {
+        let mut config = Config {
+            aliases: uri::Aliases::builtin(),
+            cache: sources.default_cache.clone(),
+            signing: None,
+            trust: BTreeMap::new(),
+        };
+        let mut files = Vec::new();
+        // For each user-defined alias: the file index and span of its last definition.
+        let mut alias_origin: BTreeMap<String, (usize, Range<usize>)> = BTreeMap::new();
+        for source in [&sources.user_file, &sources.project_file]
+            .into_iter()
+            .flatten()
+        {
+            let Some(loaded) = read(source)? else {
+                continue;
+            };
+            let raw = parse(&loaded)?;
+            let index = files.len();
+            config.apply(
+                raw,
+                &loaded,
+                index,
+                sources.home.as_deref(),
+                &mut alias_origin,
+            )?;
+            files.push(loaded);
+        }
+        for (name, (index, span)) in &alias_origin {
+            if let Err(error) = config.aliases.check(name)
+                && let Some(file) = files.get(*index)
+            {
+                let hint = error.hint();
+                return Err(file.error(span.clone(), error.to_string(), hint));
+            }
+        }
+        if let Some(cache) = env_value(sources, ENV_CACHE_DIR) {
+            config.cache = PathBuf::from(cache);
+        }
+        if let Some(key) = env_value(sources, ENV_SIGNING_KEY) {
+            config.signing = Some(Signing {
+                key: PathBuf::from(key),
+            });
+        }
+        if !config.cache.is_absolute() {
+            return Err(Error::InvalidEnv {
+                name: ENV_CACHE_DIR.to_owned(),
+                reason: format!(
+                    "the cache directory `{}` is not an absolute path",
+                    config.cache.display()
+                ),
+            });
+        }
+        Ok(config)
+    }
+
+    fn apply(
+        &mut self,
+        raw: RawFile,
+        file: &Loaded,
+        index: usize,
+        home: Option<&Path>,
+        alias_origin: &mut BTreeMap<String, (usize, Range<usize>)>,
+    ) -> Result<(), Error> {
+        for (name, expansion) in raw.aliases {
+            if let Err(error) = self.aliases.insert(name.get_ref(), expansion.get_ref()) {
+                let span = match error {
+                    uri::Error::InvalidAliasName { .. } => name.span(),
+                    _ => expansion.span(),
+                };
+                let hint = Some(
+                    "alias names are lowercase letters, digits and `-`; expansions start with \
+                     `https://`, `ssh://`, ..., `user@host:` or another alias"
+                        .to_owned(),
+                );
+                return Err(file.error(span, error.to_string(), hint));
+            }
+            alias_origin.insert(name.into_inner(), (index, expansion.span()));
+        }
+        if let Some(cache) = raw.cache {
+            self.cache = resolve_path(file, &cache, home)?;
+        }
+        if let Some(signing) = raw.signing {
+            self.signing = Some(Signing {
+                key: resolve_path(file, &signing.key, home)?,
+            });
+        }
+        for (set, trust) in raw.trust {
+            if Label::parse(set.get_ref()).is_err() && uri::parse_set_url(set.get_ref()).is_err() {
+                return Err(file.error(
+                    set.span(),
+                    format!("`{}` is neither a set name nor a set URL", set.get_ref()),
+                    Some(
+                        "write `[trust.<name>]` with a name from `[package.sets]`, or quote a URL: \
+                         `[trust.\"https://host/set.git\"]`"
+                            .to_owned(),
+                    ),
+                ));
+            }
+            for line in &trust.allowed_signers {
+                if let Err(reason) = check_allowed_signer(line.get_ref()) {
+                    return Err(file.error(
+                        line.span(),
+                        format!("invalid `allowed_signers` line: {reason}"),
+                        Some(
+                            "write one OpenSSH allowed_signers line: `principals [options] \
+                             keytype base64-key`, e.g. `me@example.com ssh-ed25519 AAAA...`"
+                                .to_owned(),
+                        ),
+                    ));
+                }
+            }
+            self.trust.insert(
+                set.into_inner(),
+                Trust {
+                    allowed_signers: trust
+                        .allowed_signers
+                        .into_iter()
+                        .map(Spanned::into_inner)
+                        .collect(),
+                },
+            );
+        }
+        Ok(())
+    }
+}
+
+fn env_value(sources: &Sources<'_>, name: &str) -> Option<String> {
+    (sources.env)(name).filter(|value| !value.is_empty())
+}
+
+fn read(source: &FileSource) -> Result<Option<Loaded>, Error> {
+    match std::fs::read_to_string(&source.path) {
+        Ok(text) => Ok(Some(Loaded {
+            path: source.path.clone(),
+            text,
+        })),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound && !source.required => Ok(None),
+        Err(error) => Err(Error::Read {
+            path: source.path.clone(),
+            source: error,
+        }),
+    }
+}
+
+fn parse(file: &Loaded) -> Result<RawFile, Error> {
+    toml::from_str(&file.text).map_err(|error| {
+        let message = error.message().trim_end().to_owned();
+        let hint = unknown_field_hint(&message);
+        Error::Invalid(Box::new(Located::new(
+            &file.path,
+            &file.text,
+            error.span(),
+            message,
+            hint,
+        )))
+    })
+}
+
+/// For serde's "unknown field `x`, expected one of `a`, `b`": suggest the closest field.
+fn unknown_field_hint(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("unknown field `")?;
+    let (field, expected) = rest.split_once('`')?;
+    let allowed: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+    let closest = allowed
+        .iter()
+        .map(|name| (edit_distance(field, name), *name))
+        .min()
+        .filter(|(distance, _)| *distance <= 2)
+        .map(|(_, name)| name);
+    let listed = allowed
+        .iter()
+        .map(|name| format!("`{name}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Some(match closest {
+        Some(name) => format!("did you mean `{name}`? allowed here: {listed}"),
+        None if listed.is_empty() => "remove it".to_owned(),
+        None => format!("allowed here: {listed}"),
+    })
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitute = previous[j] + usize::from(ca != *cb);
+            current.push(substitute.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+fn resolve_path(
+    file: &Loaded,
+    value: &Spanned<String>,
+    home: Option<&Path>,
+) -> Result<PathBuf, Error> {
+    let text = value.get_ref();
+    if text.is_empty() {
+        return Err(file.error(value.span(), "the path is empty".to_owned(), None));
+    }
+    if let Some(rest) = text.strip_prefix("~/") {
+        return match home {
+            Some(home) => Ok(home.join(rest)),
+            None => Err(file.error(
+                value.span(),
+                "`~` cannot be expanded: the home directory is unknown".to_owned(),
+                Some("write an absolute path".to_owned()),
+            )),
+        };
+    }
+    let path = Path::new(text);
+    if path.is_absolute() {
+        return Ok(path.to_owned());
+    }
+    let base = file.path.parent().unwrap_or(Path::new(""));
+    Ok(base.join(path))
+}
+
+const KEY_TYPES: [&str; 8] = [
+    "ssh-ed25519",
+    "ssh-rsa",
+    "ecdsa-sha2-nistp256",
+    "ecdsa-sha2-nistp384",
+    "ecdsa-sha2-nistp521",
+    "sk-ssh-ed25519@openssh.com",
+    "sk-ecdsa-sha2-nistp256@openssh.com",
+    "ssh-dss",
+];
+
+/// A light check of an OpenSSH `allowed_signers` line: principals, a known key type and a
+/// base64 key after it.
+fn check_allowed_signer(line: &str) -> Result<(), String> {
+    if line.chars().any(char::is_control) {
+        return Err("it contains a line break or control character".to_owned());
+    }
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    let Some(first) = fields.first() else {
+        return Err("it is empty".to_owned());
+    };
+    if first.starts_with('#') {
+        return Err("it is a comment".to_owned());
+    }
+    let Some(position) = fields.iter().position(|field| KEY_TYPES.contains(field)) else {
+        return Err("it names no known key type (e.g. `ssh-ed25519`)".to_owned());
+    };
+    if position == 0 {
+        return Err("it has no principals before the key type".to_owned());
+    }
+    match fields.get(position + 1) {
+        Some(key)
+            if key
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=')) =>
+        {
+            Ok(())
+        }
+        Some(_) => Err("the key after the key type is not base64".to_owned()),
+        None => Err("the key after the key type is missing".to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edit_distance_counts_edits() {
+        assert_eq!(edit_distance("cahce", "cache"), 2);
+        assert_eq!(edit_distance("alias", "aliases"), 2);
+        assert_eq!(edit_distance("", "abc"), 3);
+    }
+
+    #[test]
+    fn hint_lists_allowed_fields() {
+        let hint = unknown_field_hint(
+            "unknown field `cahce`, expected one of `aliases`, `cache`, `signing`, `trust`",
+        );
+        assert_eq!(
+            hint.as_deref(),
+            Some("did you mean `cache`? allowed here: `aliases`, `cache`, `signing`, `trust`")
+        );
+    }
+
+    #[test]
+    fn allowed_signer_lines() {
+        assert!(check_allowed_signer("a@b ssh-ed25519 AAAAC3Nz").is_ok());
+        assert!(check_allowed_signer("a@b namespaces=\"git\" ssh-ed25519 AAAA=").is_ok());
+        assert!(check_allowed_signer("ssh-ed25519 AAAA").is_err());
+        assert!(check_allowed_signer("a@b ssh-ed25519").is_err());
+        assert!(check_allowed_signer("a@b rot13 AAAA").is_err());
+        assert!(check_allowed_signer("").is_err());
+    }
+}

@@ -1,0 +1,332 @@
+//! Loading `eka.toml`: precedence, paths, validation and located errors.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+
+use atom::config::{Config, Error, FileSource, Sources};
+
+struct Fixture {
+    dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    fn new() -> Self {
+        Fixture {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn user(&self) -> PathBuf {
+        self.dir.path().join("config/eka/eka.toml")
+    }
+
+    fn project(&self) -> PathBuf {
+        self.dir.path().join("project/eka.toml")
+    }
+
+    fn write(&self, path: &Path, text: &str) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    fn load(&self, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, Error> {
+        Config::load_from(&Sources {
+            user_file: Some(FileSource {
+                path: self.user(),
+                required: false,
+            }),
+            project_file: Some(FileSource {
+                path: self.project(),
+                required: false,
+            }),
+            default_cache: "/default/cache/eka".into(),
+            home: Some("/home/me".into()),
+            env,
+        })
+    }
+}
+
+fn no_env(_: &str) -> Option<String> {
+    None
+}
+
+fn located(result: Result<Config, Error>) -> atom::diagnostic::Located {
+    match result {
+        Err(Error::Invalid(located)) => *located,
+        other => panic!("expected a located error, got {other:?}"),
+    }
+}
+
+#[test]
+fn built_ins_without_files() {
+    let fixture = Fixture::new();
+    let config = fixture.load(&no_env).unwrap();
+    assert_eq!(config.cache, Path::new("/default/cache/eka"));
+    assert_eq!(config.aliases, atom::uri::Aliases::builtin());
+    assert_eq!(config.signing, None);
+    assert!(config.trust.is_empty());
+}
+
+#[test]
+fn later_sources_win() {
+    let fixture = Fixture::new();
+    fixture.write(
+        &fixture.user(),
+        "cache = \"/user/cache\"\n[aliases]\nwork = \"git@work.example:\"\nmine = \"gh:me/\"\n[signing]\nkey = \"/user/key\"\n",
+    );
+    fixture.write(
+        &fixture.project(),
+        "cache = \"/project/cache\"\n[aliases]\nwork = \"https://work.example/\"\ngh = \"https://gh.mirror.example/\"\n",
+    );
+    let config = fixture.load(&no_env).unwrap();
+    assert_eq!(config.cache, Path::new("/project/cache"));
+    assert_eq!(config.aliases.get("work"), Some("https://work.example/"));
+    assert_eq!(config.aliases.get("gl"), Some("https://gitlab.com/"));
+    // `mine` (user) goes through `gh`, which the project overrides.
+    assert_eq!(
+        config.aliases.expand("mine:repo").unwrap(),
+        "https://gh.mirror.example/me/repo"
+    );
+    assert_eq!(config.signing.unwrap().key, Path::new("/user/key"));
+
+    let env = |name: &str| match name {
+        "EKA_CACHE_DIR" => Some("/env/cache".to_owned()),
+        "EKA_SIGNING_KEY" => Some("/env/key".to_owned()),
+        _ => None,
+    };
+    let config = fixture.load(&env).unwrap();
+    assert_eq!(config.cache, Path::new("/env/cache"));
+    assert_eq!(config.signing.unwrap().key, Path::new("/env/key"));
+}
+
+#[test]
+fn empty_env_values_are_ignored_and_relative_cache_refused() {
+    let fixture = Fixture::new();
+    let empty = |_: &str| Some(String::new());
+    assert_eq!(
+        fixture.load(&empty).unwrap().cache,
+        Path::new("/default/cache/eka")
+    );
+    let relative = |name: &str| (name == "EKA_CACHE_DIR").then(|| "rel/cache".to_owned());
+    assert!(matches!(
+        fixture.load(&relative),
+        Err(Error::InvalidEnv { name, .. }) if name == "EKA_CACHE_DIR"
+    ));
+}
+
+#[test]
+fn paths_are_relative_to_their_file_or_home() {
+    let fixture = Fixture::new();
+    fixture.write(
+        &fixture.project(),
+        "cache = \".cache\"\n[signing]\nkey = \"~/.ssh/id_ed25519\"\n",
+    );
+    let config = fixture.load(&no_env).unwrap();
+    assert_eq!(config.cache, fixture.dir.path().join("project/.cache"));
+    assert_eq!(
+        config.signing.unwrap().key,
+        Path::new("/home/me/.ssh/id_ed25519")
+    );
+}
+
+#[test]
+fn unknown_field_is_located_with_a_suggestion() {
+    let fixture = Fixture::new();
+    fixture.write(&fixture.user(), "cahce = \"/c\"\n");
+    let error = located(fixture.load(&no_env));
+    assert_eq!(error.path, fixture.user());
+    assert_eq!((error.line, error.column), (1, 1));
+    assert!(
+        error.message.contains("unknown field `cahce`"),
+        "{}",
+        error.message
+    );
+    assert_eq!(
+        error.hint.as_deref(),
+        Some("did you mean `cache`? allowed here: `aliases`, `cache`, `signing`, `trust`")
+    );
+}
+
+#[test]
+fn unknown_nested_field_lists_allowed_ones() {
+    let fixture = Fixture::new();
+    fixture.write(
+        &fixture.project(),
+        "[signing]\nkey = \"/k\"\nformat = \"ssh\"\n",
+    );
+    let error = located(fixture.load(&no_env));
+    assert_eq!(error.line, 3);
+    assert!(error.message.contains("`format`"), "{}", error.message);
+    assert_eq!(error.hint.as_deref(), Some("allowed here: `key`"));
+}
+
+#[test]
+fn syntax_errors_are_located() {
+    let fixture = Fixture::new();
+    fixture.write(&fixture.user(), "cache = \"/c\"\n[aliases\n");
+    let error = located(fixture.load(&no_env));
+    assert_eq!(error.line, 2);
+    assert_eq!(error.source_line, "[aliases");
+    let shown = error.to_string();
+    assert!(
+        shown.starts_with(&format!("{}:2:", fixture.user().display())),
+        "{shown}"
+    );
+}
+
+#[test]
+fn wrong_type_is_located() {
+    let fixture = Fixture::new();
+    fixture.write(&fixture.user(), "cache = 3\n");
+    let error = located(fixture.load(&no_env));
+    assert_eq!((error.line, error.column), (1, 9));
+}
+
+#[test]
+fn bad_alias_name_points_at_the_name() {
+    let fixture = Fixture::new();
+    fixture.write(
+        &fixture.user(),
+        "[aliases]\nok = \"gh:x/\"\nhttps = \"gh:y/\"\n",
+    );
+    let error = located(fixture.load(&no_env));
+    assert_eq!((error.line, error.column), (3, 1));
+    assert!(
+        error.message.contains("`https` is not a valid alias name"),
+        "{}",
+        error.message
+    );
+    assert!(error.hint.is_some());
+}
+
+#[test]
+fn bad_alias_expansion_points_at_the_expansion() {
+    let fixture = Fixture::new();
+    fixture.write(&fixture.user(), "[aliases]\nbad = \"ext::sh\"\n");
+    let error = located(fixture.load(&no_env));
+    assert_eq!((error.line, error.column), (2, 7));
+    assert!(error.message.contains("`::`"), "{}", error.message);
+}
+
+#[test]
+fn alias_cycle_across_files_is_located() {
+    let fixture = Fixture::new();
+    fixture.write(&fixture.user(), "[aliases]\na = \"b:\"\n");
+    fixture.write(&fixture.project(), "[aliases]\nb = \"a:\"\n");
+    let error = located(fixture.load(&no_env));
+    assert!(
+        error.message.starts_with("alias cycle: `a` -> `b` -> `a`"),
+        "{}",
+        error.message
+    );
+    assert_eq!(error.path, fixture.user());
+    assert_eq!(error.line, 2);
+}
+
+#[test]
+fn alias_may_use_one_from_a_later_file() {
+    let fixture = Fixture::new();
+    fixture.write(&fixture.user(), "[aliases]\nteam = \"corp:team/\"\n");
+    fixture.write(
+        &fixture.project(),
+        "[aliases]\ncorp = \"git@corp.example:\"\n",
+    );
+    let config = fixture.load(&no_env).unwrap();
+    assert_eq!(
+        config.aliases.expand("team:x").unwrap(),
+        "git@corp.example:team/x"
+    );
+}
+
+#[test]
+fn unknown_alias_in_an_expansion_is_located() {
+    let fixture = Fixture::new();
+    fixture.write(&fixture.user(), "[aliases]\nteam = \"nowhere:team/\"\n");
+    let error = located(fixture.load(&no_env));
+    assert!(
+        error.message.contains("unknown alias `nowhere`"),
+        "{}",
+        error.message
+    );
+    assert_eq!((error.line, error.column), (2, 8));
+}
+
+#[test]
+fn trust_entries() {
+    let fixture = Fixture::new();
+    fixture.write(
+        &fixture.user(),
+        "[trust.company]\nallowed_signers = [\"alice@example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGJ\"]\n\
+         [trust.\"https://host/set.git\"]\nallowed_signers = []\n",
+    );
+    fixture.write(
+        &fixture.project(),
+        "[trust.company]\nallowed_signers = [\"bob@example.com namespaces=\\\"git\\\" ssh-ed25519 AAAAC3Nz\"]\n",
+    );
+    let config = fixture.load(&no_env).unwrap();
+    assert_eq!(
+        config.trust["company"].allowed_signers,
+        ["bob@example.com namespaces=\"git\" ssh-ed25519 AAAAC3Nz"]
+    );
+    assert!(
+        config.trust["https://host/set.git"]
+            .allowed_signers
+            .is_empty()
+    );
+}
+
+#[test]
+fn bad_trust_entries_are_located() {
+    let fixture = Fixture::new();
+    fixture.write(
+        &fixture.user(),
+        "[trust.\"-not a set\"]\nallowed_signers = []\n",
+    );
+    let error = located(fixture.load(&no_env));
+    assert_eq!(error.line, 1);
+    assert!(
+        error.message.contains("neither a set name nor a set URL"),
+        "{}",
+        error.message
+    );
+
+    fixture.write(
+        &fixture.user(),
+        "[trust.company]\nallowed_signers = [\n  \"ssh-ed25519 AAAA\",\n]\n",
+    );
+    let error = located(fixture.load(&no_env));
+    assert_eq!((error.line, error.column), (3, 3));
+    assert!(error.message.contains("no principals"), "{}", error.message);
+
+    fixture.write(&fixture.user(), "[trust.company]\nsigners = []\n");
+    let error = located(fixture.load(&no_env));
+    assert!(
+        error.message.contains("unknown field `signers`"),
+        "{}",
+        error.message
+    );
+    assert_eq!(
+        error.hint.as_deref(),
+        Some("allowed here: `allowed_signers`")
+    );
+}
+
+#[test]
+fn explicit_user_file_must_exist() {
+    let fixture = Fixture::new();
+    let missing = fixture.dir.path().join("missing.toml");
+    let missing_text = missing.display().to_string();
+    let env = move |name: &str| (name == "EKA_CONFIG").then(|| missing_text.clone());
+    let sources = Sources::from_environment(Some(fixture.dir.path()), &env).unwrap();
+    assert_eq!(sources.user_file.as_ref().unwrap().path, missing);
+    assert!(sources.user_file.as_ref().unwrap().required);
+    assert_eq!(
+        sources.project_file.as_ref().unwrap().path,
+        fixture.dir.path().join("eka.toml")
+    );
+    assert!(matches!(
+        Config::load_from(&sources),
+        Err(Error::Read { path, .. }) if path == missing
+    ));
+}
