@@ -61,8 +61,36 @@ pub(crate) fn exit_code(error: &anyhow::Error) -> u8 {
             || cause.is::<atom::uri::Error>()
             || cause.is::<semver::Error>()
             || cause
+                .downcast_ref::<atom::config::Error>()
+                .is_some_and(|error| {
+                    matches!(
+                        error,
+                        atom::config::Error::Invalid(_) | atom::config::Error::InvalidEnv { .. }
+                    )
+                })
+            || cause
                 .downcast_ref::<atom::ops::init::Error>()
                 .is_some_and(|error| matches!(error, atom::ops::init::Error::AlreadyASet { .. }))
     });
     if refused { 1 } else { 2 }
+}
+
+/// Hints carried beside (not inside) the messages of library errors in the chain.
+pub(crate) fn hints(error: &anyhow::Error) -> Vec<String> {
+    error
+        .chain()
+        .filter_map(|cause| {
+            if let Some(error) = cause.downcast_ref::<atom::uri::Error>() {
+                error.hint()
+            } else if let Some(error) = cause.downcast_ref::<atom::config::Error>() {
+                // A `Located` already shows its hint in its message.
+                match error {
+                    atom::config::Error::Invalid(_) => None,
+                    _ => error.hint().map(str::to_owned),
+                }
+            } else {
+                None
+            }
+        })
+        .collect()
 }
