@@ -6,7 +6,8 @@
 //! [`TreeHasher`] that folds a tree's entries together. Walking a git tree and
 //! validating it is the business of [`crate::tree`].
 //!
-//! The exact encoding is specified in `docs/format.md` ("Content hash") so that
+//! The exact encoding is specified in `docs/format.md` ("Content hash"; drafted in
+//! `docs/format-content-hash.md`) so that
 //! another implementation can reproduce it byte for byte.
 //!
 //! ```
@@ -219,6 +220,34 @@ mod tests {
         ] {
             assert!(bad.parse::<ContentHash>().is_err(), "{bad}");
         }
+    }
+
+    /// The primitive vectors of docs/format.md, reproducible with `b3sum --derive-key`.
+    #[test]
+    fn primitive_vectors() {
+        let hex = |hash: ContentHash| hex::encode(hash.as_bytes());
+        assert_eq!(
+            hex(hash_blob(b"")),
+            "c375a17d19faf77060d7b9ba28897bce84ee63e4b86490e9bce85f543a1c26be"
+        );
+        assert_eq!(
+            hex(hash_blob(b"hello\n")),
+            "c3e374bedb2ea10451255f81bec812bf24613edb404641c12cf1c9157fe9f1d7"
+        );
+        assert_eq!(
+            hex(hash_symlink(b"hello")),
+            "2d8f567635424693505d6aa5c60f91e109df90fc29531e389f7a40a41289058b"
+        );
+        assert_eq!(
+            hex(TreeHasher::new(0).finish()),
+            "ca913b36c87c35115167ea8ab183d5130bf8282b6333b9cf1cda1a4a3c088d27"
+        );
+        let mut tree = TreeHasher::new(1);
+        tree.entry(EntryKind::File, b"hello", &hash_blob(b"hello\n"));
+        assert_eq!(
+            hex(tree.finish()),
+            "bf2e4af03ba85405005f4354ccea71cdecbc8b2ff8b355826af9c5738ea4cc13"
+        );
     }
 
     #[test]
