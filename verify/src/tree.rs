@@ -794,3 +794,26 @@ fn hash_blobs(
     }
     Ok(hashes)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_cross_threads() {
+        fn send_sync<T: Send + Sync + 'static>() {}
+        send_sync::<Error>();
+        let error = refused(BStr::new(""), Violation::TooDeep { limit: 3 });
+        assert_eq!(error.path(), ".");
+        assert_eq!(
+            error.to_string(),
+            "tree entry `.` is refused: directories nest deeper than the limit of 3"
+        );
+    }
+
+    #[test]
+    fn paths_join_with_slashes() {
+        assert_eq!(join(BStr::new(""), b"a"), "a");
+        assert_eq!(join(BStr::new("a/b"), b".."), "a/b/..");
+    }
+}
