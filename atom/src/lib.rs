@@ -17,6 +17,7 @@
 
 pub mod diagnostic;
 pub mod label;
+pub mod store;
 pub mod uri;
 
 pub use label::Label;
