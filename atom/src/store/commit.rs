@@ -27,8 +27,9 @@
 //! let version = semver::Version::new(1, 0, 0);
 //! let commit = AtomCommit::new(tree, set_root, "hello", &version, set_root, "hello", "b3:00")
 //!     .unwrap();
-//! let object = commit.to_commit();
-//! let decoded = AtomCommit::decode(&(&object).into()).unwrap();
+//! let bytes = commit.to_bytes().unwrap();
+//! let parsed = gix::objs::CommitRef::from_bytes(&bytes, gix::hash::Kind::Sha1).unwrap();
+//! let decoded = AtomCommit::decode(&parsed).unwrap();
 //! assert_eq!(decoded, commit);
 //! assert_eq!(commit.id().unwrap(), decoded.id().unwrap());
 //! ```
@@ -169,7 +170,8 @@ pub struct AtomCommit {
     pub path: String,
     /// The atom's content hash.
     pub content: String,
-    /// The raw `gpgsig` header value, if the commit is signed.
+    /// The raw `gpgsig` header value, if the commit is signed: the armored signature,
+    /// ending with a newline (as git stores it).
     pub signature: Option<BString>,
 }
 

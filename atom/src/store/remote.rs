@@ -165,10 +165,7 @@ fn ls_refs(
         None => {
             let mut ref_prefixes = gix::protocol::ls_refs::RefPrefixes::new();
             ref_prefixes.extend(prefixes.iter().map(|prefix| prefix.as_str().into()));
-            let agent = (
-                "agent",
-                Some(format!("eka/{}", env!("CARGO_PKG_VERSION")).into()),
-            );
+            let agent = ("agent", Some(format!("eka/{}", env!("CARGO_PKG_VERSION"))));
             gix::protocol::LsRefsCommand::new(Some(ref_prefixes), &handshake.capabilities, agent)
                 .invoke_blocking(&mut transport, &mut progress, false)
                 .map_err(|error| protocol_error(error.into()))?

@@ -1,5 +1,6 @@
 //! The harness's servers accept pushes and answer `git ls-remote` over every transport,
 //! and the reject hooks refuse exactly the chosen ref.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use eka_test_support::{BareRepo, Git, GitDaemon, Hook, HttpServer, Remote, TestRepo, Transport};
 
