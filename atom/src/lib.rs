@@ -20,6 +20,7 @@ pub mod diagnostic;
 pub mod id;
 pub mod label;
 pub mod ops;
+pub mod store;
 pub mod uri;
 
 pub use label::Label;

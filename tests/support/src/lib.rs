@@ -1,3 +1,21 @@
 //! Test harness for eka: real git servers on loopback and fixtures built by real git.
+//!
+//! - [`Git`] runs the real `git` binary in an isolated environment; [`TestRepo`] builds
+//!   work repositories for fixtures.
+//! - [`BareRepo`] is a temporary bare repository reachable over `file://`;
+//!   [`GitDaemon`] serves a directory of them over `git://` and [`HttpServer`] over smart
+//!   HTTP (`git http-backend` behind lighttpd); [`Remote`] bundles one repository with
+//!   the server for a chosen [`Transport`].
+//! - [`install_reject_hook`] makes a server refuse one ref, for atomic-push tests.
+//!
+//! Needs the Debian packages `git` and `lighttpd`.
 #![deny(missing_docs)]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+pub mod git;
+pub mod remote;
+pub mod server;
+
+pub use git::{Git, TestRepo};
+pub use remote::{Remote, Transport};
+pub use server::{BareRepo, GitDaemon, Hook, HttpServer, install_reject_hook};

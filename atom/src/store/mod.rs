@@ -1,0 +1,27 @@
+//! The git store of published atoms (format 1).
+//!
+//! A published atom is three refs in its set's repository (see [`refs`]): the atom commit
+//! (built by [`commit::AtomCommit`]), the `atom.toml` blob and the source commit it was cut
+//! from. This module owns building and reading atom commits, finding a set's root commit
+//! ([`root::find_set_root`]), listing atom refs of a remote ([`remote::list_atom_refs`])
+//! and pushing refs atomically ([`push::push_refs`]).
+//!
+//! ```
+//! use atom::{Label, store::refs};
+//!
+//! let label = Label::parse("hello").unwrap();
+//! let version = semver::Version::new(1, 2, 3);
+//! assert_eq!(refs::atom_ref(&label, &version), "refs/eka/atoms/hello/1.2.3");
+//! ```
+
+pub mod commit;
+pub mod push;
+pub mod refs;
+pub mod remote;
+pub mod root;
+
+pub use commit::AtomCommit;
+pub use push::{PushOutcome, RefStatus, RefUpdate, push_refs};
+pub use refs::{AtomRef, RefKind};
+pub use remote::list_atom_refs;
+pub use root::find_set_root;

@@ -1,0 +1,226 @@
+//! Listing a remote set's atom refs without cloning it.
+//!
+//! `file://` and `git://` (and `ssh://`) are spoken natively with gix, using protocol v2
+//! `ls-refs` with one `ref-prefix` per label, so the server sends back only those
+//! atoms' refs. `http(s)://` is delegated to `git ls-remote` because this build of gix
+//! has no HTTP transport compiled in. Either way the result is filtered again on the
+//! client, so a server that ignores prefixes (protocol v1) gives the same answer.
+//!
+//! A local repository using the reftable ref format is refused: gix would silently
+//! report zero refs for it.
+
+use std::{path::PathBuf, process::Command};
+
+use gix::{
+    ObjectId,
+    bstr::ByteSlice,
+    protocol::{
+        handshake::Ref,
+        transport::{Protocol, Service, client::blocking_io::connect},
+    },
+};
+
+use crate::{
+    Label,
+    store::refs::{ATOMS_PREFIX, atom_prefix},
+};
+
+/// Why a remote's refs could not be listed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The URL could not be parsed.
+    #[error("cannot parse remote URL `{url}`")]
+    Url {
+        /// The URL.
+        url: String,
+        /// The cause.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The local repository uses reftable, which gix cannot list.
+    #[error("repository `{path}` uses the reftable ref format, which eka cannot read yet")]
+    Reftable {
+        /// The repository's directory.
+        path: PathBuf,
+        /// What to do.
+        hint: &'static str,
+    },
+    /// Connecting or talking to the remote failed.
+    #[error("cannot list refs of `{url}`")]
+    Protocol {
+        /// The URL.
+        url: String,
+        /// The cause.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// `git ls-remote` could not be run or failed.
+    #[error("`git ls-remote {url}` failed: {stderr}")]
+    LsRemote {
+        /// The URL.
+        url: String,
+        /// What git printed on stderr (or why it could not start).
+        stderr: String,
+    },
+    /// `git ls-remote` printed a line that is not `<id>\t<ref>`.
+    #[error("`git ls-remote {url}` printed an unexpected line `{line}`")]
+    LsRemoteOutput {
+        /// The URL.
+        url: String,
+        /// The line.
+        line: String,
+    },
+}
+
+/// List `refs/eka/atoms/…` of the repository at `url`, for the given labels only (all
+/// atoms when `labels` is `None`), sorted by ref name.
+pub fn list_atom_refs(
+    url: &str,
+    labels: Option<&[Label]>,
+) -> Result<Vec<(String, ObjectId)>, Error> {
+    let prefixes: Vec<String> = match labels {
+        None => vec![ATOMS_PREFIX.to_owned()],
+        Some(labels) => labels.iter().map(atom_prefix).collect(),
+    };
+    list_refs(url, &prefixes)
+}
+
+/// List the refs of the repository at `url` whose names start with one of `prefixes`
+/// (direct refs only; symbolic and unborn refs are skipped), sorted by ref name.
+/// An empty `prefixes` lists nothing.
+pub fn list_refs(url: &str, prefixes: &[String]) -> Result<Vec<(String, ObjectId)>, Error> {
+    if prefixes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let parsed = gix::url::parse(url.as_bytes().as_bstr()).map_err(|source| Error::Url {
+        url: url.to_owned(),
+        source: source.into(),
+    })?;
+    let mut refs = match parsed.scheme {
+        gix::url::Scheme::Http | gix::url::Scheme::Https => ls_remote(url, prefixes)?,
+        gix::url::Scheme::File => {
+            refuse_reftable(&parsed.path.to_path_lossy())?;
+            ls_refs(url, parsed, prefixes)?
+        }
+        _ => ls_refs(url, parsed, prefixes)?,
+    };
+    refs.retain(|(name, _)| {
+        prefixes
+            .iter()
+            .any(|prefix| name.starts_with(prefix.as_str()))
+    });
+    refs.sort();
+    refs.dedup();
+    Ok(refs)
+}
+
+fn refuse_reftable(path: &std::path::Path) -> Result<(), Error> {
+    let candidates = [path.to_owned(), path.join(".git")];
+    for git_dir in candidates {
+        let uses_reftable = git_dir.join("reftable").is_dir()
+            || std::fs::read_to_string(git_dir.join("config")).is_ok_and(|config| {
+                config
+                    .lines()
+                    .map(|line| line.split_whitespace().collect::<String>().to_lowercase())
+                    .any(|line| line == "refstorage=reftable")
+            });
+        if uses_reftable {
+            return Err(Error::Reftable {
+                path: git_dir,
+                hint: "convert it with `git refs migrate --ref-format=files`",
+            });
+        }
+    }
+    Ok(())
+}
+
+fn ls_refs(
+    url: &str,
+    parsed: gix::Url,
+    prefixes: &[String],
+) -> Result<Vec<(String, ObjectId)>, Error> {
+    let protocol_error = |source: Box<dyn std::error::Error + Send + Sync>| Error::Protocol {
+        url: url.to_owned(),
+        source,
+    };
+    let options = connect::Options {
+        version: Protocol::V2,
+        ..Default::default()
+    };
+    let mut transport =
+        connect::connect(parsed, options).map_err(|error| protocol_error(error.into()))?;
+    let mut progress = gix::progress::Discard;
+    let handshake = gix::protocol::handshake(
+        &mut transport,
+        Service::UploadPack,
+        // No credentials: listing public atoms needs none; a prompt would hang scripts.
+        |_action| Ok(None),
+        Vec::new(),
+        &mut progress,
+    )
+    .map_err(|error| protocol_error(error.into()))?;
+    let refs = match handshake.refs {
+        // Protocol v0/v1: the server advertised everything up front.
+        Some(refs) => refs,
+        None => {
+            let mut ref_prefixes = gix::protocol::ls_refs::RefPrefixes::new();
+            ref_prefixes.extend(prefixes.iter().map(|prefix| prefix.as_str().into()));
+            let agent = ("agent", Some(format!("eka/{}", env!("CARGO_PKG_VERSION"))));
+            gix::protocol::LsRefsCommand::new(Some(ref_prefixes), &handshake.capabilities, agent)
+                .invoke_blocking(&mut transport, &mut progress, false)
+                .map_err(|error| protocol_error(error.into()))?
+        }
+    };
+    // Tell the server we are done (best effort: the listing is complete either way).
+    let _ = gix::protocol::indicate_end_of_interaction(&mut transport, false);
+    Ok(refs
+        .into_iter()
+        .filter_map(|reference| match reference {
+            Ref::Direct {
+                full_ref_name,
+                object,
+            }
+            | Ref::Peeled {
+                full_ref_name,
+                object,
+                ..
+            } => Some((full_ref_name.to_str_lossy().into_owned(), object)),
+            Ref::Symbolic { .. } | Ref::Unborn { .. } => None,
+        })
+        .collect())
+}
+
+fn ls_remote(url: &str, prefixes: &[String]) -> Result<Vec<(String, ObjectId)>, Error> {
+    let output = Command::new("git")
+        .arg("ls-remote")
+        .arg("--refs")
+        .arg(url)
+        .args(prefixes.iter().map(|prefix| format!("{prefix}*")))
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .output()
+        .map_err(|error| Error::LsRemote {
+            url: url.to_owned(),
+            stderr: format!("cannot run `git`: {error}"),
+        })?;
+    if !output.status.success() {
+        return Err(Error::LsRemote {
+            url: url.to_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
+        });
+    }
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| {
+            line.split_once('\t')
+                .and_then(|(id, name)| {
+                    ObjectId::from_hex(id.as_bytes())
+                        .ok()
+                        .map(|id| (name.to_owned(), id))
+                })
+                .ok_or_else(|| Error::LsRemoteOutput {
+                    url: url.to_owned(),
+                    line: line.to_owned(),
+                })
+        })
+        .collect()
+}
