@@ -16,7 +16,11 @@
 #![deny(missing_docs)]
 
 pub mod diagnostic;
+pub mod fs;
 pub mod label;
+pub mod lock;
+pub mod manifest;
+pub mod set;
 pub mod uri;
 
 pub use label::Label;
