@@ -126,7 +126,7 @@ fn stage_temporary(path: &Path, bytes: &[u8]) -> Result<PathBuf, Error> {
     };
     let written = (|| {
         let mut file = file;
-        (&mut file).write_all(bytes)?;
+        file.write_all(bytes)?;
         if let Ok(metadata) = std::fs::metadata(path) {
             file.set_permissions(metadata.permissions())?;
         }

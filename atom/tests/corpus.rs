@@ -5,6 +5,7 @@
 //! `NAME.expected` with `line: N`, `message: SUBSTRING` and, for directories, `file:
 //! PATH` (the file inside the set the error must point into). The parser is chosen by
 //! the name's prefix: `manifest-`, `set-` or `lock-`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
 
@@ -28,7 +29,9 @@ fn expected(path: &Path) -> Expected {
         message: String::new(),
     };
     for line in text.lines() {
-        let (key, value) = line.split_once(": ").unwrap_or((line.trim_end_matches(':'), ""));
+        let (key, value) = line
+            .split_once(": ")
+            .unwrap_or((line.trim_end_matches(':'), ""));
         match key {
             "file" => expected.file = Some(value.to_owned()),
             "line" => expected.line = value.parse().unwrap(),
@@ -85,11 +88,7 @@ fn every_bad_fixture_is_refused_with_its_location() {
         .collect();
     entries.sort();
     for fixture in entries {
-        let name = fixture
-            .file_stem()
-            .unwrap()
-            .to_string_lossy()
-            .into_owned();
+        let name = fixture.file_stem().unwrap().to_string_lossy().into_owned();
         let expected = expected(&root.join(format!("{name}.expected")));
         let message = error_for(&fixture, &name);
         let file = match &expected.file {

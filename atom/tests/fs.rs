@@ -1,4 +1,5 @@
 //! Atomic writes, the project lock and two-file transactions.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::{
     path::{Path, PathBuf},

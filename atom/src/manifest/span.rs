@@ -102,26 +102,6 @@ impl<'a> Spans<'a> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn finds_keys_values_and_array_entries() {
-        let text = "[a]\nb = { c = [1, 22] }\n[[d]]\ne = 1\n[[d]]\ne = 333\n";
-        let spans = Spans::new(text);
-        let span = spans.value(&[Seg::Key("a"), Seg::Key("b"), Seg::Key("c"), Seg::Index(1)]);
-        assert_eq!(span.map(|r| &text[r]), Some("22"));
-        let span = spans.key(&[Seg::Key("a"), Seg::Key("b"), Seg::Key("c")]);
-        assert_eq!(span.map(|r| &text[r]), Some("c"));
-        let span = spans.value(&[Seg::Key("d"), Seg::Index(1), Seg::Key("e")]);
-        assert_eq!(span.map(|r| &text[r]), Some("333"));
-        // A missing leaf falls back to its closest parent.
-        let span = spans.value(&[Seg::Key("a"), Seg::Key("b"), Seg::Key("zzz")]);
-        assert_eq!(span.map(|r| &text[r]), Some("{ c = [1, 22] }"));
-    }
-}
-
 /// Separates a message from its hint inside a serde error message.
 ///
 /// Serde errors carry only text, so custom deserialisers append the hint after this
@@ -154,5 +134,25 @@ fn default_hint(message: &str) -> Option<String> {
         Some("add the field".to_owned())
     } else {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_keys_values_and_array_entries() {
+        let text = "[a]\nb = { c = [1, 22] }\n[[d]]\ne = 1\n[[d]]\ne = 333\n";
+        let spans = Spans::new(text);
+        let span = spans.value(&[Seg::Key("a"), Seg::Key("b"), Seg::Key("c"), Seg::Index(1)]);
+        assert_eq!(span.map(|r| &text[r]), Some("22"));
+        let span = spans.key(&[Seg::Key("a"), Seg::Key("b"), Seg::Key("c")]);
+        assert_eq!(span.map(|r| &text[r]), Some("c"));
+        let span = spans.value(&[Seg::Key("d"), Seg::Index(1), Seg::Key("e")]);
+        assert_eq!(span.map(|r| &text[r]), Some("333"));
+        // A missing leaf falls back to its closest parent.
+        let span = spans.value(&[Seg::Key("a"), Seg::Key("b"), Seg::Key("zzz")]);
+        assert_eq!(span.map(|r| &text[r]), Some("{ c = [1, 22] }"));
     }
 }
