@@ -17,9 +17,13 @@
 
 pub mod config;
 pub mod diagnostic;
+pub mod fs;
 pub mod id;
 pub mod label;
+pub mod lock;
+pub mod manifest;
 pub mod ops;
+pub mod set;
 pub mod store;
 pub mod uri;
 
