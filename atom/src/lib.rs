@@ -19,6 +19,7 @@ pub mod config;
 pub mod diagnostic;
 pub mod id;
 pub mod label;
+pub mod nix;
 pub mod ops;
 pub mod store;
 pub mod uri;
