@@ -48,7 +48,10 @@ impl Nix {
         });
         assert!(available, "{NIX_MISSING}");
         Nix {
-            dir: tempfile::Builder::new().prefix("eka-nix-").tempdir().unwrap(),
+            dir: tempfile::Builder::new()
+                .prefix("eka-nix-")
+                .tempdir()
+                .unwrap(),
         }
     }
 
@@ -58,7 +61,13 @@ impl Nix {
 
     fn command(&self, program: &str) -> Command {
         let mut command = Command::new(program);
-        for variable in ["NIX_REMOTE", "NIX_PATH", "NIX_STORE_DIR", "NIX_STATE_DIR", "NIX_CONF_DIR"] {
+        for variable in [
+            "NIX_REMOTE",
+            "NIX_PATH",
+            "NIX_STORE_DIR",
+            "NIX_STATE_DIR",
+            "NIX_CONF_DIR",
+        ] {
             command.env_remove(variable);
         }
         let home = self.dir.path().join("home");
@@ -98,7 +107,12 @@ impl Nix {
     fn hash_path_sri(&self, path: &Path) -> String {
         let mut command = self.command("nix");
         command
-            .args(["--extra-experimental-features", "nix-command", "hash", "path"])
+            .args([
+                "--extra-experimental-features",
+                "nix-command",
+                "hash",
+                "path",
+            ])
             .arg(path);
         self.run(command)
     }
@@ -111,7 +125,11 @@ impl Nix {
             .arg(path)
             .output()
             .expect(NIX_MISSING);
-        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         output.stdout
     }
 
@@ -278,9 +296,23 @@ fn sorting_names() -> Vec<Item> {
 /// File sizes and name lengths around the 8-byte padding boundary.
 fn padding() -> Vec<Item> {
     const NAMES: [&str; 17] = [
-        "p", "pp", "ppp", "pppp", "ppppp", "pppppp", "ppppppp", "pppppppp", "ppppppppp",
-        "pppppppppp", "ppppppppppp", "pppppppppppp", "ppppppppppppp", "pppppppppppppp",
-        "ppppppppppppppp", "pppppppppppppppp", "ppppppppppppppppp",
+        "p",
+        "pp",
+        "ppp",
+        "pppp",
+        "ppppp",
+        "pppppp",
+        "ppppppp",
+        "pppppppp",
+        "ppppppppp",
+        "pppppppppp",
+        "ppppppppppp",
+        "pppppppppppp",
+        "ppppppppppppp",
+        "pppppppppppppp",
+        "ppppppppppppppp",
+        "pppppppppppppppp",
+        "ppppppppppppppppp",
     ];
     NAMES
         .iter()
@@ -328,12 +360,23 @@ fn tree_cases() -> Vec<(&'static str, Vec<Item>)> {
 
 fn assert_path_matches(nix: &Nix, path: &Path, case: &str) {
     let ours = nar::hash_path(path).unwrap();
-    assert_eq!(ours.to_nix_base32(), nix.hash_path_base32(path), "{case}: nix-hash");
-    assert_eq!(ours.to_sri(), nix.hash_path_sri(path), "{case}: nix hash path");
+    assert_eq!(
+        ours.to_nix_base32(),
+        nix.hash_path_base32(path),
+        "{case}: nix-hash"
+    );
+    assert_eq!(
+        ours.to_sri(),
+        nix.hash_path_sri(path),
+        "{case}: nix hash path"
+    );
     let mut bytes = Vec::new();
     nar::dump_path(path, &mut bytes).unwrap();
     let theirs = nix.dump(path);
-    assert!(bytes == theirs, "{case}: NAR bytes differ from `nix-store --dump`");
+    assert!(
+        bytes == theirs,
+        "{case}: NAR bytes differ from `nix-store --dump`"
+    );
 }
 
 #[test]
@@ -601,7 +644,11 @@ fn assert_tarball_matches(nix: &Nix, tarball: &Path, case: &str) {
         "builtins.fetchTarball {{ url = \"{url}\"; sha256 = \"{}\"; }}",
         ours.to_nix_base32()
     ));
-    assert_eq!(pinned.as_deref(), Ok(store_path.as_str()), "{case}: pinned fetch");
+    assert_eq!(
+        pinned.as_deref(),
+        Ok(store_path.as_str()),
+        "{case}: pinned fetch"
+    );
 }
 
 fn tar(args: &[&str], dir: &Path) {
@@ -692,8 +739,11 @@ fn tarball_from_git_archive_matches_fetch_tarball() {
     assert_eq!(ours.to_sri(), fetch_git(&nix, &repo, &commit).unwrap());
 }
 
+/// One crafted tar entry: path, kind, mode, contents, link target.
+type CraftedEntry<'a> = (&'a str, tar::EntryType, u32, &'a [u8], Option<&'a str>);
+
 /// A tar built entry by entry with the `tar` crate, for cases GNU tar will not write.
-fn crafted(entries: &[(&str, tar::EntryType, u32, &[u8], Option<&str>)]) -> Vec<u8> {
+fn crafted(entries: &[CraftedEntry<'_>]) -> Vec<u8> {
     let mut builder = tar::Builder::new(Vec::new());
     for (path, kind, mode, contents, link) in entries {
         let mut header = tar::Header::new_gnu();
@@ -744,7 +794,16 @@ fn tarball_without_a_single_top_level_entry_is_refused_like_nix() {
     let dir = scratch.path().join("src");
     build(&dir, &[file("a", "a\n"), file("b/c", "c\n")]);
     let tarball = scratch.path().join("flat.tar.gz");
-    tar(&["-czf", tarball.to_str().unwrap(), "-C", dir.to_str().unwrap(), "."], &dir);
+    tar(
+        &[
+            "-czf",
+            tarball.to_str().unwrap(),
+            "-C",
+            dir.to_str().unwrap(),
+            ".",
+        ],
+        &dir,
+    );
     let error = nar::hash_tarball(fs::File::open(&tarball).unwrap()).unwrap_err();
     assert!(
         matches!(error, nar::Error::TarballTopLevel { count: 2, .. }),
@@ -766,7 +825,10 @@ fn tarball_without_a_single_top_level_entry_is_refused_like_nix() {
 fn tarball_unsafe_entries_are_refused() {
     use tar::EntryType::{Regular, Symlink as Sym};
     let cases: [(&str, Vec<u8>); 3] = [
-        ("dot-dot", crafted(&[("top/../escape", Regular, 0o644, b"x", None)])),
+        (
+            "dot-dot",
+            crafted(&[("top/../escape", Regular, 0o644, b"x", None)]),
+        ),
         (
             "through-symlink",
             crafted(&[
@@ -796,7 +858,13 @@ fn tarball_other_compressions_are_refused_by_name() {
     let xz = [0xfd, b'7', b'z', b'X', b'Z', 0, 0, 0];
     let error = nar::hash_tarball(&xz[..]).unwrap_err();
     assert!(
-        matches!(error, nar::Error::TarballCompression { compression: "xz", .. }),
+        matches!(
+            error,
+            nar::Error::TarballCompression {
+                compression: "xz",
+                ..
+            }
+        ),
         "{error:?}"
     );
 }
@@ -827,7 +895,8 @@ fn flat_and_file_nar_hashes_match_fetchurl() {
             ))
             .unwrap();
         // ... and the fetched store path's NAR hash is our single-file NAR hash.
-        let nar_hash = nar::hash_regular(contents.as_slice(), contents.len() as u64, false).unwrap();
+        let nar_hash =
+            nar::hash_regular(contents.as_slice(), contents.len() as u64, false).unwrap();
         assert_eq!(
             nar_hash.to_sri(),
             nix.hash_path_sri(&nix.real_path(&store_path)),
@@ -895,7 +964,10 @@ fn hash_parse_refuses_bad_text() {
     ];
     for text in &cases {
         let error = Sha256Hash::parse(text).unwrap_err();
-        assert!(matches!(error, HashError::Invalid { .. }), "{text}: {error:?}");
+        assert!(
+            matches!(error, HashError::Invalid { .. }),
+            "{text}: {error:?}"
+        );
     }
     let error = Sha256Hash::parse("sha1-2jmj7l5rSw0yVb/vlWAYkK/YBwk=").unwrap_err();
     assert!(
