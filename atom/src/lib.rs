@@ -22,6 +22,7 @@ pub mod id;
 pub mod label;
 pub mod lock;
 pub mod manifest;
+pub mod nix;
 pub mod ops;
 pub mod set;
 pub mod store;
