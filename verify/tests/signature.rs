@@ -856,3 +856,49 @@ indented body line\n"
         Err(Error::Malformed { .. })
     ));
 }
+
+#[test]
+fn other_algorithms_are_refused_as_unsupported() {
+    let lab = Lab::new();
+    let payload = atom_commit().to_bytes().unwrap();
+    for (name, key_type) in [("rsa", "rsa"), ("ecdsa", "ecdsa")] {
+        let path = lab.path(name);
+        lab.ok(
+            "ssh-keygen",
+            &["-q", "-t", key_type, "-N", "", "-f", path.to_str().unwrap()],
+            b"",
+        );
+        let signature = lab.keygen_sign(&path, "git", &payload);
+        let allowed_text = format!("dev@example.org {}\n", lab.public_line(&path));
+        let allowed_path = lab.write("allowed_signers", &allowed_text);
+        // OpenSSH accepts it: the signature is good, eka just cannot check it.
+        assert!(lab.keygen_verify(&allowed_path, "dev@example.org", &signature, &payload, None));
+        let allowed = AllowedSigners::parse(&allowed_path, &allowed_text).unwrap();
+        let error = verify_commit_signature(&payload, Some(signature.as_bytes()), &allowed, now())
+            .unwrap_err();
+        assert_eq!(
+            error.kind(),
+            Some(Kind::UnsupportedAlgorithm),
+            "{name}: {error}"
+        );
+    }
+}
+
+#[test]
+fn unknown_key_algorithms_are_not_fatal() {
+    let lab = Lab::new();
+    let key_path = lab.keygen("dev");
+    let public = lab.public_line(&key_path);
+    let future = "future@example.org AAAAEmZ1dHVyZUBleGFtcGxlLm9yZwAAAARhYmNk";
+    let text = format!("old@example.org {future}\ndev@example.org {public}\n");
+    let allowed = AllowedSigners::parse("allowed_signers", &text).unwrap();
+    assert_eq!(allowed.signers().len(), 2);
+    let revoked = RevokedKeys::parse("revoked", &format!("{future}\n")).unwrap();
+    let key = load_private_key(&key_path).unwrap();
+    let payload = b"payload";
+    let signature = sign_commit(payload, &key).unwrap();
+    let allowed = allowed.with_revoked(revoked);
+    let verdict =
+        verify_commit_signature(payload, Some(signature.as_bytes()), &allowed, now()).unwrap();
+    assert_eq!(verdict.principal, "dev@example.org");
+}

@@ -55,7 +55,8 @@ pub struct Ignored {
 /// `valid-before=TIME` (TIME is `YYYYMMDD[HHMM[SS]]`, optionally followed by `Z`; eka
 /// reads every TIME as UTC, where `ssh-keygen` reads one without `Z` as local time) and
 /// `cert-authority`, whose lines are kept as [`Ignored`] (certificates are not
-/// supported). Any other option is an error.
+/// supported). Any other option is an error. Lines with a key algorithm `ssh-key` does
+/// not know are kept as [`Ignored`] too.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AllowedSigners {
     signers: Vec<AllowedSigner>,
@@ -93,7 +94,17 @@ impl AllowedSigners {
                     Some("write `principal ssh-ed25519 AAAA...`"),
                 ));
             };
-            let (options, key_type) = if looks_like_key_type(first.text) {
+            // As OpenSSH does: the first token is options unless it starts a key.
+            let starts_key = looks_like_key_type(first.text) || {
+                let mut lookahead = Cursor {
+                    line,
+                    position: cursor.position,
+                };
+                lookahead.token().is_some_and(|base64| {
+                    PublicKey::from_openssh(&format!("{} {}", first.text, base64.text)).is_ok()
+                })
+            };
+            let (options, key_type) = if starts_key {
                 (None, first)
             } else {
                 let Some(key_type) = cursor.token() else {
@@ -112,14 +123,24 @@ impl AllowedSigners {
                     None,
                 ));
             };
-            let key = PublicKey::from_openssh(&format!("{} {}", key_type.text, base64.text))
-                .map_err(|error| {
-                    fail(
+            let key = match PublicKey::from_openssh(&format!("{} {}", key_type.text, base64.text)) {
+                Ok(key) => key,
+                // A key eka cannot even read cannot have made a signature eka accepts.
+                Err(ssh_key::Error::AlgorithmUnknown) => {
+                    allowed.ignored.push(Ignored {
+                        line: number,
+                        reason: "its key algorithm is unknown",
+                    });
+                    continue;
+                }
+                Err(error) => {
+                    return Err(fail(
                         key_type.range.start..base64.range.end,
                         format!("invalid public key: {error}"),
                         None,
-                    )
-                })?;
+                    ));
+                }
+            };
             let mut signer = AllowedSigner {
                 principals: principals_text,
                 namespaces: None,
@@ -319,16 +340,22 @@ impl RevokedKeys {
                 continue;
             }
             let offset = start + (line.len() - line.trim_start().len());
-            let key = PublicKey::from_openssh(trimmed).map_err(|error| {
-                Error::Policy(Box::new(Located::new(
-                    path,
-                    text,
-                    Some(offset..offset + trimmed.len()),
-                    format!("invalid revoked public key: {error}"),
-                    Some("write one public key per line: `ssh-ed25519 AAAA... [comment]`".into()),
-                )))
-            })?;
-            keys.push(key);
+            match PublicKey::from_openssh(trimmed) {
+                Ok(key) => keys.push(key),
+                // A key eka cannot read never verifies, revoked or not.
+                Err(ssh_key::Error::AlgorithmUnknown) => {}
+                Err(error) => {
+                    return Err(Error::Policy(Box::new(Located::new(
+                        path,
+                        text,
+                        Some(offset..offset + trimmed.len()),
+                        format!("invalid revoked public key: {error}"),
+                        Some(
+                            "write one public key per line: `ssh-ed25519 AAAA... [comment]`".into(),
+                        ),
+                    ))));
+                }
+            }
         }
         Ok(Self { keys })
     }
