@@ -1,5 +1,5 @@
 //! Verification of atoms: BLAKE3 content hashes of git trees and hostile-tree
-//! validation (SSH signatures and the verify walk come later).
+//! validation, SSH signatures of atom commits (the verify walk comes later).
 //!
 //! # The content hash
 //!
@@ -58,9 +58,11 @@
 //!
 //! - [`content_hash`]: the [`ContentHash`] type and the hashing primitives of format v1.
 //! - [`tree`]: the walk that validates a git tree and computes its content hash.
+//! - [`signature`]: SSH signatures of atom commits, the allowed signers policy.
 #![deny(missing_docs)]
 
 pub mod content_hash;
+pub mod signature;
 pub mod tree;
 
 pub use content_hash::ContentHash;
