@@ -168,8 +168,12 @@ impl ReportFormatter<Node, VersionSet, String> for Words {
                         }
                     })
                     .collect();
-                let (last, first) = parts.split_last().unwrap_or((&String::new(), &[]));
-                format!("{} and {last} cannot be used together", first.join(", "))
+                match parts.split_last() {
+                    Some((last, first)) => {
+                        format!("{} and {last} cannot be used together", first.join(", "))
+                    }
+                    None => "no versions satisfy every requirement".to_owned(),
+                }
             }
         }
     }
