@@ -57,7 +57,10 @@ fn full_version(comparator: &Comparator, minor: u64, patch: u64) -> Version {
 /// `[low, high)` where `high` may overflow into "no upper bound".
 fn half_open(low: Version, high: Option<Version>) -> VersionSet {
     match high {
-        Some(high) => VersionSet::between(low, high),
+        // Not `between`, which builds an invalid set when `low >= high`.
+        Some(high) => {
+            VersionSet::higher_than(low).intersection(&VersionSet::strictly_lower_than(high))
+        }
         None => VersionSet::higher_than(low),
     }
 }
