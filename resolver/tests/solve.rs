@@ -1,5 +1,7 @@
 //! Behaviour of `resolve` on small hand-made registries.
 
+#![allow(clippy::unwrap_used, clippy::panic, clippy::type_complexity)]
+
 mod common;
 
 use std::time::{Duration, Instant};

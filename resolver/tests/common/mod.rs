@@ -1,5 +1,10 @@
 //! Helpers shared by the resolver's integration tests.
-#![allow(dead_code, unreachable_pub)]
+#![allow(
+    dead_code,
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::type_complexity
+)]
 
 use resolver::{AtomKey, MemoryRegistry, Requirement};
 use semver::{Version, VersionReq};
