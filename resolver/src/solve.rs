@@ -36,8 +36,8 @@ pub struct Budget {
 }
 
 impl Default for Budget {
-    /// 100,000 steps or 10 seconds, whichever comes first; solvable graphs of 1,000
-    /// atoms take a few thousand steps.
+    /// 100,000 steps or 10 seconds, whichever comes first; the solvable 1,000-atom
+    /// bench graph fits well within it.
     fn default() -> Self {
         Self {
             max_steps: 100_000,
