@@ -1,0 +1,584 @@
+//! The solver: [`resolve`] a project's requirements against a [`Registry`] into a
+//! [`Resolution`], within a [`Budget`], preferring locked versions.
+//!
+//! Main types: [`Options`], [`Budget`], [`Resolution`], [`Resolved`] and the module's
+//! [`Error`]. See the crate documentation for a walk-through.
+
+use std::{
+    cell::{Cell, RefCell},
+    cmp::Reverse,
+    collections::{BTreeMap, BTreeSet, HashMap},
+    fmt,
+    rc::Rc,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use pubgrub::{
+    DefaultStringReporter, Dependencies, DependencyConstraints, DependencyProvider, DerivationTree,
+    External, PackageResolutionStatistics, PubGrubError, Reporter,
+};
+use semver::{Version, VersionReq};
+
+use crate::{
+    ranges::{VersionSet, display, exact_ranges},
+    registry::{AtomKey, Registry, RegistryError, Requirement},
+    report::Words,
+};
+
+/// How much work one resolution may do before it gives up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Budget {
+    /// The most solver steps (one step decides or backtracks one atom).
+    pub max_steps: u64,
+    /// The longest wall-clock time.
+    pub deadline: Duration,
+}
+
+impl Default for Budget {
+    /// 100,000 steps or 10 seconds, whichever comes first; the solvable 1,000-atom
+    /// bench graph fits well within it.
+    fn default() -> Self {
+        Self {
+            max_steps: 100_000,
+            deadline: Duration::from_secs(10),
+        }
+    }
+}
+
+/// What [`resolve`] should prefer and how long it may take.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Versions to keep when they are still allowed (what the lockfile holds), so that
+    /// re-resolving changes as little as possible. Leave an atom out to move it to its
+    /// newest allowed version.
+    pub preferred: HashMap<AtomKey, Version>,
+    /// The work allowed.
+    pub budget: Budget,
+    /// Whether an atom may end up older than its preferred version. When `false`,
+    /// versions below the preferred one are not considered at all.
+    pub allow_downgrade: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            preferred: HashMap::new(),
+            budget: Budget::default(),
+            allow_downgrade: true,
+        }
+    }
+}
+
+/// One chosen atom.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resolved {
+    /// Its chosen version.
+    pub version: Version,
+    /// The atoms its requirements resolved to (each is also in the [`Resolution`]),
+    /// sorted, without duplicates.
+    pub dependencies: Vec<AtomKey>,
+}
+
+/// A solution: one version per atom needed, and the dependency edges between them.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Resolution {
+    /// The atoms the project requires directly, sorted.
+    pub root: Vec<AtomKey>,
+    /// Every atom needed, transitively, with its version and own dependencies.
+    pub atoms: BTreeMap<AtomKey, Resolved>,
+}
+
+impl Resolution {
+    /// The chosen version of `key`, if it is needed.
+    pub fn version(&self, key: &AtomKey) -> Option<&Version> {
+        self.atoms.get(key).map(|resolved| &resolved.version)
+    }
+}
+
+/// Why [`resolve`] found no solution.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The requirements contradict each other: no choice of versions meets all of them.
+    #[error("no versions satisfy every requirement\n{explanation}")]
+    NoSolution {
+        /// Why, one step per line, then the versions available of each atom involved.
+        explanation: String,
+        /// How to fix it.
+        hint: String,
+    },
+    /// The solver used up its [`Budget`] before reaching an answer.
+    #[error("resolution gave up after {steps} steps and {elapsed:.2?}")]
+    BudgetExceeded {
+        /// Steps taken.
+        steps: u64,
+        /// Time spent.
+        elapsed: Duration,
+        /// How to get an answer.
+        hint: String,
+    },
+    /// The [`Registry`] failed to answer.
+    #[error("could not read the {what} of `{key}`")]
+    Registry {
+        /// The atom asked about.
+        key: AtomKey,
+        /// `versions`, or `dependencies at <version>`.
+        what: String,
+        /// The registry's error.
+        #[source]
+        source: RegistryError,
+    },
+}
+
+impl Error {
+    /// How to fix the problem, if there is advice.
+    pub fn hint(&self) -> Option<&str> {
+        match self {
+            Self::NoSolution { hint, .. } | Self::BudgetExceeded { hint, .. } => Some(hint),
+            Self::Registry { .. } => None,
+        }
+    }
+}
+
+/// A package as pubgrub sees it: an atom, or the project being resolved.
+#[derive(Clone, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
+pub(crate) enum Node {
+    /// The project whose requirements are resolved.
+    Root,
+    /// An atom.
+    Atom(AtomKey),
+}
+
+impl fmt::Display for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Root => f.write_str("your project"),
+            Self::Atom(key) => key.fmt(f),
+        }
+    }
+}
+
+/// Errors raised inside pubgrub's callbacks.
+#[derive(Debug, thiserror::Error)]
+enum ProviderError {
+    #[error("could not read the {what} of `{key}`")]
+    Registry {
+        key: AtomKey,
+        what: String,
+        #[source]
+        source: RegistryError,
+    },
+    #[error("budget exceeded")]
+    Budget { steps: u64, elapsed: Duration },
+}
+
+/// The version given to the root node.
+fn root_version() -> Version {
+    Version::new(0, 0, 0)
+}
+
+/// Answers pubgrub from a [`Registry`], caching versions.
+struct Provider<'a, R: Registry + ?Sized> {
+    registry: &'a R,
+    options: &'a Options,
+    root: Vec<Requirement>,
+    /// Versions considered per atom, newest first.
+    versions: RefCell<HashMap<AtomKey, Rc<[Version]>>>,
+    steps: Cell<u64>,
+    started: Instant,
+}
+
+impl<R: Registry + ?Sized> Provider<'_, R> {
+    fn versions(&self, key: &AtomKey) -> Result<Rc<[Version]>, ProviderError> {
+        if let Some(versions) = self.versions.borrow().get(key) {
+            return Ok(versions.clone());
+        }
+        let mut versions =
+            self.registry
+                .versions(key)
+                .map_err(|source| ProviderError::Registry {
+                    key: key.clone(),
+                    what: "versions".to_owned(),
+                    source,
+                })?;
+        if !self.options.allow_downgrade
+            && let Some(floor) = self.options.preferred.get(key)
+        {
+            versions.retain(|version| version >= floor);
+        }
+        versions.sort_unstable_by(|a, b| b.cmp(a));
+        versions.dedup();
+        let versions: Rc<[Version]> = versions.into();
+        self.versions
+            .borrow_mut()
+            .insert(key.clone(), versions.clone());
+        Ok(versions)
+    }
+
+    fn cached(&self, key: &AtomKey) -> Option<Rc<[Version]>> {
+        self.versions.borrow().get(key).cloned()
+    }
+
+    /// Requirements merged per atom into exact version sets.
+    fn constraints(
+        &self,
+        requirements: &[Requirement],
+    ) -> Result<BTreeMap<AtomKey, VersionSet>, ProviderError> {
+        let mut merged: BTreeMap<AtomKey, VersionSet> = BTreeMap::new();
+        for requirement in requirements {
+            let available = self.versions(&requirement.key)?;
+            let set = exact_ranges(&requirement.req, &available);
+            let entry = merged
+                .entry(requirement.key.clone())
+                .or_insert_with(VersionSet::full);
+            *entry = entry.intersection(&set);
+        }
+        Ok(merged)
+    }
+}
+
+impl<R: Registry + ?Sized> DependencyProvider for Provider<'_, R> {
+    type P = Node;
+    type V = Version;
+    type VS = VersionSet;
+    type M = String;
+    type Err = ProviderError;
+    type Priority = (u32, Reverse<usize>);
+
+    fn prioritize(
+        &self,
+        package: &Node,
+        range: &VersionSet,
+        statistics: &PackageResolutionStatistics,
+    ) -> Self::Priority {
+        let Node::Atom(key) = package else {
+            return (u32::MAX, Reverse(0));
+        };
+        let count = self.cached(key).map_or(0, |versions| {
+            versions.iter().filter(|v| range.contains(v)).count()
+        });
+        if count == 0 {
+            return (u32::MAX, Reverse(0));
+        }
+        (statistics.conflict_count(), Reverse(count))
+    }
+
+    fn choose_version(
+        &self,
+        package: &Node,
+        range: &VersionSet,
+    ) -> Result<Option<Version>, ProviderError> {
+        let Node::Atom(key) = package else {
+            return Ok(Some(root_version()));
+        };
+        let versions = self.versions(key)?;
+        if let Some(preferred) = self.options.preferred.get(key)
+            && range.contains(preferred)
+            && versions.contains(preferred)
+        {
+            return Ok(Some(preferred.clone()));
+        }
+        Ok(versions.iter().find(|v| range.contains(v)).cloned())
+    }
+
+    fn get_dependencies(
+        &self,
+        package: &Node,
+        version: &Version,
+    ) -> Result<Dependencies<Node, VersionSet, String>, ProviderError> {
+        let Node::Atom(key) = package else {
+            let merged = self.constraints(&self.root)?;
+            return Ok(Dependencies::Available(
+                merged
+                    .into_iter()
+                    .map(|(key, set)| (Node::Atom(key), set))
+                    .collect(),
+            ));
+        };
+        let requirements =
+            self.registry
+                .dependencies(key, version)
+                .map_err(|source| ProviderError::Registry {
+                    key: key.clone(),
+                    what: format!("dependencies at `{version}`"),
+                    source,
+                })?;
+        let mut merged = self.constraints(&requirements)?;
+        if let Some(own) = merged.remove(key)
+            && !own.contains(version)
+        {
+            return Ok(Dependencies::Unavailable(format!(
+                "it requires itself at `{}`",
+                display(&own)
+            )));
+        }
+        let constraints: DependencyConstraints<Node, VersionSet> = merged
+            .into_iter()
+            .map(|(key, set)| (Node::Atom(key), set))
+            .collect();
+        Ok(Dependencies::Available(constraints))
+    }
+
+    fn should_cancel(&self) -> Result<(), ProviderError> {
+        let steps = self.steps.get() + 1;
+        self.steps.set(steps);
+        let elapsed = self.started.elapsed();
+        if steps > self.options.budget.max_steps || elapsed > self.options.budget.deadline {
+            return Err(ProviderError::Budget { steps, elapsed });
+        }
+        Ok(())
+    }
+}
+
+/// Resolve `root_requirements` (the project's own requirements) against `registry`.
+///
+/// Each atom gets the newest version its requirements allow, except that a version in
+/// [`Options::preferred`] is kept while it is still allowed. Requirements follow
+/// [`VersionReq::matches`] exactly, pre-releases included. Several requirements on one
+/// atom must all hold. The search stops with [`Error::BudgetExceeded`] once the
+/// [`Budget`] is spent.
+pub fn resolve<R: Registry + ?Sized>(
+    registry: &R,
+    root_requirements: &[Requirement],
+    options: &Options,
+) -> Result<Resolution, Error> {
+    let provider = Provider {
+        registry,
+        options,
+        root: root_requirements.to_vec(),
+        versions: RefCell::new(HashMap::new()),
+        steps: Cell::new(0),
+        started: Instant::now(),
+    };
+    let solution = match pubgrub::resolve(&provider, Node::Root, root_version()) {
+        Ok(solution) => solution,
+        Err(error) => return Err(convert_error(error, &provider, root_requirements)),
+    };
+    let mut resolution = Resolution {
+        root: root_requirements
+            .iter()
+            .map(|requirement| requirement.key.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect(),
+        atoms: BTreeMap::new(),
+    };
+    for (node, version) in solution {
+        let Node::Atom(key) = node else { continue };
+        let dependencies = registry
+            .dependencies(&key, &version)
+            .map_err(|source| Error::Registry {
+                key: key.clone(),
+                what: format!("dependencies at `{version}`"),
+                source,
+            })?
+            .into_iter()
+            .map(|requirement| requirement.key)
+            .filter(|dependency| dependency != &key)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        resolution.atoms.insert(
+            key,
+            Resolved {
+                version,
+                dependencies,
+            },
+        );
+    }
+    tracing::debug!(
+        atoms = resolution.atoms.len(),
+        steps = provider.steps.get(),
+        "resolved"
+    );
+    Ok(resolution)
+}
+
+fn convert_error<R: Registry + ?Sized>(
+    error: PubGrubError<Provider<'_, R>>,
+    provider: &Provider<'_, R>,
+    root_requirements: &[Requirement],
+) -> Error {
+    let from_provider = |error: ProviderError| match error {
+        ProviderError::Registry { key, what, source } => Error::Registry { key, what, source },
+        ProviderError::Budget { steps, elapsed } => Error::BudgetExceeded {
+            steps,
+            elapsed,
+            hint: format!(
+                "the requirements conflict in too many ways to search them all (budget: {} steps or {:?}); narrow the requirements, e.g. pin the atoms you depend on directly to one major version, or raise the budget",
+                provider.options.budget.max_steps, provider.options.budget.deadline
+            ),
+        },
+    };
+    match error {
+        PubGrubError::NoSolution(tree) => no_solution(tree, provider, root_requirements),
+        PubGrubError::ErrorRetrievingDependencies { source, .. }
+        | PubGrubError::ErrorChoosingVersion { source, .. }
+        | PubGrubError::ErrorInShouldCancel(source) => from_provider(source),
+    }
+}
+
+/// Explain a derivation tree in plain words, list the versions of every atom it names
+/// and suggest a fix.
+fn no_solution<R: Registry + ?Sized>(
+    tree: DerivationTree<Node, VersionSet, String>,
+    provider: &Provider<'_, R>,
+    root_requirements: &[Requirement],
+) -> Error {
+    let tree = collapse_gaps(&tree);
+    let packages: Vec<Node> = tree.packages().into_iter().cloned().collect();
+    let available = provider
+        .versions
+        .borrow()
+        .iter()
+        .map(|(key, versions)| (key.clone(), versions.iter().rev().cloned().collect()))
+        .collect();
+    let words = Words::new(&packages, available);
+    let mut explanation = DefaultStringReporter::report_with_formatter(&tree, &words);
+    let mut atoms: Vec<&AtomKey> = packages
+        .iter()
+        .filter_map(|node| match node {
+            Node::Atom(key) => Some(key),
+            Node::Root => None,
+        })
+        .collect();
+    atoms.sort();
+    let mut unpublished = Vec::new();
+    let mut floored = Vec::new();
+    for key in &atoms {
+        let versions = provider.cached(key).unwrap_or_else(|| Rc::from(Vec::new()));
+        let name = words.name(&Node::Atom((*key).clone()));
+        let list = if versions.is_empty() {
+            unpublished.push(name.clone());
+            "none".to_owned()
+        } else {
+            versions
+                .iter()
+                .rev()
+                .map(Version::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut line = format!("\nversions of {name}: {list}");
+        if !provider.options.allow_downgrade
+            && let Some(floor) = provider.options.preferred.get(*key)
+        {
+            line.push_str(&format!(
+                " (older than the locked `{floor}` not considered)"
+            ));
+            floored.push(name);
+        }
+        explanation.push_str(&line);
+    }
+    let hint = if !unpublished.is_empty() {
+        format!(
+            "no version of {} is published in its set; check the label and the set, or publish it first",
+            unpublished.join(", ")
+        )
+    } else if !floored.is_empty() {
+        format!(
+            "downgrades are not allowed and {} would have to move below the locked version; allow downgrades or loosen the requirements",
+            floored.join(", ")
+        )
+    } else {
+        let direct = direct_requirements(&tree, root_requirements, &words);
+        if direct.is_empty() {
+            "loosen the requirements named above, or publish versions of these atoms that agree with each other".to_owned()
+        } else {
+            format!(
+                "loosen your requirement on {}, or publish versions of the atoms above that agree with each other",
+                direct.join(" or ")
+            )
+        }
+    };
+    Error::NoSolution { explanation, hint }
+}
+
+/// Drop "no version in this gap" leaves that only restate which versions exist, the
+/// way pubgrub's `collapse_no_versions` does, but keep those saying a requirement
+/// matches no published version at all: they are often the whole story.
+fn collapse_gaps(
+    tree: &DerivationTree<Node, VersionSet, String>,
+) -> DerivationTree<Node, VersionSet, String> {
+    let DerivationTree::Derived(derived) = tree else {
+        return tree.clone();
+    };
+    let (gap, other) = match (&*derived.cause1, &*derived.cause2) {
+        (DerivationTree::External(External::NoVersions(node, set)), other)
+        | (other, DerivationTree::External(External::NoVersions(node, set))) => {
+            ((node, set), other)
+        }
+        _ => {
+            let mut derived = derived.clone();
+            derived.cause1 = Arc::new(collapse_gaps(&derived.cause1));
+            derived.cause2 = Arc::new(collapse_gaps(&derived.cause2));
+            return DerivationTree::Derived(derived);
+        }
+    };
+    let (node, set) = gap;
+    match other {
+        DerivationTree::Derived(_) => collapse_gaps(other),
+        DerivationTree::External(External::FromDependencyOf(p1, r1, p2, r2)) => {
+            if p1 == node {
+                DerivationTree::External(External::FromDependencyOf(
+                    p1.clone(),
+                    r1.union(set),
+                    p2.clone(),
+                    r2.clone(),
+                ))
+            } else if p2 == node && !r2.subset_of(set) {
+                DerivationTree::External(External::FromDependencyOf(
+                    p1.clone(),
+                    r1.clone(),
+                    p2.clone(),
+                    r2.union(set),
+                ))
+            } else {
+                tree.clone()
+            }
+        }
+        DerivationTree::External(_) => tree.clone(),
+    }
+}
+
+/// The project's own requirements that take part in the conflict, as
+/// `` `label` (`^1`) ``.
+fn direct_requirements(
+    tree: &DerivationTree<Node, VersionSet, String>,
+    root_requirements: &[Requirement],
+    words: &Words,
+) -> Vec<String> {
+    let mut found = BTreeSet::new();
+    collect_direct(tree, &mut found);
+    let mut out = Vec::new();
+    for key in found {
+        let reqs: Vec<String> = root_requirements
+            .iter()
+            .filter(|requirement| requirement.key == key)
+            .map(|requirement| format!("`{}`", requirement_text(&requirement.req)))
+            .collect();
+        out.push(format!(
+            "{} ({})",
+            words.name(&Node::Atom(key.clone())),
+            reqs.join(", ")
+        ));
+    }
+    out
+}
+
+fn requirement_text(req: &VersionReq) -> String {
+    req.to_string()
+}
+
+fn collect_direct(tree: &DerivationTree<Node, VersionSet, String>, found: &mut BTreeSet<AtomKey>) {
+    match tree {
+        DerivationTree::External(External::FromDependencyOf(Node::Root, _, Node::Atom(key), _)) => {
+            found.insert(key.clone());
+        }
+        DerivationTree::External(_) => {}
+        DerivationTree::Derived(derived) => {
+            collect_direct(&derived.cause1, found);
+            collect_direct(&derived.cause2, found);
+        }
+    }
+}
