@@ -23,7 +23,6 @@ pub mod label;
 pub mod lock;
 pub mod manifest;
 pub mod nix;
-pub mod ops;
 pub mod set;
 pub mod store;
 pub mod uri;

@@ -69,8 +69,8 @@ pub(crate) fn exit_code(error: &anyhow::Error) -> u8 {
                     )
                 })
             || cause
-                .downcast_ref::<atom::ops::init::Error>()
-                .is_some_and(|error| matches!(error, atom::ops::init::Error::AlreadyASet { .. }))
+                .downcast_ref::<eka::ops::init::Error>()
+                .is_some_and(|error| matches!(error, eka::ops::init::Error::AlreadyASet { .. }))
     });
     if refused { 1 } else { 2 }
 }

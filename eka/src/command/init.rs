@@ -1,6 +1,6 @@
 //! `eka init [dir] [--git]`.
 
-use atom::ops::init;
+use eka::ops::init;
 
 use super::Context;
 use crate::cli::InitArgs;

@@ -1,0 +1,3 @@
+//! One module per operation: `Options` in, `Outcome` out, a typed `Error` per module.
+
+pub mod init;
