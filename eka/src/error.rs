@@ -71,6 +71,18 @@ pub(crate) fn exit_code(error: &anyhow::Error) -> u8 {
             || cause
                 .downcast_ref::<eka::ops::init::Error>()
                 .is_some_and(|error| matches!(error, eka::ops::init::Error::AlreadyASet { .. }))
+            || cause
+                .downcast_ref::<eka::ops::new::Error>()
+                .is_some_and(|error| error.is_refusal())
+            || cause
+                .downcast_ref::<atom::set::Error>()
+                .is_some_and(|error| !matches!(error, atom::set::Error::Read { .. }))
+            || cause
+                .downcast_ref::<atom::manifest::Error>()
+                .is_some_and(|error| !matches!(error, atom::manifest::Error::Read { .. }))
+            || cause
+                .downcast_ref::<atom::lock::Error>()
+                .is_some_and(|error| matches!(error, atom::lock::Error::Invalid(_)))
     });
     if refused { 1 } else { 2 }
 }
@@ -81,6 +93,8 @@ pub(crate) fn hints(error: &anyhow::Error) -> Vec<String> {
         .chain()
         .filter_map(|cause| {
             if let Some(error) = cause.downcast_ref::<atom::uri::Error>() {
+                error.hint()
+            } else if let Some(error) = cause.downcast_ref::<eka::ops::new::Error>() {
                 error.hint()
             } else if let Some(error) = cause.downcast_ref::<atom::config::Error>() {
                 // A `Located` already shows its hint in its message.

@@ -72,18 +72,27 @@ impl Printer {
 
     /// An error with its causes; `hint:` lines inside messages are highlighted.
     pub(crate) fn error(&self, error: &anyhow::Error) {
-        let mut chain = error.chain();
-        if let Some(top) = chain.next() {
-            eprintln!(
-                "{ERROR}error{ERROR:#}: {}",
-                highlight_hints(&top.to_string())
-            );
+        let mut shown = String::new();
+        for (index, cause) in error.chain().enumerate() {
+            let text = cause.to_string();
+            // A cause whose text the previous message already includes adds nothing.
+            if index > 0 && shown.contains(&text) {
+                continue;
+            }
+            if index == 0 {
+                eprintln!("{ERROR}error{ERROR:#}: {}", highlight_hints(&text));
+            } else {
+                eprintln!("  {ERROR}caused by{ERROR:#}: {}", highlight_hints(&text));
+            }
+            shown.push_str(&text);
+            shown.push('\n');
         }
-        for cause in chain {
-            eprintln!(
-                "  {ERROR}caused by{ERROR:#}: {}",
-                highlight_hints(&cause.to_string())
-            );
+        for hint in crate::error::hints(error) {
+            let line = format!("hint: {hint}");
+            if !shown.contains(&line) {
+                self.hint(hint);
+                shown.push_str(&line);
+            }
         }
     }
 

@@ -3,6 +3,7 @@
 
 mod completions;
 mod init;
+mod new;
 
 use std::path::PathBuf;
 
@@ -51,7 +52,7 @@ pub(crate) fn exec(cli: Cli, printer: &Printer) -> anyhow::Result<()> {
     let context = Context::new(&cli.global, printer)?;
     match cli.command {
         Command::Init(args) => init::exec(&context, args),
-        Command::New(_args) => Ok(()),
+        Command::New(args) => new::exec(&context, args),
         Command::Tree => Ok(()),
         Command::Completions(args) => completions::exec(&context, args),
     }
