@@ -500,3 +500,62 @@ fn impure_paths_are_refused_in_pure_mode() {
     let error = Nix::new().eval_pure(&expression).unwrap_err();
     assert!(error.contains("forbidden in pure eval mode"), "{error}");
 }
+
+/// Copy `path` (a file or a directory tree of files) to `target`.
+fn copy_tree(path: &Path, target: &Path) {
+    if path.is_dir() {
+        fs::create_dir_all(target).unwrap();
+        for entry in fs::read_dir(path).unwrap() {
+            let entry = entry.unwrap();
+            copy_tree(&entry.path(), &target.join(entry.file_name()));
+        }
+    } else {
+        fs::copy(path, target).unwrap();
+    }
+}
+
+#[test]
+fn the_flake_exposes_the_library_without_inputs() {
+    let repo_root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&repo_root.join("flake.nix"), &dir.path().join("flake.nix"));
+    copy_tree(&library_dir(), &dir.path().join("nix"));
+    let nix = Nix::new();
+    let output = nix
+        .command("nix")
+        .args([
+            "--extra-experimental-features",
+            "nix-command flakes",
+            "--store",
+        ])
+        .arg(nix.store())
+        .args(["eval", "--no-write-lock-file", "--json"])
+        .arg(format!(
+            "path:{}#lib",
+            fs::canonicalize(dir.path()).unwrap().display()
+        ))
+        .args([
+            "--apply",
+            "lib: [ lib.formatVersion (builtins.attrNames lib) ]",
+        ])
+        .output()
+        .expect(NIX_MISSING);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(stdout.starts_with("[1,["), "{stdout}");
+    for name in [
+        "fromLock",
+        "importAtom",
+        "importAtoms",
+        "fetchAtom",
+        "fetchNixInput",
+    ] {
+        assert!(stdout.contains(&format!("\"{name}\"")), "{stdout}");
+    }
+    // A flake without inputs needs no flake.lock.
+    assert!(!dir.path().join("flake.lock").exists());
+}
