@@ -559,3 +559,35 @@ fn the_flake_exposes_the_library_without_inputs() {
     // A flake without inputs needs no flake.lock.
     assert!(!dir.path().join("flake.lock").exists());
 }
+
+#[test]
+fn the_graph_evaluates_in_restricted_mode() {
+    let set = publish_set(&[]);
+    let inputs = nix_inputs();
+    let lock = Lockfile {
+        atoms: set.atoms.clone(),
+        nix: vec![inputs.git.clone(), inputs.tar.clone()],
+    };
+    let app = consumer(&set.url(), &lock);
+    let app_dir = fs::canonicalize(app.path()).unwrap();
+    let library = fs::canonicalize(library_dir()).unwrap();
+    let search = |name: &str, path: &Path| format!("{name}={}", path.display());
+    let value = Nix::new()
+        .eval(
+            &[
+                "--option",
+                "restrict-eval",
+                "true",
+                "--option",
+                "allowed-uris",
+                "file://",
+                "-I",
+                &search("eka", &library),
+                "-I",
+                &search("app", &app_dir),
+            ],
+            "(import <eka>).importAtom <app>",
+        )
+        .unwrap();
+    assert_eq!(value, EXPECTED);
+}
