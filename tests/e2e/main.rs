@@ -9,3 +9,4 @@
 mod common;
 mod init;
 mod new;
+mod nix;
