@@ -6,8 +6,7 @@
 //! [`TreeHasher`] that folds a tree's entries together. Walking a git tree and
 //! validating it is the business of [`crate::tree`].
 //!
-//! The exact encoding is specified in `docs/format.md` ("Content hash"; drafted in
-//! `docs/format-content-hash.md`) so that
+//! The exact encoding is specified in `docs/format.md` ("Content hash") so that
 //! another implementation can reproduce it byte for byte.
 //!
 //! ```
