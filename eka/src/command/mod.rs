@@ -3,6 +3,7 @@
 
 mod completions;
 mod init;
+mod publish;
 
 use std::path::PathBuf;
 
@@ -52,6 +53,7 @@ pub(crate) fn exec(cli: Cli, printer: &Printer) -> anyhow::Result<()> {
     match cli.command {
         Command::Init(args) => init::exec(&context, args),
         Command::New(_args) => Ok(()),
+        Command::Publish(args) => publish::exec(&context, args),
         Command::Tree => Ok(()),
         Command::Completions(args) => completions::exec(&context, args),
     }

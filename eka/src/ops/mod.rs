@@ -1,3 +1,4 @@
 //! One module per operation: `Options` in, `Outcome` out, a typed `Error` per module.
 
 pub mod init;
+pub mod publish;
