@@ -8,3 +8,4 @@
 
 mod common;
 mod init;
+mod publish;
