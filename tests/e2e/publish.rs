@@ -417,7 +417,8 @@ fn hostile_trees_are_refused_without_pushing_a_ref() {
     let nested_git = raw_tree(&repo, &[("40000", b".git", &config)]);
     let atom = ("100644", b"atom.toml".as_slice(), manifest.as_str());
 
-    let cases: Vec<(&str, Vec<(&str, &[u8], &str)>, &str)> = vec![
+    type Entries<'a> = Vec<(&'a str, &'a [u8], &'a str)>;
+    let cases: Vec<(&str, Entries<'_>, &str)> = vec![
         ("dot git", vec![("40000", b".git", &config), atom], ".git"),
         (
             "upper-case git",
@@ -496,4 +497,20 @@ fn hostile_trees_are_refused_without_pushing_a_ref() {
         );
         assert_eq!(eka_refs(&remote.refs()), [], "{name}");
     }
+}
+
+#[test]
+fn publishing_outside_a_repository_or_offline_is_refused() {
+    let sandbox = Sandbox::new();
+    sandbox.write("plain/atom.toml", &atom_toml("plain", "0.1.0"));
+    let run = sandbox.eka_in("plain", &["publish", "--all"]).refused();
+    assert!(
+        run.stderr.contains("not inside a git repository") && run.stderr.contains("hint: "),
+        "{}",
+        run.stderr
+    );
+    let run = sandbox
+        .eka_in("plain", &["--offline", "publish", "--all"])
+        .refused();
+    assert!(run.stderr.contains("`--offline`"), "{}", run.stderr);
 }

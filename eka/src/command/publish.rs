@@ -50,6 +50,12 @@ pub(crate) fn exec(context: &Context<'_>, args: PublishArgs) -> anyhow::Result<(
         signer,
     })?;
 
+    if outcome.atoms.is_empty() {
+        printer.warn(format_args!(
+            "the set has no atoms at `{}`: nothing to publish",
+            outcome.origin
+        ));
+    }
     for atom in &outcome.atoms {
         let name = format!("{}@{}", atom.label, atom.version);
         match &atom.status {
@@ -90,7 +96,18 @@ pub(crate) fn exec(context: &Context<'_>, args: PublishArgs) -> anyhow::Result<(
     };
     printer.status("Summary", &summary);
 
-    if printer.json() {
+    if !printer.json() {
+        // Data for scripts: one line per atom.
+        for atom in &outcome.atoms {
+            printer.data(format_args!(
+                "{}@{} {} {}",
+                atom.label,
+                atom.version,
+                atom.commit,
+                atom.status.as_str()
+            ));
+        }
+    } else {
         let atoms: Vec<serde_json::Value> = outcome
             .atoms
             .iter()

@@ -170,7 +170,7 @@ pub enum Error {
         revision: String,
         /// The cause.
         #[source]
-        source: set::Error,
+        source: Box<set::Error>,
     },
     /// A path on the command line is outside the repository.
     #[error("`{}` is outside the repository `{}`", path.display(), repository.display())]
@@ -222,11 +222,11 @@ pub enum Error {
         path: String,
         /// The cause, naming the entry.
         #[source]
-        source: verify::tree::Error,
+        source: Box<verify::tree::Error>,
     },
     /// The set root could not be found.
     #[error(transparent)]
-    SetRoot(#[from] root::Error),
+    SetRoot(Box<root::Error>),
     /// An atom commit could not be built or written.
     #[error("cannot build the atom commit of `{label}@{version}`")]
     Commit {
@@ -236,7 +236,7 @@ pub enum Error {
         version: Version,
         /// The cause.
         #[source]
-        source: commit::Error,
+        source: Box<commit::Error>,
     },
     /// An atom commit could not be signed.
     #[error("cannot sign the atom commit of `{label}@{version}`")]
@@ -247,7 +247,7 @@ pub enum Error {
         version: Version,
         /// The cause.
         #[source]
-        source: verify::signature::Error,
+        source: Box<verify::signature::Error>,
     },
     /// The remote is neither a configured remote nor a URL.
     #[error("no remote named `{name}`")]
@@ -257,7 +257,7 @@ pub enum Error {
     },
     /// The remote's refs could not be listed.
     #[error(transparent)]
-    List(#[from] remote::Error),
+    List(Box<remote::Error>),
     /// Fetching one of the remote's atom commits failed.
     #[error("cannot fetch `{reference}` from `{url}`: {stderr}")]
     Fetch {
@@ -293,7 +293,7 @@ pub enum Error {
     },
     /// The push could not be carried out.
     #[error(transparent)]
-    Push(#[from] push::Error),
+    Push(Box<push::Error>),
     /// The server rejected the push; none of its refs were kept.
     #[error("`{url}` rejected the publish, nothing was published: {}", rejected_list(.rejected))]
     Rejected {
@@ -326,9 +326,10 @@ impl Error {
             | Error::OtherSet { .. }
             | Error::Rejected { .. }
             | Error::NoRepository { .. } => true,
-            Error::Set { source, .. } => !matches!(source, set::Error::Read { .. }),
+            Error::Set { source, .. } => !matches!(**source, set::Error::Read { .. }),
             Error::Tree { source, .. } => source.violation().is_some(),
-            Error::SetRoot(root::Error::Shallow { .. }) => true,
+            Error::SetRoot(error) => matches!(**error, root::Error::Shallow { .. }),
+            Error::Sign { source, .. } => source.hint().is_some(),
             _ => false,
         }
     }
@@ -341,15 +342,12 @@ impl Error {
             }
             Error::Revision { .. } => "pass a branch, tag or commit id to `--rev`".into(),
             // A `Located` error shows its hint in its own message.
-            Error::Set {
-                source: set::Error::Missing { .. } | set::Error::Uneditable { .. },
-                ..
-            } => {
-                return match self {
-                    Error::Set { source, .. } => source.hint().map(str::to_owned),
-                    _ => None,
-                };
-            }
+            Error::Set { source, .. } => match &**source {
+                set::Error::Missing { .. } | set::Error::Uneditable { .. } => {
+                    return source.hint().map(str::to_owned);
+                }
+                _ => return None,
+            },
             Error::NotAnAtom { .. } => {
                 "list the atom's directory in `ekala.toml` and commit it, or check the path".into()
             }
@@ -365,7 +363,11 @@ impl Error {
                     .and_then(|violation| violation.hint())
                     .map(str::to_owned);
             }
-            Error::SetRoot(root::Error::Shallow { hint, .. }) => (*hint).into(),
+            Error::SetRoot(error) => match &**error {
+                root::Error::Shallow { hint, .. } => (*hint).into(),
+                _ => return None,
+            },
+            Error::Sign { source, .. } => return source.hint().map(str::to_owned),
             Error::NoRemote { .. } => {
                 "add it with `git remote add <name> <url>`, or pass `--remote <url>`".into()
             }
@@ -398,7 +400,7 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
     let origin = resolve_commit(&repo, revision)?;
     let root_tree = repo
         .find_commit(origin)
-        .and_then(|commit| commit.tree_id().map_err(Into::into))
+        .and_then(|commit| commit.tree_id())
         .map_err(|source| Error::Revision {
             revision: revision.to_owned(),
             source: source.into(),
@@ -407,7 +409,7 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
     let source = TreeSource::new(repo.clone(), root_tree, revision);
     let set_error = |source| Error::Set {
         revision: revision.to_owned(),
-        source,
+        source: Box::new(source),
     };
 
     // The index first: selection works on directories, and hostile atom trees are
@@ -421,12 +423,13 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
             .map_err(|error| Error::Tree {
                 label: path.as_str().to_owned(),
                 path: path.as_str().to_owned(),
-                source: error,
+                source: Box::new(error),
             })?;
         trees.insert(path.clone(), (tree, outcome.hash.to_string()));
     }
     let set = Set::load(&source).map_err(set_error)?;
-    let set_root = root::find_set_root(&repo, origin)?;
+    let set_root =
+        root::find_set_root(&repo, origin).map_err(|error| Error::SetRoot(Box::new(error)))?;
 
     let mut candidates = Vec::new();
     for atom in set
@@ -451,7 +454,7 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
         let commit_error = |source| Error::Commit {
             label: label.to_string(),
             version: version.clone(),
-            source,
+            source: Box::new(source),
         };
         let mut object = AtomCommit::new(
             *tree,
@@ -468,7 +471,7 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
                 Error::Sign {
                     label: label.to_string(),
                     version: version.clone(),
-                    source,
+                    source: Box::new(source),
                 }
             })?;
         }
@@ -489,7 +492,8 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
     }
 
     let remote_url = remote_url(&repo, options)?;
-    let existing: BTreeMap<String, ObjectId> = remote::list_atom_refs(&remote_url, None)?
+    let existing: BTreeMap<String, ObjectId> = remote::list_atom_refs(&remote_url, None)
+        .map_err(|error| Error::List(Box::new(error)))?
         .into_iter()
         .collect();
     check_same_set(&repo, &remote_url, &existing, &candidates, set_root)?;
@@ -536,11 +540,12 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
                 object.write(&repo).map_err(|source| Error::Commit {
                     label: candidate.published.label.to_string(),
                     version: candidate.published.version.clone(),
-                    source,
+                    source: Box::new(source),
                 })?;
             }
         }
-        let outcome = push::push_refs(repo.git_dir(), &remote_url, &updates)?;
+        let outcome = push::push_refs(repo.git_dir(), &remote_url, &updates)
+            .map_err(|error| Error::Push(Box::new(error)))?;
         if !outcome.is_success() {
             let mut rejected: Vec<(String, String)> = outcome
                 .rejected()
