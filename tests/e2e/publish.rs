@@ -514,3 +514,50 @@ fn publishing_outside_a_repository_or_offline_is_refused() {
         .refused();
     assert!(run.stderr.contains("`--offline`"), "{}", run.stderr);
 }
+
+#[test]
+fn signed_atom_commits_pass_git_verify_commit() {
+    let repo = three_atoms();
+    let keys = tempfile::tempdir().unwrap();
+    let key = keys.path().join("key");
+    let status = std::process::Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", "me", "-f"])
+        .arg(&key)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let remote = BareRepo::new();
+    let key_arg = key.to_str().unwrap();
+    publish_with_env(
+        repo.path(),
+        &[
+            "hello",
+            "--sign",
+            "--key",
+            key_arg,
+            "--remote",
+            &remote.url(),
+        ],
+        &[("SSH_AUTH_SOCK", "/nonexistent")],
+    )
+    .success();
+    let public = std::fs::read_to_string(keys.path().join("key.pub")).unwrap();
+    let allowed = keys.path().join("allowed");
+    std::fs::write(&allowed, format!("me {public}")).unwrap();
+    let output = repo
+        .git()
+        .command(remote.path())
+        .args(["-c", "gpg.format=ssh", "-c"])
+        .arg(format!("gpg.ssh.allowedSignersFile={}", allowed.display()))
+        .args(["verify-commit", "refs/eka/atoms/hello/0.1.0"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // Without a key configured, `--sign` is refused with a hint.
+    let run = publish(repo.path(), &["world", "--sign", "--remote", &remote.url()]).refused();
+    assert!(run.stderr.contains("hint: pass `--key"), "{}", run.stderr);
+}
