@@ -64,6 +64,8 @@ pub(crate) enum Command {
     Init(InitArgs),
     /// Create an atom: write its `atom.toml` and register it in `ekala.toml`.
     New(NewArgs),
+    /// Publish atoms at a revision to a remote, all refs in one atomic push.
+    Publish(PublishArgs),
     /// Print the locked dependency graph from `atom.lock`.
     Tree,
     /// Print a shell completion script.
@@ -92,6 +94,32 @@ pub(crate) struct NewArgs {
     /// A one-line description.
     #[arg(long)]
     pub(crate) description: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PublishArgs {
+    /// Directories of the atoms to publish (default: the atom containing the current
+    /// directory).
+    #[arg(conflicts_with = "all")]
+    pub(crate) paths: Vec<PathBuf>,
+    /// Publish every atom of the set.
+    #[arg(long)]
+    pub(crate) all: bool,
+    /// The remote to publish to: a name from the git config or a URL.
+    #[arg(long, value_name = "R", default_value = "origin")]
+    pub(crate) remote: String,
+    /// The revision to publish from (read from the object database, not the working tree).
+    #[arg(long, value_name = "REV", default_value = "HEAD")]
+    pub(crate) rev: String,
+    /// Sign the atom commits (SSH signature) with the configured key or `--key`.
+    #[arg(long)]
+    pub(crate) sign: bool,
+    /// The SSH key to sign with (default: `[signing] key` in `eka.toml`).
+    #[arg(long, value_name = "FILE", requires = "sign")]
+    pub(crate) key: Option<PathBuf>,
+    /// Show what would be published without writing or pushing anything.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
 }
 
 #[derive(Debug, Args)]

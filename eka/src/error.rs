@@ -83,6 +83,12 @@ pub(crate) fn exit_code(error: &anyhow::Error) -> u8 {
             || cause
                 .downcast_ref::<atom::lock::Error>()
                 .is_some_and(|error| matches!(error, atom::lock::Error::Invalid(_)))
+            || cause
+                .downcast_ref::<eka::ops::publish::Error>()
+                .is_some_and(eka::ops::publish::Error::is_refusal)
+            || cause
+                .downcast_ref::<verify::signature::Error>()
+                .is_some_and(|error| error.hint().is_some())
     });
     if refused { 1 } else { 2 }
 }
@@ -102,6 +108,10 @@ pub(crate) fn hints(error: &anyhow::Error) -> Vec<String> {
                     atom::config::Error::Invalid(_) => None,
                     _ => error.hint().map(str::to_owned),
                 }
+            } else if let Some(error) = cause.downcast_ref::<eka::ops::publish::Error>() {
+                error.hint()
+            } else if let Some(error) = cause.downcast_ref::<verify::signature::Error>() {
+                error.hint().map(str::to_owned)
             } else {
                 None
             }

@@ -19,9 +19,11 @@ pub mod push;
 pub mod refs;
 pub mod remote;
 pub mod root;
+pub mod tree_source;
 
 pub use commit::AtomCommit;
 pub use push::{PushOutcome, RefStatus, RefUpdate, push_refs};
 pub use refs::{AtomRef, RefKind};
 pub use remote::list_atom_refs;
 pub use root::find_set_root;
+pub use tree_source::TreeSource;

@@ -4,6 +4,7 @@
 mod completions;
 mod init;
 mod new;
+mod publish;
 
 use std::path::PathBuf;
 
@@ -53,6 +54,7 @@ pub(crate) fn exec(cli: Cli, printer: &Printer) -> anyhow::Result<()> {
     match cli.command {
         Command::Init(args) => init::exec(&context, args),
         Command::New(args) => new::exec(&context, args),
+        Command::Publish(args) => publish::exec(&context, args),
         Command::Tree => Ok(()),
         Command::Completions(args) => completions::exec(&context, args),
     }

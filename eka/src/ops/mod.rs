@@ -2,3 +2,4 @@
 
 pub mod init;
 pub mod new;
+pub mod publish;

@@ -1,0 +1,855 @@
+//! `eka publish`: cut atoms from a commit and push them to a set's remote, atomically.
+//!
+//! [`run`] reads `ekala.toml` and every `atom.toml` from the object database at one
+//! commit (never the working tree), validates and hashes each selected atom's tree,
+//! builds its reproducible atom commit, compares it with what the remote already has
+//! and pushes every new ref of the run in one atomic push. Main types: [`Options`],
+//! [`Outcome`] (one [`Published`] per atom, with its [`Status`]) and [`Error`].
+//!
+//! A version already published with the same atom commit is skipped; one published with
+//! another commit is refused (never forced) and reported in the outcome while the other
+//! atoms of the run are still published. A remote whose atoms belong to another set is
+//! refused as a whole.
+//!
+//! ```no_run
+//! use eka::ops::publish;
+//!
+//! let outcome = publish::run(&publish::Options {
+//!     cwd: "my-set".into(),
+//!     paths: Vec::new(),
+//!     all: true,
+//!     remote: None,
+//!     revision: "HEAD".into(),
+//!     dry_run: true,
+//!     signer: None,
+//! })?;
+//! for atom in &outcome.atoms {
+//!     println!("{}@{}: {:?}", atom.label, atom.version, atom.status);
+//! }
+//! # Ok::<(), eka::ops::publish::Error>(())
+//! ```
+
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    path::{Component, Path, PathBuf},
+    process::{Command, Stdio},
+};
+
+use atom::{
+    Label,
+    manifest::RelativePath,
+    set::{self, Set, SetManifest},
+    store::{
+        AtomCommit, RefUpdate, TreeSource, commit, push, refs, remote, root,
+        tree_source::{self, Entry},
+    },
+};
+use gix::{ObjectId, bstr::ByteSlice, objs::tree::EntryKind};
+use semver::Version;
+
+/// The remote used when none is named.
+pub const DEFAULT_REMOTE: &str = "origin";
+
+/// What to publish, from where, to where.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The directory eka runs in; the repository is discovered from it and `paths` are
+    /// relative to it.
+    pub cwd: PathBuf,
+    /// Directories of the atoms to publish (relative to `cwd`).
+    pub paths: Vec<PathBuf>,
+    /// Publish every atom of the set.
+    pub all: bool,
+    /// A remote name from the git config, or a URL (default: [`DEFAULT_REMOTE`]).
+    pub remote: Option<String>,
+    /// The revision to publish from (usually `HEAD`).
+    pub revision: String,
+    /// Do everything but writing objects and pushing.
+    pub dry_run: bool,
+    /// Sign every atom commit with this signer.
+    pub signer: Option<verify::signature::Signer>,
+}
+
+/// What happened to one atom.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    /// Its refs were pushed.
+    Published,
+    /// Its refs would be pushed (dry run).
+    WouldPublish,
+    /// The remote already has this exact atom commit.
+    Skipped,
+    /// The remote has this version with another atom commit.
+    Refused {
+        /// The atom commit the remote has.
+        existing: ObjectId,
+    },
+}
+
+impl Status {
+    /// A short lowercase name (`published`, `would-publish`, `skipped`, `refused`).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Status::Published => "published",
+            Status::WouldPublish => "would-publish",
+            Status::Skipped => "skipped",
+            Status::Refused { .. } => "refused",
+        }
+    }
+}
+
+/// One atom of the run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Published {
+    /// The atom's label.
+    pub label: Label,
+    /// The atom's version.
+    pub version: Version,
+    /// Its directory inside the repository (`.` for the root).
+    pub path: String,
+    /// The atom commit.
+    pub commit: ObjectId,
+    /// The atom's content hash.
+    pub content: String,
+    /// The `atom.toml` blob.
+    pub manifest: ObjectId,
+    /// What happened.
+    pub status: Status,
+}
+
+/// What `publish` did.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The URL pushed to.
+    pub remote_url: String,
+    /// The source commit.
+    pub origin: ObjectId,
+    /// The set's root commit.
+    pub set_root: ObjectId,
+    /// Whether nothing was written or pushed.
+    pub dry_run: bool,
+    /// Every selected atom, in the order `ekala.toml` lists them.
+    pub atoms: Vec<Published>,
+}
+
+impl Outcome {
+    /// How many atoms have `status` (compared by [`Status::as_str`]).
+    pub fn count(&self, status: &str) -> usize {
+        self.atoms
+            .iter()
+            .filter(|atom| atom.status.as_str() == status)
+            .count()
+    }
+}
+
+/// Why `publish` failed as a whole (nothing was pushed).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// No git repository contains the directory.
+    #[error("`{}` is not inside a git repository", path.display())]
+    NoRepository {
+        /// The directory.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The revision does not name a commit.
+    #[error("revision `{revision}` does not name a commit")]
+    Revision {
+        /// The revision.
+        revision: String,
+        /// The cause.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The set at the revision could not be loaded.
+    #[error("cannot load the set at `{revision}`")]
+    Set {
+        /// The revision.
+        revision: String,
+        /// The cause.
+        #[source]
+        source: Box<set::Error>,
+    },
+    /// A path on the command line is outside the repository.
+    #[error("`{}` is outside the repository `{}`", path.display(), repository.display())]
+    OutsideRepository {
+        /// The path.
+        path: PathBuf,
+        /// The repository's working directory.
+        repository: PathBuf,
+    },
+    /// A path on the command line is not an atom directory of the set.
+    #[error("`{path}` is not an atom of the set at `{revision}`")]
+    NotAnAtom {
+        /// The path inside the repository.
+        path: String,
+        /// The revision.
+        revision: String,
+    },
+    /// No path and no `--all`, and the current directory is in no atom.
+    #[error("`{}` is not inside an atom of the set at `{revision}`", cwd.display())]
+    NoAtomHere {
+        /// The current directory.
+        cwd: PathBuf,
+        /// The revision.
+        revision: String,
+    },
+    /// An atom's directory could not be found in the commit's tree.
+    #[error("cannot find the tree of atom directory `{path}`")]
+    AtomTree {
+        /// The atom's directory.
+        path: String,
+        /// The cause.
+        #[source]
+        source: tree_source::Error,
+    },
+    /// An atom directory is not a directory in the commit.
+    #[error("atom directory `{path}` is not a directory at `{revision}`")]
+    NotADirectory {
+        /// The atom's directory.
+        path: String,
+        /// The revision.
+        revision: String,
+    },
+    /// An atom's tree is refused (hostile or unreadable).
+    #[error("atom `{label}` (directory `{path}`) cannot be published")]
+    Tree {
+        /// The atom's label, or its directory if its manifest could not be read.
+        label: String,
+        /// The atom's directory.
+        path: String,
+        /// The cause, naming the entry.
+        #[source]
+        source: Box<verify::tree::Error>,
+    },
+    /// The set root could not be found.
+    #[error(transparent)]
+    SetRoot(Box<root::Error>),
+    /// An atom commit could not be built or written.
+    #[error("cannot build the atom commit of `{label}@{version}`")]
+    Commit {
+        /// The label.
+        label: String,
+        /// The version.
+        version: Version,
+        /// The cause.
+        #[source]
+        source: Box<commit::Error>,
+    },
+    /// An atom commit could not be signed.
+    #[error("cannot sign the atom commit of `{label}@{version}`")]
+    Sign {
+        /// The label.
+        label: String,
+        /// The version.
+        version: Version,
+        /// The cause.
+        #[source]
+        source: Box<verify::signature::Error>,
+    },
+    /// The remote is neither a configured remote nor a URL.
+    #[error("no remote named `{name}`")]
+    NoRemote {
+        /// The name given (or the default).
+        name: String,
+    },
+    /// The remote's refs could not be listed.
+    #[error(transparent)]
+    List(Box<remote::Error>),
+    /// Fetching one of the remote's atom commits failed.
+    #[error("cannot fetch `{reference}` from `{url}`: {stderr}")]
+    Fetch {
+        /// The URL.
+        url: String,
+        /// The ref.
+        reference: String,
+        /// What git printed.
+        stderr: String,
+    },
+    /// The remote's atom commit does not decode.
+    #[error("`{reference}` on `{url}` is not an atom commit")]
+    RemoteAtom {
+        /// The URL.
+        url: String,
+        /// The ref.
+        reference: String,
+        /// The cause.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The remote serves atoms of another set.
+    #[error(
+        "remote `{url}` serves another set: its atoms have set root `{remote_root}`, this repository's is `{local_root}`"
+    )]
+    OtherSet {
+        /// The URL.
+        url: String,
+        /// The root named by the remote's atoms.
+        remote_root: ObjectId,
+        /// This repository's root at the revision.
+        local_root: ObjectId,
+    },
+    /// The push could not be carried out.
+    #[error(transparent)]
+    Push(Box<push::Error>),
+    /// The server rejected the push; none of its refs were kept.
+    #[error("`{url}` rejected the publish, nothing was published: {}", rejected_list(.rejected))]
+    Rejected {
+        /// The URL.
+        url: String,
+        /// The rejected refs and the server's reasons.
+        rejected: Vec<(String, String)>,
+    },
+}
+
+fn rejected_list(rejected: &[(String, String)]) -> String {
+    rejected
+        .iter()
+        .map(|(name, reason)| format!("`{name}` ({reason})"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl Error {
+    /// Whether the user's input or the remote's state is refused (exit 1), rather than
+    /// something failing unexpectedly.
+    pub fn is_refusal(&self) -> bool {
+        match self {
+            Error::Revision { .. }
+            | Error::OutsideRepository { .. }
+            | Error::NotAnAtom { .. }
+            | Error::NoAtomHere { .. }
+            | Error::NotADirectory { .. }
+            | Error::NoRemote { .. }
+            | Error::OtherSet { .. }
+            | Error::Rejected { .. }
+            | Error::NoRepository { .. } => true,
+            Error::Set { source, .. } => !matches!(**source, set::Error::Read { .. }),
+            Error::Tree { source, .. } => source.violation().is_some(),
+            Error::SetRoot(error) => matches!(**error, root::Error::Shallow { .. }),
+            Error::Sign { source, .. } => source.hint().is_some(),
+            _ => false,
+        }
+    }
+
+    /// How to fix the problem, if there is something to say.
+    pub fn hint(&self) -> Option<String> {
+        Some(match self {
+            Error::NoRepository { .. } => {
+                "run eka inside a set's git repository, or pass `-C <dir>`".into()
+            }
+            Error::Revision { .. } => "pass a branch, tag or commit id to `--rev`".into(),
+            // A `Located` error shows its hint in its own message.
+            Error::Set { source, .. } => match &**source {
+                set::Error::Missing { .. } | set::Error::Uneditable { .. } => {
+                    return source.hint().map(str::to_owned);
+                }
+                _ => return None,
+            },
+            Error::NotAnAtom { .. } => {
+                "list the atom's directory in `ekala.toml` and commit it, or check the path".into()
+            }
+            Error::NoAtomHere { .. } => {
+                "pass the atoms' directories, or `--all` to publish every atom of the set".into()
+            }
+            Error::NotADirectory { .. } | Error::OutsideRepository { .. } => {
+                "pass directories of atoms inside the repository".into()
+            }
+            Error::Tree { source, .. } => {
+                return source
+                    .violation()
+                    .and_then(|violation| violation.hint())
+                    .map(str::to_owned);
+            }
+            Error::SetRoot(error) => match &**error {
+                root::Error::Shallow { hint, .. } => (*hint).into(),
+                _ => return None,
+            },
+            Error::Sign { source, .. } => return source.hint().map(str::to_owned),
+            Error::NoRemote { .. } => {
+                "add it with `git remote add <name> <url>`, or pass `--remote <url>`".into()
+            }
+            Error::OtherSet { .. } => {
+                "publish to a remote of this set, or to an empty repository".into()
+            }
+            Error::Rejected { .. } => {
+                "see the server's reason above; nothing was published, so retry once it is fixed"
+                    .into()
+            }
+            _ => return None,
+        })
+    }
+}
+
+/// One atom selected for the run, before comparing with the remote.
+struct Candidate {
+    published: Published,
+    origin: ObjectId,
+    object: Option<AtomCommit>,
+}
+
+/// Publish the selected atoms at `options.revision` to the remote.
+pub fn run(options: &Options) -> Result<Outcome, Error> {
+    let repo = gix::discover(&options.cwd).map_err(|source| Error::NoRepository {
+        path: options.cwd.clone(),
+        source: source.into(),
+    })?;
+    let revision = options.revision.as_str();
+    let origin = resolve_commit(&repo, revision)?;
+    let root_tree = repo
+        .find_commit(origin)
+        .and_then(|commit| commit.tree_id())
+        .map_err(|source| Error::Revision {
+            revision: revision.to_owned(),
+            source: source.into(),
+        })?
+        .detach();
+    let source = TreeSource::new(repo.clone(), root_tree, revision);
+    let set_error = |source| Error::Set {
+        revision: revision.to_owned(),
+        source: Box::new(source),
+    };
+
+    // The index first: selection works on directories, and hostile atom trees are
+    // refused by `verify` before anything reads inside them.
+    let index = read_index(&source).map_err(set_error)?;
+    let selected = select(&repo, options, &index)?;
+    let mut trees = BTreeMap::new();
+    for path in &selected {
+        let tree = atom_tree(&source, path, revision)?;
+        let outcome = verify::tree::hash_tree(&repo, tree, &verify::tree::Options::default())
+            .map_err(|error| Error::Tree {
+                label: path.as_str().to_owned(),
+                path: path.as_str().to_owned(),
+                source: Box::new(error),
+            })?;
+        trees.insert(path.clone(), (tree, outcome.hash.to_string()));
+    }
+    let set = Set::load(&source).map_err(set_error)?;
+    let set_root =
+        root::find_set_root(&repo, origin).map_err(|error| Error::SetRoot(Box::new(error)))?;
+
+    let mut candidates = Vec::new();
+    for atom in set
+        .atoms
+        .iter()
+        .filter(|atom| trees.contains_key(&atom.path))
+    {
+        let (tree, content) = &trees[&atom.path];
+        let manifest = source
+            .entry(&Path::new(atom.path.as_str()).join(atom::manifest::FILE_NAME))
+            .map_err(|error| Error::AtomTree {
+                path: atom.path.as_str().to_owned(),
+                source: error,
+            })?
+            .map(|entry| entry.id)
+            .ok_or_else(|| Error::NotAnAtom {
+                path: atom.path.as_str().to_owned(),
+                revision: revision.to_owned(),
+            })?;
+        let label = &atom.manifest.package.label;
+        let version = &atom.manifest.package.version;
+        let commit_error = |source| Error::Commit {
+            label: label.to_string(),
+            version: version.clone(),
+            source: Box::new(source),
+        };
+        let mut object = AtomCommit::new(
+            *tree,
+            set_root,
+            label.as_str(),
+            version,
+            origin,
+            atom.path.as_str(),
+            content,
+        )
+        .map_err(commit_error)?;
+        if let Some(signer) = &options.signer {
+            verify::signature::sign_atom_commit_with(&mut object, signer).map_err(|source| {
+                Error::Sign {
+                    label: label.to_string(),
+                    version: version.clone(),
+                    source: Box::new(source),
+                }
+            })?;
+        }
+        let commit = object.id().map_err(commit_error)?;
+        candidates.push(Candidate {
+            published: Published {
+                label: label.clone(),
+                version: version.clone(),
+                path: atom.path.as_str().to_owned(),
+                commit,
+                content: content.clone(),
+                manifest,
+                status: Status::WouldPublish,
+            },
+            origin,
+            object: Some(object),
+        });
+    }
+
+    let remote_url = remote_url(&repo, options)?;
+    let existing: BTreeMap<String, ObjectId> = remote::list_atom_refs(&remote_url, None)
+        .map_err(|error| Error::List(Box::new(error)))?
+        .into_iter()
+        .collect();
+    check_same_set(&repo, &remote_url, &existing, &candidates, set_root)?;
+
+    let mut updates = Vec::new();
+    for candidate in &mut candidates {
+        let atom = &mut candidate.published;
+        let name = refs::atom_ref(&atom.label, &atom.version);
+        match existing.get(&name) {
+            Some(id) if *id == atom.commit => atom.status = Status::Skipped,
+            Some(id) => atom.status = Status::Refused { existing: *id },
+            None => {
+                atom.status = if options.dry_run {
+                    Status::WouldPublish
+                } else {
+                    Status::Published
+                };
+                for (name, new_id) in [
+                    (name, atom.commit),
+                    (
+                        refs::manifest_ref(&atom.label, &atom.version),
+                        atom.manifest,
+                    ),
+                    (
+                        refs::origin_ref(&atom.label, &atom.version),
+                        candidate.origin,
+                    ),
+                ] {
+                    updates.push(RefUpdate {
+                        name,
+                        new_id,
+                        expected_old: None,
+                    });
+                }
+            }
+        }
+    }
+
+    if !options.dry_run && !updates.is_empty() {
+        for candidate in &candidates {
+            if candidate.published.status == Status::Published
+                && let Some(object) = &candidate.object
+            {
+                object.write(&repo).map_err(|source| Error::Commit {
+                    label: candidate.published.label.to_string(),
+                    version: candidate.published.version.clone(),
+                    source: Box::new(source),
+                })?;
+            }
+        }
+        let outcome = push::push_refs(repo.git_dir(), &remote_url, &updates)
+            .map_err(|error| Error::Push(Box::new(error)))?;
+        if !outcome.is_success() {
+            let mut rejected: Vec<(String, String)> = outcome
+                .rejected()
+                .map(|(name, reason)| (name.to_owned(), reason.to_owned()))
+                .collect();
+            // The refs the server refused for themselves first; `atomic push failed`
+            // is only the consequence for the others.
+            rejected.sort_by_key(|(_, reason)| reason.contains("atomic"));
+            return Err(Error::Rejected {
+                url: remote_url,
+                rejected,
+            });
+        }
+    }
+
+    Ok(Outcome {
+        remote_url,
+        origin,
+        set_root,
+        dry_run: options.dry_run,
+        atoms: candidates
+            .into_iter()
+            .map(|candidate| candidate.published)
+            .collect(),
+    })
+}
+
+fn resolve_commit(repo: &gix::Repository, revision: &str) -> Result<ObjectId, Error> {
+    let error = |source: Box<dyn std::error::Error + Send + Sync>| Error::Revision {
+        revision: revision.to_owned(),
+        source,
+    };
+    let object = repo
+        .rev_parse_single(revision)
+        .map_err(|source| error(source.into()))?
+        .object()
+        .map_err(|source| error(source.into()))?;
+    let commit = object
+        .peel_to_commit()
+        .map_err(|source| error(source.into()))?;
+    Ok(commit.id)
+}
+
+fn read_index(source: &TreeSource) -> Result<SetManifest, set::Error> {
+    use atom::set::FileSource as _;
+    let path = Path::new(set::FILE_NAME);
+    let shown = source.display_path(path);
+    match source.read(path) {
+        Ok(Some(bytes)) => {
+            let text = String::from_utf8(bytes).map_err(|error| set::Error::Read {
+                path: shown.clone(),
+                source: std::io::Error::new(std::io::ErrorKind::InvalidData, error),
+            })?;
+            SetManifest::from_str(&text, &shown)
+        }
+        Ok(None) => Err(set::Error::Missing { path: shown }),
+        Err(error) => Err(set::Error::Read {
+            path: shown,
+            source: error,
+        }),
+    }
+}
+
+/// The atom directories to publish, in index order.
+fn select(
+    repo: &gix::Repository,
+    options: &Options,
+    index: &SetManifest,
+) -> Result<Vec<RelativePath>, Error> {
+    if options.all {
+        return Ok(index.packages.clone());
+    }
+    let workdir = repo.workdir().map(canonical);
+    let cwd = canonical(&options.cwd);
+    let to_repo_path = |path: &Path| -> Result<String, Error> {
+        let absolute = normalise(&cwd.join(path));
+        match &workdir {
+            Some(workdir) => match absolute.strip_prefix(workdir) {
+                Ok(relative) => Ok(slash_path(relative)),
+                Err(_) => Err(Error::OutsideRepository {
+                    path: path.to_owned(),
+                    repository: workdir.clone(),
+                }),
+            },
+            // A bare repository: paths are repository paths.
+            None => Ok(slash_path(&normalise(path))),
+        }
+    };
+    if options.paths.is_empty() {
+        let here = match &workdir {
+            Some(_) => to_repo_path(Path::new("."))?,
+            None => String::new(),
+        };
+        let within = |package: &RelativePath| {
+            package.is_root()
+                || here == package.as_str()
+                || here.starts_with(&format!("{}/", package.as_str()))
+        };
+        // The deepest atom directory containing the current directory.
+        return index
+            .packages
+            .iter()
+            .filter(|package| workdir.is_some() && within(package))
+            .max_by_key(|package| {
+                if package.is_root() {
+                    0
+                } else {
+                    package.as_str().len() + 1
+                }
+            })
+            .map(|package| vec![package.clone()])
+            .ok_or_else(|| Error::NoAtomHere {
+                cwd: options.cwd.clone(),
+                revision: options.revision.clone(),
+            });
+    }
+    let mut wanted = BTreeSet::new();
+    for path in &options.paths {
+        let relative = to_repo_path(path)?;
+        let found = index.packages.iter().find(|package| {
+            if package.is_root() {
+                relative.is_empty() || relative == "."
+            } else {
+                package.as_str() == relative
+            }
+        });
+        match found {
+            Some(package) => {
+                wanted.insert(package.clone());
+            }
+            None => {
+                return Err(Error::NotAnAtom {
+                    path: if relative.is_empty() {
+                        ".".into()
+                    } else {
+                        relative
+                    },
+                    revision: options.revision.clone(),
+                });
+            }
+        }
+    }
+    Ok(index
+        .packages
+        .iter()
+        .filter(|package| wanted.contains(*package))
+        .cloned()
+        .collect())
+}
+
+fn canonical(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| normalise(path))
+}
+
+/// Remove `.` and resolve `..` lexically.
+fn normalise(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+fn slash_path(path: &Path) -> String {
+    path.components()
+        .filter_map(|component| match component {
+            Component::Normal(name) => Some(name.to_string_lossy().into_owned()),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn atom_tree(source: &TreeSource, path: &RelativePath, revision: &str) -> Result<ObjectId, Error> {
+    let entry = source
+        .entry(Path::new(path.as_str()))
+        .map_err(|error| Error::AtomTree {
+            path: path.as_str().to_owned(),
+            source: error,
+        })?;
+    match entry {
+        Some(Entry {
+            id,
+            kind: EntryKind::Tree,
+        }) => Ok(id),
+        Some(_) => Err(Error::NotADirectory {
+            path: path.as_str().to_owned(),
+            revision: revision.to_owned(),
+        }),
+        None => Err(Error::NotAnAtom {
+            path: path.as_str().to_owned(),
+            revision: revision.to_owned(),
+        }),
+    }
+}
+
+/// The URL of `options.remote`: a configured remote's push URL, or the argument itself
+/// when it is a URL or an existing directory.
+fn remote_url(repo: &gix::Repository, options: &Options) -> Result<String, Error> {
+    let name = options.remote.as_deref().unwrap_or(DEFAULT_REMOTE);
+    if !name.contains("://")
+        && let Ok(remote) = repo.find_remote(name)
+        && let Some(url) = remote
+            .url(gix::remote::Direction::Push)
+            .or_else(|| remote.url(gix::remote::Direction::Fetch))
+    {
+        let url = url.to_bstring().to_str_lossy().into_owned();
+        // A relative path is relative to the repository's working directory.
+        if !url.contains("://") && !url.starts_with('/') && !looks_like_scp(&url) {
+            let base = repo.workdir().unwrap_or_else(|| repo.git_dir());
+            return Ok(normalise(&base.join(&url)).to_string_lossy().into_owned());
+        }
+        return Ok(url);
+    }
+    if options.remote.is_some() {
+        if name.contains("://") || looks_like_scp(name) {
+            return Ok(name.to_owned());
+        }
+        let path = options.cwd.join(name);
+        if path.is_dir() {
+            return Ok(canonical(&path).to_string_lossy().into_owned());
+        }
+    }
+    Err(Error::NoRemote {
+        name: name.to_owned(),
+    })
+}
+
+/// `user@host:path` (scp-like ssh syntax).
+fn looks_like_scp(url: &str) -> bool {
+    match url.split_once(':') {
+        Some((host, _)) => host.contains('@') && !host.contains('/'),
+        None => false,
+    }
+}
+
+/// Refuse a remote whose atoms belong to another set.
+///
+/// An atom commit id covers its `eka-set` header, so if the remote already has one of
+/// this run's atom commits, it serves this set. Otherwise one of its atom commits is
+/// fetched (objects only, no ref written) and its `eka-set` header compared.
+fn check_same_set(
+    repo: &gix::Repository,
+    url: &str,
+    existing: &BTreeMap<String, ObjectId>,
+    candidates: &[Candidate],
+    set_root: ObjectId,
+) -> Result<(), Error> {
+    let Some((reference, id)) = existing.iter().next() else {
+        return Ok(());
+    };
+    let ours: BTreeSet<ObjectId> = candidates
+        .iter()
+        .map(|candidate| candidate.published.commit)
+        .collect();
+    if existing.values().any(|id| ours.contains(id)) {
+        return Ok(());
+    }
+    let remote_atom = |source: Box<dyn std::error::Error + Send + Sync>| Error::RemoteAtom {
+        url: url.to_owned(),
+        reference: reference.clone(),
+        source,
+    };
+    if repo.find_object(*id).is_err() {
+        let output = Command::new("git")
+            .arg("-C")
+            .arg(repo.git_dir())
+            .args(["fetch", "--quiet", "--no-tags", "--no-write-fetch-head"])
+            .arg(url)
+            .arg(reference)
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|error| Error::Fetch {
+                url: url.to_owned(),
+                reference: reference.clone(),
+                stderr: format!("cannot run `git`: {error}"),
+            })?;
+        if !output.status.success() {
+            return Err(Error::Fetch {
+                url: url.to_owned(),
+                reference: reference.clone(),
+                stderr: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
+            });
+        }
+    }
+    let object = repo
+        .find_object(*id)
+        .map_err(|error| remote_atom(error.into()))?;
+    let commit = gix::objs::CommitRef::from_bytes(&object.data, repo.object_hash())
+        .map_err(|error| remote_atom(error.into()))?;
+    let decoded = AtomCommit::decode(&commit).map_err(|error| remote_atom(error.into()))?;
+    if decoded.set_root != set_root {
+        return Err(Error::OtherSet {
+            url: url.to_owned(),
+            remote_root: decoded.set_root,
+            local_root: set_root,
+        });
+    }
+    Ok(())
+}
