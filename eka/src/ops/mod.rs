@@ -1,3 +1,11 @@
 //! One module per operation: `Options` in, `Outcome` out, a typed `Error` per module.
 
+pub mod add;
 pub mod init;
+pub mod list;
+pub mod lock;
+pub mod registry;
+pub mod remove;
+pub mod resolve;
+pub mod tree;
+pub mod update;
