@@ -38,6 +38,9 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             printer.error(&error);
+            for hint in error::hints(&error) {
+                printer.hint(hint);
+            }
             ExitCode::from(error::exit_code(&error))
         }
     }

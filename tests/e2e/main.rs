@@ -7,4 +7,5 @@
 )]
 
 mod common;
+mod deps;
 mod init;

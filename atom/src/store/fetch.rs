@@ -118,7 +118,9 @@ pub enum Error {
         stderr: String,
     },
     /// A published version lacks its manifest ref.
-    #[error("`{label}` `{version}` at `{url}` has no `refs/eka/meta/{label}/{version}/manifest` ref")]
+    #[error(
+        "`{label}` `{version}` at `{url}` has no `refs/eka/meta/{label}/{version}/manifest` ref"
+    )]
     MissingManifest {
         /// The URL.
         url: SetUrl,
@@ -166,6 +168,15 @@ pub enum Error {
 }
 
 impl Error {
+    /// Whether the failure is a refusal or a failed check (bad data, tampering, missing
+    /// cache entries) rather than an unexpected failure (I/O, unreachable servers).
+    pub fn is_refusal(&self) -> bool {
+        !matches!(
+            self,
+            Error::Cache { .. } | Error::Unreachable { .. } | Error::Fetch { .. }
+        )
+    }
+
     /// How to fix it, if eka knows.
     pub fn hint(&self) -> Option<&str> {
         match self {
@@ -261,13 +272,10 @@ impl Cache {
         let repo = cache.repo_path();
         if !repo.join("HEAD").is_file() {
             std::fs::create_dir_all(dir).map_err(|error| cache.error(dir, error))?;
-            let _lock = crate::fs::FileLock::acquire(dir).map_err(|error| cache.error(dir, error))?;
+            let _lock =
+                crate::fs::FileLock::acquire(dir).map_err(|error| cache.error(dir, error))?;
             if !repo.join("HEAD").is_file() {
-                run_git(
-                    dir,
-                    &["init", "-q", "--bare", "objects.git"],
-                    &cache.dir,
-                )?;
+                run_git(dir, &["init", "-q", "--bare", "objects.git"], &cache.dir)?;
                 run_git(&repo, &["config", "gc.auto", "0"], &cache.dir)?;
             }
         }
@@ -317,8 +325,7 @@ impl Cache {
             let label = Label::parse(&label).map_err(|error| self.error(&path, error))?;
             let mut parsed = BTreeMap::new();
             for (version, entry) in versions {
-                let version =
-                    Version::parse(&version).map_err(|error| self.error(&path, error))?;
+                let version = Version::parse(&version).map_err(|error| self.error(&path, error))?;
                 parsed.insert(version, entry);
             }
             listing.insert(label, parsed);
@@ -352,7 +359,8 @@ impl Cache {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|error| self.error(parent, error))?;
         }
-        crate::fs::write_atomic(&path, text.as_bytes()).map_err(|error| self.error(&path, error))?;
+        crate::fs::write_atomic(&path, text.as_bytes())
+            .map_err(|error| self.error(&path, error))?;
         Ok(())
     }
 }
@@ -447,7 +455,10 @@ pub fn discover(
             hint: "declare a URL for the set in `[package.sets]`",
         })?;
         for label in &labels {
-            if !answers.iter().any(|(_, listing)| listing.contains_key(label)) {
+            if !answers
+                .iter()
+                .any(|(_, listing)| listing.contains_key(label))
+            {
                 return Err(Error::NotCached {
                     url: first,
                     label: label.clone(),
@@ -740,8 +751,8 @@ fn read_published(
     if blob.kind != gix::object::Kind::Blob {
         return Err(bad_manifest(format!("`{manifest_id}` is not a blob")));
     }
-    let text = std::str::from_utf8(&blob.data)
-        .map_err(|_| bad_manifest("it is not UTF-8".to_owned()))?;
+    let text =
+        std::str::from_utf8(&blob.data).map_err(|_| bad_manifest("it is not UTF-8".to_owned()))?;
     let display = format!("{url}::{label}@{version}/atom.toml");
     let manifest =
         Manifest::from_str(text, &display).map_err(|error| bad_manifest(error.to_string()))?;

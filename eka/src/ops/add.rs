@@ -19,7 +19,7 @@ use std::path::Path;
 use atom::{
     Label,
     manifest::{ManifestDocument, SetSource},
-    uri::{AtomUri, Aliases, SetUrl, Source},
+    uri::{Aliases, AtomUri, SetUrl, Source},
 };
 use resolver::AtomKey;
 use semver::VersionReq;
@@ -103,7 +103,13 @@ pub fn set_name_for_url(url: &SetUrl) -> Label {
         .trim_end_matches(".git");
     let cleaned: String = last
         .chars()
-        .map(|c| if c.is_alphanumeric() || c == '-' || c == '_' { c } else { '-' })
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect();
     Label::parse(cleaned.trim_start_matches(['-', '_']))
         .or_else(|_| Label::parse("set"))
@@ -126,65 +132,70 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
     let mut added: Vec<Added> = Vec::new();
     let mut failure: Option<Error> = None;
     let mut chosen: Vec<(Label, Label, Option<VersionReq>)> = Vec::new();
-    let outcome = lock::relock(&options.lock, Plan::default(), &mut |document, resolved| {
-        match resolved {
-            None => {
-                for uri in &uris {
-                    let name = match set_for(document, &uri.source, &path) {
-                        Ok(name) => name,
-                        Err(error) => {
-                            let message = error.to_string();
-                            failure = Some(error);
-                            return Err(lock::Error::Value {
-                                label: uri.label.clone(),
-                                message,
-                            });
-                        }
-                    };
-                    let requirement = uri.requirement.clone().unwrap_or(VersionReq::STAR);
-                    document.add_dependency(&name, &uri.label, &requirement)?;
-                    chosen.push((name, uri.label.clone(), uri.requirement.clone()));
-                }
-                Ok(true)
-            }
-            Some((catalog, resolution)) => {
-                let manifest = document.manifest()?;
-                let mut again = false;
-                for (name, label, requirement) in &chosen {
-                    let requirement = match requirement {
-                        Some(requirement) => requirement.clone(),
-                        None => {
-                            let set = match manifest.package.sets.get(name) {
-                                Some(SetSource::Here) | None => SetRef::Local,
-                                Some(other) => SetRef::Remote(other.urls().to_vec()),
-                            };
-                            let key = AtomKey::new(catalog.key_of(&set), label.clone());
-                            match resolution.version(&key) {
-                                Some(version) => {
-                                    let text = format!("^{version}");
-                                    let requirement = text.parse::<VersionReq>().map_err(
-                                        |error| lock::Error::Value {
-                                            label: label.clone(),
-                                            message: error.to_string(),
-                                        },
-                                    )?;
-                                    again |= document.add_dependency(name, label, &requirement)?;
-                                    requirement
-                                }
-                                None => VersionReq::STAR,
+    let outcome =
+        lock::relock(
+            &options.lock,
+            Plan::default(),
+            &mut |document, resolved| match resolved {
+                None => {
+                    for uri in &uris {
+                        let name = match set_for(document, &uri.source, &path) {
+                            Ok(name) => name,
+                            Err(error) => {
+                                let message = error.to_string();
+                                failure = Some(error);
+                                return Err(lock::Error::Value {
+                                    label: uri.label.clone(),
+                                    message,
+                                });
                             }
-                        }
-                    };
-                    added.push(Added {
-                        set: name.to_string(),
-                        label: label.to_string(),
-                        requirement: requirement.to_string(),
-                    });
+                        };
+                        let requirement = uri.requirement.clone().unwrap_or(VersionReq::STAR);
+                        document.add_dependency(&name, &uri.label, &requirement)?;
+                        chosen.push((name, uri.label.clone(), uri.requirement.clone()));
+                    }
+                    Ok(true)
                 }
-                Ok(again)
-            }
-        }
-    });
+                Some((catalog, resolution)) => {
+                    let manifest = document.manifest()?;
+                    let mut again = false;
+                    for (name, label, requirement) in &chosen {
+                        let requirement = match requirement {
+                            Some(requirement) => requirement.clone(),
+                            None => {
+                                let set = match manifest.package.sets.get(name) {
+                                    Some(SetSource::Here) | None => SetRef::Local,
+                                    Some(other) => SetRef::Remote(other.urls().to_vec()),
+                                };
+                                let key = AtomKey::new(catalog.key_of(&set), label.clone());
+                                match resolution.version(&key) {
+                                    Some(version) => {
+                                        let text = format!("^{version}");
+                                        let requirement =
+                                            text.parse::<VersionReq>().map_err(|error| {
+                                                lock::Error::Value {
+                                                    label: label.clone(),
+                                                    message: error.to_string(),
+                                                }
+                                            })?;
+                                        again |=
+                                            document.add_dependency(name, label, &requirement)?;
+                                        requirement
+                                    }
+                                    None => VersionReq::STAR,
+                                }
+                            }
+                        };
+                        added.push(Added {
+                            set: name.to_string(),
+                            label: label.to_string(),
+                            requirement: requirement.to_string(),
+                        });
+                    }
+                    Ok(again)
+                }
+            },
+        );
     match outcome {
         Ok(lock) => Ok(Outcome { added, lock }),
         Err(error) => Err(failure.unwrap_or(Error::Lock(error))),
@@ -192,11 +203,7 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
 }
 
 /// The name of the set `source` in the document, declaring it if needed.
-fn set_for(
-    document: &mut ManifestDocument,
-    source: &Source,
-    path: &Path,
-) -> Result<Label, Error> {
+fn set_for(document: &mut ManifestDocument, source: &Source, path: &Path) -> Result<Label, Error> {
     let manifest = document.manifest().map_err(lock::Error::from)?;
     let sets = &manifest.package.sets;
     match source {
@@ -219,10 +226,7 @@ fn set_for(
             Ok(name)
         }
         Source::Url(url) => {
-            if let Some((name, _)) = sets
-                .iter()
-                .find(|(_, source)| source.urls().contains(url))
-            {
+            if let Some((name, _)) = sets.iter().find(|(_, source)| source.urls().contains(url)) {
                 return Ok(name.clone());
             }
             let name = free_name(sets, set_name_for_url(url).as_str());
@@ -236,7 +240,13 @@ fn set_for(
 
 fn free_name(sets: &std::collections::BTreeMap<Label, SetSource>, base: &str) -> Label {
     (1..)
-        .map(|n| if n == 1 { base.to_owned() } else { format!("{base}-{n}") })
+        .map(|n| {
+            if n == 1 {
+                base.to_owned()
+            } else {
+                format!("{base}-{n}")
+            }
+        })
         .filter_map(|name| Label::parse(&name).ok())
         .find(|name| !sets.contains_key(name))
         .unwrap_or_else(unreachable_label)

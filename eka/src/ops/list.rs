@@ -21,7 +21,7 @@ use std::path::PathBuf;
 use atom::{
     Label,
     store::fetch::{self, Cache},
-    uri::{AtomUri, Aliases, Source},
+    uri::{Aliases, AtomUri, Source},
 };
 use serde::Serialize;
 
@@ -183,7 +183,8 @@ pub fn show(options: &Options) -> Result<Listing, Error> {
     if let Some(requirement) = &uri.requirement {
         for atom in &mut listing.atoms {
             atom.versions.retain(|info| {
-                semver::Version::parse(&info.version).is_ok_and(|version| requirement.matches(&version))
+                semver::Version::parse(&info.version)
+                    .is_ok_and(|version| requirement.matches(&version))
             });
         }
     }

@@ -108,6 +108,19 @@ pub enum Error {
 }
 
 impl Error {
+    /// Whether the failure is the user's input or data being refused, or a check that
+    /// failed (exit 1), rather than an unexpected failure (exit 2).
+    pub fn is_refusal(&self) -> bool {
+        match self {
+            Error::Registry(error) => error.is_refusal(),
+            Error::Manifest(error) => !matches!(error, atom::manifest::Error::Read { .. }),
+            Error::Lockfile(error) => !matches!(error, atom::lock::Error::Read { .. }),
+            Error::Resolve(error) => matches!(error, resolver::Error::NoSolution { .. }),
+            Error::Write(_) | Error::Unknown { .. } => false,
+            _ => true,
+        }
+    }
+
     /// How to fix it, if eka knows.
     pub fn hint(&self) -> Option<&str> {
         match self {
@@ -159,12 +172,7 @@ pub fn diff(old: &Lockfile, new: &Lockfile) -> Changes {
     let index = |lock: &Lockfile| -> BTreeMap<(String, String), LockedAtom> {
         lock.atoms
             .iter()
-            .map(|atom| {
-                (
-                    (atom.label.to_string(), atom.set.to_string()),
-                    atom.clone(),
-                )
-            })
+            .map(|atom| ((atom.label.to_string(), atom.set.to_string()), atom.clone()))
             .collect()
     };
     let (old, new) = (index(old), index(new));
@@ -220,12 +228,11 @@ pub fn synthesize(
         let info = catalog.sets.get(&key.set).cloned().unwrap_or_default();
         let (commit_id, content, set_root) = match (&published.commit_id, &published.content) {
             (Some(commit_id), Some(content)) => {
-                let root = gix::ObjectId::from_hex(key.set.as_bytes()).map_err(|error| {
-                    Error::Value {
+                let root =
+                    gix::ObjectId::from_hex(key.set.as_bytes()).map_err(|error| Error::Value {
                         label: key.label.clone(),
                         message: error.to_string(),
-                    }
-                })?;
+                    })?;
                 (*commit_id, content.clone(), root)
             }
             _ => lock_local(sources, &key.label, &resolved.version, &published.path)?,
@@ -403,12 +410,11 @@ pub fn relock(
         });
     }
     let _lock = atom::fs::FileLock::acquire(&options.dir)?;
-    let original = std::fs::read_to_string(&path).map_err(|source| {
-        atom::manifest::Error::Read {
+    let original =
+        std::fs::read_to_string(&path).map_err(|source| atom::manifest::Error::Read {
             path: path.clone(),
             source,
-        }
-    })?;
+        })?;
     let mut document = ManifestDocument::parse(&original, &path)?;
     let lock_path = options.dir.join(atom::lock::FILE_NAME);
     let old_text = std::fs::read_to_string(&lock_path).ok();

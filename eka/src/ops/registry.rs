@@ -46,7 +46,9 @@ pub enum Error {
     #[error(transparent)]
     Fetch(#[from] fetch::Error),
     /// A manifest names a set it does not declare.
-    #[error("`{manifest}` requires atoms from set `{set}`, which its `[package.sets]` does not declare")]
+    #[error(
+        "`{manifest}` requires atoms from set `{set}`, which its `[package.sets]` does not declare"
+    )]
     UndeclaredSet {
         /// The manifest (a path or `url::label@version`).
         manifest: String,
@@ -76,6 +78,14 @@ pub enum Error {
 }
 
 impl Error {
+    /// Whether the failure is the user's input or data being refused (exit 1).
+    pub fn is_refusal(&self) -> bool {
+        match self {
+            Error::Fetch(error) => error.is_refusal(),
+            _ => true,
+        }
+    }
+
     /// How to fix it, if eka knows.
     pub fn hint(&self) -> Option<&str> {
         match self {
@@ -150,11 +160,7 @@ pub struct Sources {
 
 impl Sources {
     /// Open the cache in `cache_dir`.
-    pub fn new(
-        cache_dir: &Path,
-        offline: bool,
-        local: Option<LocalSet>,
-    ) -> Result<Sources, Error> {
+    pub fn new(cache_dir: &Path, offline: bool, local: Option<LocalSet>) -> Result<Sources, Error> {
         Ok(Sources {
             cache: Cache::open(cache_dir)?,
             offline,
@@ -226,7 +232,10 @@ impl Catalog {
             pending.entry(set).or_default().insert(label);
         }
         for (set, label) in extra.into_iter().flatten() {
-            pending.entry(set.clone()).or_default().insert(label.clone());
+            pending
+                .entry(set.clone())
+                .or_default()
+                .insert(label.clone());
         }
         // Per (set, label, version): its dependencies, converted once all keys are known.
         let mut raw: Vec<(SetRef, Label, Version, Vec<Dep>)> = Vec::new();
@@ -242,7 +251,8 @@ impl Catalog {
                 }
                 let found = catalog.discover(sources, &set, &labels)?;
                 for (label, version, published) in found {
-                    let origin = format!("{set_name}::{label}@{version}", set_name = describe(&set));
+                    let origin =
+                        format!("{set_name}::{label}@{version}", set_name = describe(&set));
                     let deps = dependencies(&published.manifest, &set, &origin)?;
                     for (dep_set, dep_label, _) in &deps {
                         if !seen.contains(&(dep_set.clone(), dep_label.clone())) {
@@ -266,7 +276,9 @@ impl Catalog {
             let key = AtomKey::new(catalog.key_of(&set), label);
             let requirements = deps
                 .into_iter()
-                .map(|(set, label, req)| Requirement::new(AtomKey::new(catalog.key_of(&set), label), req))
+                .map(|(set, label, req)| {
+                    Requirement::new(AtomKey::new(catalog.key_of(&set), label), req)
+                })
                 .collect();
             catalog.registry.add(key, version, requirements);
         }

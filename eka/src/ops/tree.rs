@@ -77,7 +77,8 @@ pub fn run(dir: &Path) -> Result<Tree, Error> {
                         Some(source) => source.urls().iter().any(|url| atom.mirrors.contains(url)),
                     }
             });
-            if let Some(atom) = found.or_else(|| lock.atoms.iter().find(|atom| &atom.label == label))
+            if let Some(atom) =
+                found.or_else(|| lock.atoms.iter().find(|atom| &atom.label == label))
                 && !roots.contains(&atom.id)
             {
                 roots.push(atom.id.clone());
