@@ -77,23 +77,13 @@ pub enum Error {
     },
     /// Two mirrors disagree about one published version.
     #[error(
-        "mirrors disagree about the {what} of `{label}` `{version}`: `{first_url}` has `{first_id}`, `{second_url}` has `{second_id}` (possible tampering)"
+        "mirrors disagree about the {} of `{}` `{}`: `{}` has `{}`, `{}` has `{}` (possible tampering)",
+        details.what, details.label, details.version, details.first_url, details.first_id,
+        details.second_url, details.second_id
     )]
     Tampering {
-        /// The atom's label.
-        label: Label,
-        /// The version.
-        version: Version,
-        /// `commit` or `manifest`.
-        what: &'static str,
-        /// One mirror.
-        first_url: SetUrl,
-        /// What it names.
-        first_id: ObjectId,
-        /// The other mirror.
-        second_url: SetUrl,
-        /// What it names.
-        second_id: ObjectId,
+        /// What they disagree about.
+        details: Box<Disagreement>,
         /// What to do.
         hint: &'static str,
     },
@@ -118,40 +108,32 @@ pub enum Error {
         stderr: String,
     },
     /// A published version lacks its manifest ref.
-    #[error(
-        "`{label}` `{version}` at `{url}` has no `refs/eka/meta/{label}/{version}/manifest` ref"
-    )]
+    #[error("`{atom}` at `{url}` has no manifest ref under `refs/eka/meta/`")]
     MissingManifest {
         /// The URL.
         url: SetUrl,
-        /// The atom's label.
-        label: Label,
-        /// The version.
-        version: Version,
+        /// The atom, as `label@version`.
+        atom: String,
     },
     /// An atom commit is malformed or does not match its ref.
-    #[error("atom commit `{commit_id}` of `{label}` `{version}` at `{url}` is invalid: {message}")]
+    #[error("atom commit `{commit_id}` of `{atom}` at `{url}` is invalid: {message}")]
     BadCommit {
         /// The URL.
         url: SetUrl,
-        /// The atom's label.
-        label: Label,
-        /// The version.
-        version: Version,
+        /// The atom, as `label@version`.
+        atom: String,
         /// The commit.
         commit_id: ObjectId,
         /// What is wrong.
         message: String,
     },
     /// A published manifest is invalid or does not match its ref.
-    #[error("the manifest of `{label}` `{version}` at `{url}` is invalid: {message}")]
+    #[error("the manifest of `{atom}` at `{url}` is invalid: {message}")]
     BadManifest {
         /// The URL.
         url: SetUrl,
-        /// The atom's label.
-        label: Label,
-        /// The version.
-        version: Version,
+        /// The atom, as `label@version`.
+        atom: String,
         /// What is wrong.
         message: String,
     },
@@ -186,6 +168,25 @@ impl Error {
             _ => None,
         }
     }
+}
+
+/// Two mirrors' answers for one version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Disagreement {
+    /// The atom's label.
+    pub label: Label,
+    /// The version.
+    pub version: Version,
+    /// `commit` or `manifest`.
+    pub what: &'static str,
+    /// One mirror.
+    pub first_url: SetUrl,
+    /// What it names.
+    pub first_id: ObjectId,
+    /// The other mirror.
+    pub second_url: SetUrl,
+    /// What it names.
+    pub second_id: ObjectId,
 }
 
 /// A mirror skipped because it failed while another answered.
@@ -539,13 +540,15 @@ pub fn discover(
                         };
                         if let Some((what, first_id, second_id)) = disagreement {
                             return Err(Error::Tampering {
-                                label: label.clone(),
-                                version: version.clone(),
-                                what,
-                                first_url: urls[0].clone(),
-                                first_id,
-                                second_url: url.clone(),
-                                second_id,
+                                details: Box::new(Disagreement {
+                                    label: label.clone(),
+                                    version: version.clone(),
+                                    what,
+                                    first_url: urls[0].clone(),
+                                    first_id,
+                                    second_url: url.clone(),
+                                    second_id,
+                                }),
                                 hint: "find out which mirror was altered and remove it from `[package.sets]`",
                             });
                         }
@@ -570,8 +573,7 @@ pub fn discover(
             if entry.manifest.is_none() {
                 return Err(Error::MissingManifest {
                     url: urls[0].clone(),
-                    label: label.clone(),
-                    version: version.clone(),
+                    atom: format!("{label}@{version}"),
                 });
             }
         }
@@ -715,8 +717,7 @@ fn read_published(
     let commit_id = entry.commit.0;
     let bad_commit = |message: String| Error::BadCommit {
         url: url.clone(),
-        label: label.clone(),
-        version: version.clone(),
+        atom: format!("{label}@{version}"),
         commit_id,
         message,
     };
@@ -737,8 +738,7 @@ fn read_published(
     }
     let bad_manifest = |message: String| Error::BadManifest {
         url: url.clone(),
-        label: label.clone(),
-        version: version.clone(),
+        atom: format!("{label}@{version}"),
         message,
     };
     let manifest_id = entry

@@ -192,6 +192,9 @@ pub(crate) fn list(context: &Context<'_>, args: ListArgs, show: bool) -> anyhow:
             warning.url, warning.message
         ));
     }
+    if let Some(set) = &listing.set {
+        printer.detail(format_args!("set root of `{}`: {set}", listing.url));
+    }
     if printer.json() {
         printer.json_value(&serde_json::to_value(&listing)?);
         return Ok(());

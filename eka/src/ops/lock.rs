@@ -390,18 +390,16 @@ pub fn manifest_path(dir: &Path) -> PathBuf {
     dir.join("atom.toml")
 }
 
+/// A manifest edit: called before resolution with `None`, then with the resolution
+/// (returning whether to resolve again).
+pub type Edit<'a> =
+    dyn FnMut(&mut ManifestDocument, Option<(&Catalog, &Resolution)>) -> Result<bool, Error> + 'a;
+
 /// Run one lock-changing transaction (see the module docs). `edit` changes the
 /// manifest document before resolution and may, after a first resolution, finish its
 /// edit (e.g. write `^<resolved version>`): it is called again with the resolution and
 /// returns whether to resolve once more.
-pub fn relock(
-    options: &Options,
-    plan: Plan,
-    edit: &mut dyn FnMut(
-        &mut ManifestDocument,
-        Option<(&Catalog, &Resolution)>,
-    ) -> Result<bool, Error>,
-) -> Result<Outcome, Error> {
+pub fn relock(options: &Options, plan: Plan, edit: &mut Edit<'_>) -> Result<Outcome, Error> {
     let path = manifest_path(&options.dir);
     if !path.is_file() {
         return Err(Error::NoManifest {
