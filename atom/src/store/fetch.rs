@@ -276,8 +276,17 @@ impl Cache {
             let _lock =
                 crate::fs::FileLock::acquire(dir).map_err(|error| cache.error(dir, error))?;
             if !repo.join("HEAD").is_file() {
-                run_git(dir, &["init", "-q", "--bare", "objects.git"], &cache.dir)?;
-                run_git(&repo, &["config", "gc.auto", "0"], &cache.dir)?;
+                // Build it aside and rename, so no reader ever sees a half-made repository.
+                let temporary = format!("objects.git.tmp-{}", std::process::id());
+                let _ = std::fs::remove_dir_all(dir.join(&temporary));
+                run_git(dir, &["init", "-q", "--bare", &temporary], &cache.dir)?;
+                run_git(
+                    &dir.join(&temporary),
+                    &["config", "gc.auto", "0"],
+                    &cache.dir,
+                )?;
+                std::fs::rename(dir.join(&temporary), &repo)
+                    .map_err(|error| cache.error(&repo, error))?;
             }
         }
         Ok(cache)
@@ -479,7 +488,11 @@ pub fn discover(
                     .iter()
                     .map(|url| {
                         let prefixes = &prefixes;
-                        scope.spawn(move || remote::list_refs(url.as_str(), prefixes))
+                        // One retry: a loaded local server can drop a handshake.
+                        scope.spawn(move || {
+                            remote::list_refs(url.as_str(), prefixes)
+                                .or_else(|_| remote::list_refs(url.as_str(), prefixes))
+                        })
                     })
                     .collect();
                 handles
