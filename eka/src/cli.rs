@@ -68,6 +68,18 @@ pub(crate) enum Command {
     Publish(PublishArgs),
     /// Print the locked dependency graph from `atom.lock`.
     Tree,
+    /// Add atom dependencies, resolve, and update `atom.toml` and `atom.lock` together.
+    Add(AddArgs),
+    /// Drop dependencies from `atom.toml` and `atom.lock`.
+    Remove(RemoveArgs),
+    /// Make `atom.lock` satisfy `atom.toml`, changing as little as possible.
+    Resolve(DryRunArgs),
+    /// Move locked versions to the newest allowed.
+    Update(UpdateArgs),
+    /// List the atoms and versions of a remote set, without cloning it.
+    List(ListArgs),
+    /// Show the versions and metadata of one remote atom.
+    Show(ListArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
 }
@@ -120,6 +132,48 @@ pub(crate) struct PublishArgs {
     /// Show what would be published without writing or pushing anything.
     #[arg(long)]
     pub(crate) dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AddArgs {
+    /// Atom URIs: `gh:owner/repo::label@^1`, `https://host/repo.git::label`, `set::label`, `::label`.
+    #[arg(required = true)]
+    pub(crate) uris: Vec<String>,
+    /// Resolve and report, write nothing.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RemoveArgs {
+    /// Labels of atom dependencies or names of direct Nix inputs.
+    #[arg(required = true)]
+    pub(crate) names: Vec<String>,
+    /// Report, write nothing.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DryRunArgs {
+    /// Resolve and report, write nothing.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct UpdateArgs {
+    /// Labels to update (default: all).
+    pub(crate) names: Vec<String>,
+    /// Resolve and report, write nothing.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ListArgs {
+    /// A set URI (`list`) or an atom URI (`show`).
+    pub(crate) uri: String,
 }
 
 #[derive(Debug, Args)]

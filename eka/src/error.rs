@@ -69,6 +69,23 @@ pub(crate) fn exit_code(error: &anyhow::Error) -> u8 {
                     )
                 })
             || cause
+                .downcast_ref::<eka::ops::lock::Error>()
+                .is_some_and(eka::ops::lock::Error::is_refusal)
+            || cause
+                .downcast_ref::<eka::ops::add::Error>()
+                .is_some_and(|error| match error {
+                    eka::ops::add::Error::Lock(error) => error.is_refusal(),
+                    _ => true,
+                })
+            || cause
+                .downcast_ref::<eka::ops::list::Error>()
+                .is_some_and(|error| match error {
+                    eka::ops::list::Error::Fetch(error) => error.is_refusal(),
+                    eka::ops::list::Error::Remote(_) => false,
+                    _ => true,
+                })
+            || cause.downcast_ref::<eka::ops::tree::Error>().is_some()
+            || cause
                 .downcast_ref::<eka::ops::init::Error>()
                 .is_some_and(|error| matches!(error, eka::ops::init::Error::AlreadyASet { .. }))
             || cause
@@ -99,6 +116,12 @@ pub(crate) fn hints(error: &anyhow::Error) -> Vec<String> {
         .chain()
         .filter_map(|cause| {
             if let Some(error) = cause.downcast_ref::<atom::uri::Error>() {
+                error.hint()
+            } else if let Some(error) = cause.downcast_ref::<eka::ops::lock::Error>() {
+                error.hint().map(str::to_owned)
+            } else if let Some(error) = cause.downcast_ref::<eka::ops::add::Error>() {
+                error.hint()
+            } else if let Some(error) = cause.downcast_ref::<eka::ops::list::Error>() {
                 error.hint()
             } else if let Some(error) = cause.downcast_ref::<eka::ops::new::Error>() {
                 error.hint()

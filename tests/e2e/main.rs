@@ -7,6 +7,7 @@
 )]
 
 mod common;
+mod deps;
 mod init;
 mod new;
 mod nix;

@@ -15,6 +15,7 @@
 //! ```
 
 pub mod commit;
+pub mod fetch;
 pub mod push;
 pub mod refs;
 pub mod remote;

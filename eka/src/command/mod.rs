@@ -2,6 +2,7 @@
 //! printer.
 
 mod completions;
+mod deps;
 mod init;
 mod new;
 mod publish;
@@ -55,7 +56,13 @@ pub(crate) fn exec(cli: Cli, printer: &Printer) -> anyhow::Result<()> {
         Command::Init(args) => init::exec(&context, args),
         Command::New(args) => new::exec(&context, args),
         Command::Publish(args) => publish::exec(&context, args),
-        Command::Tree => Ok(()),
+        Command::Tree => deps::tree(&context),
+        Command::Add(args) => deps::add(&context, args),
+        Command::Remove(args) => deps::remove(&context, args),
+        Command::Resolve(args) => deps::resolve(&context, args),
+        Command::Update(args) => deps::update(&context, args),
+        Command::List(args) => deps::list(&context, args, false),
+        Command::Show(args) => deps::list(&context, args, true),
         Command::Completions(args) => completions::exec(&context, args),
     }
 }

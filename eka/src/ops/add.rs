@@ -1,0 +1,253 @@
+//! `eka add <uri>…`: add atom dependencies to `atom.toml` and lock them.
+//!
+//! Each URI is parsed (aliases expanded) before anything is written. A set named by URL
+//! that `[package.sets]` does not hold yet is added under a name taken from the URL's
+//! last path component (`company-set.git` → `company-set`, `-2`… if taken); `::label`
+//! uses the set declared `"::"` (adding `local = "::"` if none). Without a requirement,
+//! the dependency is written as `^<resolved version>`, like cargo. Both files are then
+//! written together by [`lock::relock`], or neither.
+//!
+//! ```
+//! use eka::ops::add::set_name_for_url;
+//!
+//! let url = atom::uri::parse_set_url("https://example.org/team/company-set.git").unwrap();
+//! assert_eq!(set_name_for_url(&url).as_str(), "company-set");
+//! ```
+
+use std::path::Path;
+
+use atom::{
+    Label,
+    manifest::{ManifestDocument, SetSource},
+    uri::{Aliases, AtomUri, SetUrl, Source},
+};
+use resolver::AtomKey;
+use semver::VersionReq;
+
+use super::{
+    lock::{self, Plan},
+    registry::SetRef,
+};
+
+/// Why the dependencies could not be added.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A URI is invalid.
+    #[error(transparent)]
+    Uri(#[from] atom::uri::Error),
+    /// A URI names a set the manifest does not declare.
+    #[error("set `{name}` is not declared in `[package.sets]` of `{}`", path.display())]
+    UnknownSet {
+        /// The set name.
+        name: String,
+        /// The manifest.
+        path: std::path::PathBuf,
+        /// What to do.
+        hint: &'static str,
+    },
+    /// Locking failed.
+    #[error(transparent)]
+    Lock(#[from] lock::Error),
+}
+
+impl Error {
+    /// How to fix it, if eka knows.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Error::Uri(error) => error.hint(),
+            Error::UnknownSet { hint, .. } => Some((*hint).to_owned()),
+            Error::Lock(error) => error.hint().map(str::to_owned),
+        }
+    }
+}
+
+/// What to add.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// How to lock.
+    pub lock: lock::Options,
+    /// The URIs as typed.
+    pub uris: Vec<String>,
+    /// The aliases to expand.
+    pub aliases: Aliases,
+}
+
+/// One added dependency.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Added {
+    /// The set's name in `[package.sets]`.
+    pub set: String,
+    /// The label.
+    pub label: String,
+    /// The requirement written.
+    pub requirement: String,
+}
+
+/// What `eka add` did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Outcome {
+    /// The dependencies written to `atom.toml`.
+    pub added: Vec<Added>,
+    /// The lock transaction's outcome.
+    #[serde(flatten)]
+    pub lock: lock::Outcome,
+}
+
+/// A set name derived from a URL's last path component.
+pub fn set_name_for_url(url: &SetUrl) -> Label {
+    let text = url.as_str().trim_end_matches('/');
+    let last = text
+        .rsplit(['/', ':'])
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches(".git");
+    let cleaned: String = last
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    Label::parse(cleaned.trim_start_matches(['-', '_']))
+        .or_else(|_| Label::parse("set"))
+        .unwrap_or_else(|_| unreachable_label())
+}
+
+fn unreachable_label() -> Label {
+    // `set` is a valid label; this is never reached.
+    Label::parse("s").unwrap_or_else(|_| unreachable_label())
+}
+
+/// Run `eka add`.
+pub fn run(options: &Options) -> Result<Outcome, Error> {
+    let uris: Vec<AtomUri> = options
+        .uris
+        .iter()
+        .map(|input| AtomUri::parse(input, &options.aliases))
+        .collect::<Result<_, _>>()?;
+    let path = lock::manifest_path(&options.lock.dir);
+    let mut added: Vec<Added> = Vec::new();
+    let mut failure: Option<Error> = None;
+    let mut chosen: Vec<(Label, Label, Option<VersionReq>)> = Vec::new();
+    let outcome =
+        lock::relock(
+            &options.lock,
+            Plan::default(),
+            &mut |document, resolved| match resolved {
+                None => {
+                    for uri in &uris {
+                        let name = match set_for(document, &uri.source, &path) {
+                            Ok(name) => name,
+                            Err(error) => {
+                                let message = error.to_string();
+                                failure = Some(error);
+                                return Err(lock::Error::Value {
+                                    label: uri.label.clone(),
+                                    message,
+                                });
+                            }
+                        };
+                        let requirement = uri.requirement.clone().unwrap_or(VersionReq::STAR);
+                        document.add_dependency(&name, &uri.label, &requirement)?;
+                        chosen.push((name, uri.label.clone(), uri.requirement.clone()));
+                    }
+                    Ok(true)
+                }
+                Some((catalog, resolution)) => {
+                    let manifest = document.manifest()?;
+                    let mut again = false;
+                    for (name, label, requirement) in &chosen {
+                        let requirement = match requirement {
+                            Some(requirement) => requirement.clone(),
+                            None => {
+                                let set = match manifest.package.sets.get(name) {
+                                    Some(SetSource::Here) | None => SetRef::Local,
+                                    Some(other) => SetRef::Remote(other.urls().to_vec()),
+                                };
+                                let key = AtomKey::new(catalog.key_of(&set), label.clone());
+                                match resolution.version(&key) {
+                                    Some(version) => {
+                                        let text = format!("^{version}");
+                                        let requirement =
+                                            text.parse::<VersionReq>().map_err(|error| {
+                                                lock::Error::Value {
+                                                    label: label.clone(),
+                                                    message: error.to_string(),
+                                                }
+                                            })?;
+                                        again |=
+                                            document.add_dependency(name, label, &requirement)?;
+                                        requirement
+                                    }
+                                    None => VersionReq::STAR,
+                                }
+                            }
+                        };
+                        added.push(Added {
+                            set: name.to_string(),
+                            label: label.to_string(),
+                            requirement: requirement.to_string(),
+                        });
+                    }
+                    Ok(again)
+                }
+            },
+        );
+    match outcome {
+        Ok(lock) => Ok(Outcome { added, lock }),
+        Err(error) => Err(failure.unwrap_or(Error::Lock(error))),
+    }
+}
+
+/// The name of the set `source` in the document, declaring it if needed.
+fn set_for(document: &mut ManifestDocument, source: &Source, path: &Path) -> Result<Label, Error> {
+    let manifest = document.manifest().map_err(lock::Error::from)?;
+    let sets = &manifest.package.sets;
+    match source {
+        Source::Named(name) => Label::parse(name)
+            .ok()
+            .filter(|label| sets.contains_key(label))
+            .ok_or_else(|| Error::UnknownSet {
+                name: name.clone(),
+                path: path.to_path_buf(),
+                hint: "declare it under `[package.sets]`, or name the set by URL",
+            }),
+        Source::Local => {
+            if let Some((name, _)) = sets.iter().find(|(_, source)| **source == SetSource::Here) {
+                return Ok(name.clone());
+            }
+            let name = free_name(sets, "local");
+            document
+                .add_set(&name, &SetSource::Here)
+                .map_err(lock::Error::from)?;
+            Ok(name)
+        }
+        Source::Url(url) => {
+            if let Some((name, _)) = sets.iter().find(|(_, source)| source.urls().contains(url)) {
+                return Ok(name.clone());
+            }
+            let name = free_name(sets, set_name_for_url(url).as_str());
+            document
+                .add_set(&name, &SetSource::Url(url.clone()))
+                .map_err(lock::Error::from)?;
+            Ok(name)
+        }
+    }
+}
+
+fn free_name(sets: &std::collections::BTreeMap<Label, SetSource>, base: &str) -> Label {
+    (1..)
+        .map(|n| {
+            if n == 1 {
+                base.to_owned()
+            } else {
+                format!("{base}-{n}")
+            }
+        })
+        .filter_map(|name| Label::parse(&name).ok())
+        .find(|name| !sets.contains_key(name))
+        .unwrap_or_else(unreachable_label)
+}

@@ -1,0 +1,477 @@
+//! Lock synthesis: from a resolution to `atom.lock`, what changed, and the one
+//! transaction every lock-changing command goes through.
+//!
+//! [`relock`] holds the project's file lock, reads `atom.toml` and `atom.lock`, lets the
+//! caller edit the manifest, gathers a [`Catalog`], resolves (preferring the locked
+//! versions, never downgrading), builds the new [`Lockfile`] and writes both files
+//! together ([`atom::fs::write_together`]) — or neither, on any failure, with
+//! `--dry-run`, or when `--locked` finds the lock would change.
+//!
+//! ```
+//! use atom::lock::Lockfile;
+//! use eka::ops::lock::diff;
+//!
+//! let changes = diff(&Lockfile::default(), &Lockfile::default());
+//! assert!(changes.is_empty());
+//! ```
+
+use std::{
+    collections::{BTreeMap, HashMap},
+    path::{Path, PathBuf},
+};
+
+use atom::{
+    Label,
+    id::{AtomId, SetRoot},
+    lock::{AtomIdHex, ContentHash, LockedAtom, Lockfile},
+    manifest::{Manifest, ManifestDocument},
+    store::fetch::Warning,
+};
+use resolver::{AtomKey, Requirement, Resolution};
+use semver::Version;
+use serde::Serialize;
+
+use super::registry::{self, Catalog, LocalSet, SetRef, Sources};
+
+/// Why the lock could not be made or written.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// There is no `atom.toml` in the directory.
+    #[error("no `atom.toml` in `{}`", dir.display())]
+    NoManifest {
+        /// The directory.
+        dir: PathBuf,
+        /// What to do.
+        hint: &'static str,
+    },
+    /// `atom.toml` is invalid.
+    #[error(transparent)]
+    Manifest(#[from] atom::manifest::Error),
+    /// `atom.lock` is invalid.
+    #[error(transparent)]
+    Lockfile(#[from] atom::lock::Error),
+    /// Gathering atoms failed.
+    #[error(transparent)]
+    Registry(#[from] registry::Error),
+    /// No resolution.
+    #[error(transparent)]
+    Resolve(#[from] resolver::Error),
+    /// Writing the files failed.
+    #[error(transparent)]
+    Write(#[from] atom::fs::Error),
+    /// `--locked` and the lock would change.
+    #[error("`{}` would change, but `--locked` forbids it", path.display())]
+    LockedDrift {
+        /// The lockfile.
+        path: PathBuf,
+        /// What would change.
+        changes: Changes,
+        /// What to do.
+        hint: &'static str,
+    },
+    /// A local atom cannot be locked.
+    #[error("cannot lock local atom `::{label}`: {message}")]
+    Local {
+        /// The label.
+        label: Label,
+        /// Why.
+        message: String,
+        /// What to do.
+        hint: &'static str,
+    },
+    /// `eka remove` named something that is not a dependency.
+    #[error("`{name}` is not a dependency in `{}`", path.display())]
+    NotADependency {
+        /// The name.
+        name: Label,
+        /// The manifest.
+        path: PathBuf,
+        /// What to do.
+        hint: &'static str,
+    },
+    /// A resolved atom is missing from the catalog (a bug).
+    #[error("resolved atom `{key}` `{version}` is unknown")]
+    Unknown {
+        /// The atom.
+        key: AtomKey,
+        /// The version.
+        version: Version,
+    },
+    /// A value did not fit the lockfile format.
+    #[error("cannot lock `{label}`: {message}")]
+    Value {
+        /// The label.
+        label: Label,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl Error {
+    /// Whether the failure is the user's input or data being refused, or a check that
+    /// failed (exit 1), rather than an unexpected failure (exit 2).
+    pub fn is_refusal(&self) -> bool {
+        match self {
+            Error::Registry(error) => error.is_refusal(),
+            Error::Manifest(error) => !matches!(error, atom::manifest::Error::Read { .. }),
+            Error::Lockfile(error) => !matches!(error, atom::lock::Error::Read { .. }),
+            Error::Resolve(error) => matches!(error, resolver::Error::NoSolution { .. }),
+            Error::Write(_) | Error::Unknown { .. } => false,
+            _ => true,
+        }
+    }
+
+    /// How to fix it, if eka knows.
+    pub fn hint(&self) -> Option<&str> {
+        match self {
+            Error::NoManifest { hint, .. }
+            | Error::LockedDrift { hint, .. }
+            | Error::Local { hint, .. }
+            | Error::NotADependency { hint, .. } => Some(hint),
+            Error::Registry(error) => error.hint(),
+            Error::Resolve(error) => error.hint(),
+            Error::Manifest(error) => error.hint(),
+            _ => None,
+        }
+    }
+}
+
+/// A locked atom as shown in a change list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    /// The label.
+    pub label: String,
+    /// The set root (hex).
+    pub set: String,
+    /// The version before (None when added).
+    pub old: Option<Version>,
+    /// The version after (None when removed).
+    pub new: Option<Version>,
+}
+
+/// What a new lock changes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Changes {
+    /// Atoms newly locked.
+    pub added: Vec<Change>,
+    /// Atoms whose version or pin changed.
+    pub updated: Vec<Change>,
+    /// Atoms no longer locked.
+    pub removed: Vec<Change>,
+}
+
+impl Changes {
+    /// Whether nothing changed.
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.updated.is_empty() && self.removed.is_empty()
+    }
+}
+
+/// Compare two locks atom by atom (by set and label).
+pub fn diff(old: &Lockfile, new: &Lockfile) -> Changes {
+    let index = |lock: &Lockfile| -> BTreeMap<(String, String), LockedAtom> {
+        lock.atoms
+            .iter()
+            .map(|atom| ((atom.label.to_string(), atom.set.to_string()), atom.clone()))
+            .collect()
+    };
+    let (old, new) = (index(old), index(new));
+    let mut changes = Changes::default();
+    for ((label, set), atom) in &new {
+        let change = |old: Option<Version>| Change {
+            label: label.clone(),
+            set: set.clone(),
+            old,
+            new: Some(atom.version.clone()),
+        };
+        match old.get(&(label.clone(), set.clone())) {
+            None => changes.added.push(change(None)),
+            Some(before) if before != atom => {
+                changes.updated.push(change(Some(before.version.clone())))
+            }
+            Some(_) => {}
+        }
+    }
+    for ((label, set), atom) in &old {
+        if !new.contains_key(&(label.clone(), set.clone())) {
+            changes.removed.push(Change {
+                label: label.clone(),
+                set: set.clone(),
+                old: Some(atom.version.clone()),
+                new: None,
+            });
+        }
+    }
+    changes
+}
+
+/// Build the lockfile of `resolution`, keeping `old`'s direct Nix inputs still declared.
+pub fn synthesize(
+    catalog: &Catalog,
+    resolution: &Resolution,
+    sources: &Sources,
+    manifest: &Manifest,
+    old: &Lockfile,
+) -> Result<Lockfile, Error> {
+    let mut ids: HashMap<AtomKey, AtomIdHex> = HashMap::new();
+    let mut lock = Lockfile::default();
+    let mut pending = Vec::new();
+    for (key, resolved) in &resolution.atoms {
+        let published = catalog
+            .published
+            .get(key)
+            .and_then(|versions| versions.get(&resolved.version))
+            .ok_or_else(|| Error::Unknown {
+                key: key.clone(),
+                version: resolved.version.clone(),
+            })?;
+        let info = catalog.sets.get(&key.set).cloned().unwrap_or_default();
+        let (commit_id, content, set_root) = match (&published.commit_id, &published.content) {
+            (Some(commit_id), Some(content)) => {
+                let root =
+                    gix::ObjectId::from_hex(key.set.as_bytes()).map_err(|error| Error::Value {
+                        label: key.label.clone(),
+                        message: error.to_string(),
+                    })?;
+                (*commit_id, content.clone(), root)
+            }
+            _ => lock_local(sources, &key.label, &resolved.version, &published.path)?,
+        };
+        let value_error = |error: atom::lock::ValueError| Error::Value {
+            label: key.label.clone(),
+            message: error.to_string(),
+        };
+        let id = AtomId::new(&SetRoot::new(set_root), &key.label).to_string();
+        let id = AtomIdHex::parse(&id).map_err(value_error)?;
+        ids.insert(key.clone(), id.clone());
+        pending.push((key.clone(), resolved.dependencies.clone()));
+        lock.atoms.push(LockedAtom {
+            label: key.label.clone(),
+            version: resolved.version.clone(),
+            set: atom::lock::ObjectId::parse(&set_root.to_hex().to_string())
+                .map_err(value_error)?,
+            id,
+            commit: atom::lock::ObjectId::parse(&commit_id.to_hex().to_string())
+                .map_err(value_error)?,
+            content: ContentHash::parse(&content).map_err(value_error)?,
+            mirrors: info.mirrors.clone(),
+            deps: Default::default(),
+        });
+    }
+    for (atom, (_, dependencies)) in lock.atoms.iter_mut().zip(pending) {
+        atom.deps = dependencies
+            .iter()
+            .filter_map(|dependency| ids.get(dependency).cloned())
+            .collect();
+    }
+    lock.nix = old
+        .nix
+        .iter()
+        .filter(|input| manifest.deps.direct.nix.contains_key(&input.name))
+        .cloned()
+        .collect();
+    lock.sort();
+    Ok(lock)
+}
+
+/// Lock a local atom as the atom commit `eka publish` would make from `HEAD`.
+fn lock_local(
+    sources: &Sources,
+    label: &Label,
+    version: &Version,
+    path: &str,
+) -> Result<(gix::ObjectId, String, gix::ObjectId), Error> {
+    let local_error = |message: String| Error::Local {
+        label: label.clone(),
+        message,
+        hint: "commit the atom first: local atoms are locked at `HEAD`",
+    };
+    let local: &LocalSet = sources
+        .local
+        .as_ref()
+        .ok_or_else(|| local_error("there is no local set".to_owned()))?;
+    let root = local
+        .root
+        .ok_or_else(|| local_error("the repository has no commit".to_owned()))?;
+    let repo = gix::discover(&local.dir).map_err(|error| local_error(error.to_string()))?;
+    let head = repo
+        .head_commit()
+        .map_err(|error| local_error(error.to_string()))?;
+    let prefix = repo
+        .workdir()
+        .and_then(|workdir| local.dir.strip_prefix(workdir).ok().map(Path::to_path_buf))
+        .unwrap_or_default();
+    let in_repo = prefix.join(path);
+    let in_repo = in_repo.to_string_lossy().replace('\\', "/");
+    let in_repo = in_repo.trim_start_matches("./").trim_end_matches("/.");
+    let tree = head
+        .tree()
+        .map_err(|error| local_error(error.to_string()))?;
+    let tree_id = if in_repo.is_empty() || in_repo == "." {
+        tree.id
+    } else {
+        tree.lookup_entry_by_path(in_repo)
+            .map_err(|error| local_error(error.to_string()))?
+            .ok_or_else(|| local_error(format!("`{in_repo}` is not in `HEAD`")))?
+            .object_id()
+    };
+    let hashed = verify::tree::hash_tree(&repo, tree_id, &verify::tree::Options::default())
+        .map_err(|error| local_error(error.to_string()))?;
+    let content = hashed.hash.to_string();
+    let atom_path = if in_repo.is_empty() { "." } else { in_repo };
+    let commit = atom::store::AtomCommit::new(
+        tree_id,
+        root,
+        label.as_str(),
+        version,
+        head.id,
+        atom_path,
+        &content,
+    )
+    .map_err(|error| local_error(error.to_string()))?;
+    let commit_id = commit
+        .id()
+        .map_err(|error| local_error(error.to_string()))?;
+    Ok((commit_id, content, root))
+}
+
+/// How a lock-changing command runs.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The project directory (holding `atom.toml`).
+    pub dir: PathBuf,
+    /// The cache directory.
+    pub cache: PathBuf,
+    /// Use only the cache.
+    pub offline: bool,
+    /// Fail if the lock would change.
+    pub locked: bool,
+    /// Compute and report, write nothing.
+    pub dry_run: bool,
+}
+
+/// What a lock-changing command did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Outcome {
+    /// What changed in the lock.
+    pub changes: Changes,
+    /// Whether `atom.toml` changed.
+    pub manifest_changed: bool,
+    /// Whether anything was written.
+    pub written: bool,
+    /// Mirrors skipped.
+    #[serde(skip)]
+    pub warnings: Vec<Warning>,
+}
+
+/// What the caller's edit wants beside the manifest's own requirements.
+#[derive(Debug, Default)]
+pub struct Plan {
+    /// Atoms to discover beside those the manifest names.
+    pub extra: Vec<(SetRef, Label)>,
+    /// Which locked versions stop being preferred.
+    pub unpin: Unpin,
+}
+
+/// Which locked versions stop being preferred (so they move to the newest allowed).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Unpin {
+    /// Keep every locked version while allowed.
+    #[default]
+    Nothing,
+    /// Move every atom.
+    All,
+    /// Move atoms with these labels.
+    Labels(Vec<Label>),
+}
+
+/// The files of a project.
+pub fn manifest_path(dir: &Path) -> PathBuf {
+    dir.join("atom.toml")
+}
+
+/// A manifest edit: called before resolution with `None`, then with the resolution
+/// (returning whether to resolve again).
+pub type Edit<'a> =
+    dyn FnMut(&mut ManifestDocument, Option<(&Catalog, &Resolution)>) -> Result<bool, Error> + 'a;
+
+/// Run one lock-changing transaction (see the module docs). `edit` changes the
+/// manifest document before resolution and may, after a first resolution, finish its
+/// edit (e.g. write `^<resolved version>`): it is called again with the resolution and
+/// returns whether to resolve once more.
+pub fn relock(options: &Options, plan: Plan, edit: &mut Edit<'_>) -> Result<Outcome, Error> {
+    let path = manifest_path(&options.dir);
+    if !path.is_file() {
+        return Err(Error::NoManifest {
+            dir: options.dir.clone(),
+            hint: "run the command in an atom's directory, or create one with `eka new`",
+        });
+    }
+    let _lock = atom::fs::FileLock::acquire(&options.dir)?;
+    let original =
+        std::fs::read_to_string(&path).map_err(|source| atom::manifest::Error::Read {
+            path: path.clone(),
+            source,
+        })?;
+    let mut document = ManifestDocument::parse(&original, &path)?;
+    let lock_path = options.dir.join(atom::lock::FILE_NAME);
+    let old_text = std::fs::read_to_string(&lock_path).ok();
+    let old = match &old_text {
+        Some(_) => Lockfile::read(&lock_path)?,
+        None => Lockfile::default(),
+    };
+    edit(&mut document, None)?;
+    let manifest = document.manifest()?;
+    let local = LocalSet::find(&options.dir)?;
+    let sources = Sources::new(&options.cache, options.offline, local)?;
+    let catalog = Catalog::gather(&sources, &manifest, Some(&plan.extra))?;
+    let mut resolve_options = resolver::Options::default();
+    for atom in &old.atoms {
+        let unpinned = match &plan.unpin {
+            Unpin::Nothing => false,
+            Unpin::All => true,
+            Unpin::Labels(labels) => labels.contains(&atom.label),
+        };
+        if !unpinned {
+            resolve_options.preferred.insert(
+                AtomKey::new(atom.set.to_string(), atom.label.clone()),
+                atom.version.clone(),
+            );
+        }
+    }
+    let root: Vec<Requirement> = catalog.requirements_of(&manifest, None)?;
+    let mut resolution = resolver::resolve(&catalog, &root, &resolve_options)?;
+    let mut manifest = manifest;
+    if edit(&mut document, Some((&catalog, &resolution)))? {
+        manifest = document.manifest()?;
+        let root = catalog.requirements_of(&manifest, None)?;
+        resolution = resolver::resolve(&catalog, &root, &resolve_options)?;
+    }
+    let new = synthesize(&catalog, &resolution, &sources, &manifest, &old)?;
+    let new_text = new.to_string();
+    let changes = diff(&old, &new);
+    let manifest_text = document.to_string();
+    let manifest_changed = manifest_text != original;
+    let lock_changed = old_text.as_deref() != Some(new_text.as_str());
+    if options.locked && (lock_changed || manifest_changed) {
+        return Err(Error::LockedDrift {
+            path: lock_path,
+            changes,
+            hint: "run the command without `--locked` to update `atom.lock`",
+        });
+    }
+    let mut written = false;
+    if !options.dry_run && (lock_changed || manifest_changed) {
+        atom::fs::write_together(&[
+            (path.as_path(), manifest_text.as_bytes()),
+            (lock_path.as_path(), new_text.as_bytes()),
+        ])?;
+        written = true;
+    }
+    Ok(Outcome {
+        changes,
+        manifest_changed,
+        written,
+        warnings: catalog.warnings.clone(),
+    })
+}
