@@ -30,6 +30,7 @@ export GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@eka.invalid
 # 100 directories x 100 files x 10,000 bytes of deterministic, incompressible data.
 repo=$work/atom
 git init -q "$repo"
+git -C "$repo" config gc.auto 0   # no background gc racing the repack
 python3 - "$repo" <<'PY'
 import os, random, sys
 random.seed(1)
