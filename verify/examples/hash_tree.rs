@@ -10,7 +10,10 @@ fn run() -> Result<String, Box<dyn std::error::Error>> {
         return Err("usage: hash_tree <repository> <tree-ish>".into());
     };
     let repo = gix::open(path)?;
-    let tree = repo.rev_parse_single(treeish.as_str())?.object()?.peel_to_tree()?;
+    let tree = repo
+        .rev_parse_single(treeish.as_str())?
+        .object()?
+        .peel_to_tree()?;
     let outcome = verify::tree::hash_tree(&repo, tree.id, &verify::tree::Options::default())?;
     Ok(format!(
         "{} entries={} bytes={} depth={}",
