@@ -1,5 +1,5 @@
 //! Verification of atoms: BLAKE3 content hashes of git trees and hostile-tree
-//! validation, SSH signatures of atom commits (the verify walk comes later).
+//! validation, SSH signatures of atom commits, and the verify walk over a lockfile.
 //!
 //! # The content hash
 //!
@@ -59,10 +59,12 @@
 //! - [`content_hash`]: the [`ContentHash`] type and the hashing primitives of format v1.
 //! - [`tree`]: the walk that validates a git tree and computes its content hash.
 //! - [`signature`]: SSH signatures of atom commits, the allowed signers policy.
+//! - [`walk`]: the verify walk over a lockfile's atoms, giving a per-atom report.
 #![deny(missing_docs)]
 
 pub mod content_hash;
 pub mod signature;
 pub mod tree;
+pub mod walk;
 
 pub use content_hash::ContentHash;

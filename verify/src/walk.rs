@@ -1,0 +1,832 @@
+//! The verify walk: check every atom of an `atom.lock` against the objects of a
+//! repository that already holds their atom commits.
+//!
+//! [`verify_lock`] takes a [`gix::Repository`] (the objects were fetched by someone
+//! else), a [`Lockfile`] and a trust [`Policy`], and returns a [`Report`] with one
+//! [`AtomReport`] per locked atom. Each atom is either ok or carries one or more
+//! [`Failure`]s, whose [`Kind`] has a stable kebab-case name for machine output
+//! (`content-mismatch`, `bad-signature`, …). For each atom the walk checks, in order:
+//!
+//! 1. the atom id: `AtomId::new(set root, label)` equals the lock's `id`;
+//! 2. the commit: present, a commit whose bytes hash to its id, and a canonical atom
+//!    commit ([`AtomCommit::decode`]) whose `eka-set`, `eka-label` and `eka-version`
+//!    headers equal the lock's set root, label and version;
+//! 3. the content: the tree is validated and hashed ([`crate::tree::hash_tree`]); the
+//!    recomputed hash must equal both the lock's `content` and the `eka-content`
+//!    header (a hostile tree is refused before any hash is compared);
+//! 4. the signature, judged by the [`Policy`] (see below);
+//! 5. the closure: the atom's own `atom.toml` (read from its tree) names the same
+//!    label and version, and each `[deps.from.<set>]` requirement is met by exactly one
+//!    of the atom's locked dependencies, whose version satisfies it; every locked
+//!    dependency is required by the manifest and exists in the lock.
+//!
+//! Nothing is cached across runs: every run recomputes every content hash from the
+//! objects (see `adr/0013-verify.md`). Within one run, a tree shared by several atoms
+//! is hashed once, keyed by its object id in the same object database.
+//!
+//! # Signatures
+//!
+//! A present signature is always checked: one that does not match its commit is a
+//! [`Failure::BadSignature`], whatever the policy. Whether its key is trusted is judged
+//! against the allowed signers the policy gives for the atom's set root
+//! ([`Policy::signers_for`]): when there are some, a key they do not allow is a
+//! [`Failure::UntrustedSigner`]; when there are none, a valid signature is recorded
+//! (unjudged) and only `require_signed` turns it into a failure. With
+//! `require_signed`, an unsigned atom is a [`Failure::Unsigned`].
+//!
+//! ```
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use verify::walk::{Policy, verify_lock};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let repo = gix::init_bare(dir.path())?;
+//! let lock = atom::lock::Lockfile::default();
+//! let report = verify_lock(&repo, &lock, &Policy::new(std::time::SystemTime::now()))?;
+//! assert!(report.is_ok());
+//! assert_eq!(report.atoms.len(), 0);
+//! # Ok(()) }
+//! ```
+
+use std::{
+    collections::{BTreeMap, BTreeSet, HashMap},
+    fmt,
+    time::SystemTime,
+};
+
+use atom::{
+    id::{AtomId, SetRoot},
+    lock::{LockedAtom, Lockfile},
+    manifest::{Manifest, SetSource},
+    store::AtomCommit,
+};
+use gix::{ObjectId, bstr::ByteSlice};
+use serde::Serialize;
+
+use crate::{
+    ContentHash,
+    signature::{self, AllowedSigners},
+    tree,
+};
+
+/// What the walk trusts: allowed signers per set, whether signatures are required,
+/// the time keys are judged at, and the limits of the tree walk.
+#[derive(Debug, Clone)]
+pub struct Policy<'a> {
+    /// Allowed signers of the atoms of one set, by set root.
+    pub signers: BTreeMap<SetRoot, &'a AllowedSigners>,
+    /// Allowed signers of the atoms of any set not in [`Policy::signers`].
+    pub default_signers: Option<&'a AllowedSigners>,
+    /// Whether every atom must carry a signature by an allowed signer.
+    pub require_signed: bool,
+    /// The time signing keys' validity windows are judged at (normally now).
+    pub now: SystemTime,
+    /// The limits of the tree validation.
+    pub limits: tree::Options,
+}
+
+impl<'a> Policy<'a> {
+    /// No allowed signers, signatures not required, default tree limits.
+    pub fn new(now: SystemTime) -> Self {
+        Self {
+            signers: BTreeMap::new(),
+            default_signers: None,
+            require_signed: false,
+            now,
+            limits: tree::Options::default(),
+        }
+    }
+
+    /// The allowed signers that judge the atoms of the set `set_root`.
+    pub fn signers_for(&self, set_root: &SetRoot) -> Option<&'a AllowedSigners> {
+        self.signers.get(set_root).copied().or(self.default_signers)
+    }
+}
+
+/// What a recomputed content hash is compared with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Against {
+    /// The lock's `content`.
+    Lock,
+    /// The atom commit's `eka-content` header.
+    Header,
+}
+
+impl fmt::Display for Against {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Lock => "the lock",
+            Self::Header => "the commit header",
+        })
+    }
+}
+
+/// One thing wrong with one locked atom.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Failure {
+    /// The recomputed content hash differs from the lock's or the commit header's.
+    #[error("content hash {found} differs from {expected} in {against}")]
+    ContentMismatch {
+        /// What the hash was compared with.
+        against: Against,
+        /// The hash the lock or header states.
+        expected: String,
+        /// The hash recomputed from the tree.
+        found: String,
+    },
+    /// The lock's atom id is not the id of its set root and label.
+    #[error("atom id `{found}` in the lock is not `{expected}`, the id of its set and label")]
+    IdMismatch {
+        /// The id derived from the lock's set root and label.
+        expected: String,
+        /// The id the lock states.
+        found: String,
+    },
+    /// An atom commit header (or the atom's own manifest) disagrees with the lock.
+    #[error("`{field}` is `{found}` in the atom commit, but `{expected}` in the lock")]
+    HeaderMismatch {
+        /// The field: `set`, `label`, `version`, `manifest-label` or `manifest-version`.
+        field: &'static str,
+        /// The lock's value.
+        expected: String,
+        /// The commit's value.
+        found: String,
+    },
+    /// The locked commit is not in the repository.
+    #[error("commit `{commit}` is missing")]
+    MissingCommit {
+        /// The locked commit id.
+        commit: String,
+    },
+    /// The locked object is not a canonical atom commit.
+    #[error("commit `{commit}` is not an atom commit: {reason}")]
+    NotAtomCommit {
+        /// The locked commit id.
+        commit: String,
+        /// Why.
+        reason: String,
+    },
+    /// The atom's tree is refused by validation.
+    #[error("tree entry `{path}` is refused: {violation}")]
+    HostileTree {
+        /// The path inside the atom.
+        path: String,
+        /// What is wrong with it.
+        violation: String,
+    },
+    /// The atom is not signed and signatures are required.
+    #[error("the atom commit is not signed")]
+    Unsigned,
+    /// The signature is good but its key is not trusted for this set.
+    #[error("{message}")]
+    UntrustedSigner {
+        /// The signing key's fingerprint.
+        fingerprint: String,
+        /// Why it is not trusted: a [`signature::Kind`] name, or `no-allowed-signers`.
+        reason: String,
+        /// The full explanation.
+        message: String,
+    },
+    /// The signature does not verify (tampered, malformed, wrong namespace, unsupported).
+    #[error("{message}")]
+    BadSignature {
+        /// A [`signature::Kind`] name.
+        reason: String,
+        /// The full explanation.
+        message: String,
+    },
+    /// The locked dependencies do not satisfy the atom's own manifest.
+    #[error("{reason}")]
+    ClosureBroken {
+        /// What is unmet.
+        reason: String,
+    },
+    /// A mirror's ref for this atom points to another commit than the lock's
+    /// (reported by the network layer).
+    #[error("mirror `{mirror}` moved the atom's ref from `{expected}` to `{found}`")]
+    RefMoved {
+        /// The locked commit.
+        expected: String,
+        /// The commit the mirror advertises.
+        found: String,
+        /// The mirror.
+        mirror: String,
+    },
+    /// No mirror could serve the atom (reported by the network layer).
+    #[error("no mirror could be reached")]
+    Unreachable {
+        /// The mirrors tried.
+        mirrors: Vec<String>,
+    },
+}
+
+/// The kind of a [`Failure`], with a stable kebab-case name for machine output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    /// [`Failure::ContentMismatch`].
+    ContentMismatch,
+    /// [`Failure::IdMismatch`].
+    IdMismatch,
+    /// [`Failure::HeaderMismatch`].
+    HeaderMismatch,
+    /// [`Failure::MissingCommit`].
+    MissingCommit,
+    /// [`Failure::NotAtomCommit`].
+    NotAtomCommit,
+    /// [`Failure::HostileTree`].
+    HostileTree,
+    /// [`Failure::Unsigned`].
+    Unsigned,
+    /// [`Failure::UntrustedSigner`].
+    UntrustedSigner,
+    /// [`Failure::BadSignature`].
+    BadSignature,
+    /// [`Failure::ClosureBroken`].
+    ClosureBroken,
+    /// [`Failure::RefMoved`].
+    RefMoved,
+    /// [`Failure::Unreachable`].
+    Unreachable,
+}
+
+impl Kind {
+    /// The stable kebab-case name (the `kind` field of `--json` output).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ContentMismatch => "content-mismatch",
+            Self::IdMismatch => "id-mismatch",
+            Self::HeaderMismatch => "header-mismatch",
+            Self::MissingCommit => "missing-commit",
+            Self::NotAtomCommit => "not-atom-commit",
+            Self::HostileTree => "hostile-tree",
+            Self::Unsigned => "unsigned",
+            Self::UntrustedSigner => "untrusted-signer",
+            Self::BadSignature => "bad-signature",
+            Self::ClosureBroken => "closure-broken",
+            Self::RefMoved => "ref-moved",
+            Self::Unreachable => "unreachable",
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Failure {
+    /// The failure's kind.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Self::ContentMismatch { .. } => Kind::ContentMismatch,
+            Self::IdMismatch { .. } => Kind::IdMismatch,
+            Self::HeaderMismatch { .. } => Kind::HeaderMismatch,
+            Self::MissingCommit { .. } => Kind::MissingCommit,
+            Self::NotAtomCommit { .. } => Kind::NotAtomCommit,
+            Self::HostileTree { .. } => Kind::HostileTree,
+            Self::Unsigned => Kind::Unsigned,
+            Self::UntrustedSigner { .. } => Kind::UntrustedSigner,
+            Self::BadSignature { .. } => Kind::BadSignature,
+            Self::ClosureBroken { .. } => Kind::ClosureBroken,
+            Self::RefMoved { .. } => Kind::RefMoved,
+            Self::Unreachable { .. } => Kind::Unreachable,
+        }
+    }
+
+    /// How to fix it, when there is something to say.
+    pub fn hint(&self) -> Option<&'static str> {
+        Some(match self {
+            Self::ContentMismatch { .. }
+            | Self::HeaderMismatch { .. }
+            | Self::NotAtomCommit { .. }
+            | Self::RefMoved { .. } => {
+                "the atom's content is not what was locked: do not use it; if the lock is wrong, \
+                 regenerate it with `eka resolve` and review the diff"
+            }
+            Self::IdMismatch { .. } | Self::ClosureBroken { .. } => {
+                "the lockfile was edited or is damaged: regenerate it with `eka resolve`"
+            }
+            Self::MissingCommit { .. } | Self::Unreachable { .. } => {
+                "check the mirrors in `atom.lock`; a published atom commit is never deleted"
+            }
+            Self::Unsigned | Self::UntrustedSigner { .. } => {
+                "if this signer is trusted, add its key to the allowed signers of the set"
+            }
+            Self::BadSignature { .. } => {
+                "the signature does not match the commit: the commit or signature was tampered with"
+            }
+            Self::HostileTree { .. } => return None,
+        })
+    }
+}
+
+/// A good signature found on an atom commit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Signed {
+    /// The signing key's fingerprint (`SHA256:…`).
+    pub fingerprint: String,
+    /// The principal an allowed signers line trusts it for; `None` when no allowed
+    /// signers judged it (the signature matches, its key was not judged).
+    pub principal: Option<String>,
+}
+
+/// The verdict on one locked atom.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AtomReport {
+    /// The lock's label.
+    pub label: String,
+    /// The lock's version.
+    pub version: String,
+    /// The lock's set root.
+    pub set: String,
+    /// The lock's atom id.
+    pub id: String,
+    /// The lock's atom commit.
+    pub commit: String,
+    /// The signature found, if one matched its commit.
+    pub signed: Option<Signed>,
+    /// Everything wrong with the atom; empty when it verified.
+    pub failures: Vec<Failure>,
+}
+
+impl AtomReport {
+    /// Whether the atom verified.
+    pub fn is_ok(&self) -> bool {
+        self.failures.is_empty()
+    }
+
+    /// The kinds of its failures, in the order found.
+    pub fn kinds(&self) -> Vec<Kind> {
+        self.failures.iter().map(Failure::kind).collect()
+    }
+}
+
+/// The verdicts on every locked atom, in the lock's order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Report {
+    /// One verdict per locked atom.
+    pub atoms: Vec<AtomReport>,
+}
+
+impl Report {
+    /// Whether every atom verified.
+    pub fn is_ok(&self) -> bool {
+        self.atoms.iter().all(AtomReport::is_ok)
+    }
+
+    /// The atoms that did not verify.
+    pub fn failed(&self) -> impl Iterator<Item = &AtomReport> {
+        self.atoms.iter().filter(|atom| !atom.is_ok())
+    }
+
+    /// The verdict on the atom with this id, to add failures found elsewhere (the
+    /// network layer adds [`Failure::RefMoved`] and [`Failure::Unreachable`]).
+    pub fn atom_mut(&mut self, id: &str) -> Option<&mut AtomReport> {
+        self.atoms.iter_mut().find(|atom| atom.id == id)
+    }
+}
+
+/// Why the walk could not run (a verification *failure* is a [`Failure`], not this).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The object database failed to read an object.
+    #[error("cannot read object `{id}` of atom `{label}`")]
+    Read {
+        /// The atom's label.
+        label: String,
+        /// The object.
+        id: String,
+        /// The cause.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+/// Verify every atom of `lock` against the objects of `repo`, judged by `policy`.
+///
+/// Returns an error only when the object database itself fails; every mismatch is a
+/// [`Failure`] in the [`Report`].
+pub fn verify_lock(
+    repo: &gix::Repository,
+    lock: &Lockfile,
+    policy: &Policy<'_>,
+) -> Result<Report, Error> {
+    let mut trees = HashMap::new();
+    let mut report = Report::default();
+    for atom in &lock.atoms {
+        report
+            .atoms
+            .push(verify_atom(repo, lock, atom, policy, &mut trees)?);
+    }
+    Ok(report)
+}
+
+type TreeVerdict = Result<ContentHash, Failure>;
+
+fn read_error(
+    atom: &LockedAtom,
+    id: ObjectId,
+) -> impl FnOnce(Box<dyn std::error::Error + Send + Sync>) -> Error + '_ {
+    move |source| Error::Read {
+        label: atom.label.to_string(),
+        id: id.to_string(),
+        source,
+    }
+}
+
+fn verify_atom(
+    repo: &gix::Repository,
+    lock: &Lockfile,
+    atom: &LockedAtom,
+    policy: &Policy<'_>,
+    trees: &mut HashMap<ObjectId, TreeVerdict>,
+) -> Result<AtomReport, Error> {
+    let mut report = AtomReport {
+        label: atom.label.to_string(),
+        version: atom.version.to_string(),
+        set: atom.set.to_string(),
+        id: atom.id.to_string(),
+        commit: atom.commit.to_string(),
+        signed: None,
+        failures: Vec::new(),
+    };
+    let failures = &mut report.failures;
+
+    // 1. The id derives from the lock's set root and label.
+    let set_root = ObjectId::from_hex(atom.set.as_str().as_bytes()).ok();
+    if let Some(root) = set_root {
+        let expected = AtomId::new(&SetRoot::new(root), &atom.label).to_string();
+        if expected != atom.id.as_str() {
+            failures.push(Failure::IdMismatch {
+                expected,
+                found: atom.id.to_string(),
+            });
+        }
+    }
+
+    // 2. The commit.
+    let commit_hex = atom.commit.to_string();
+    let Ok(commit_id) = ObjectId::from_hex(commit_hex.as_bytes()) else {
+        failures.push(Failure::MissingCommit { commit: commit_hex });
+        return Ok(report);
+    };
+    let found = repo
+        .try_find_object(commit_id)
+        .map_err(|error| read_error(atom, commit_id)(error.into()))?;
+    let Some(object) = found else {
+        failures.push(Failure::MissingCommit { commit: commit_hex });
+        return Ok(report);
+    };
+    let not_atom = |reason: String| Failure::NotAtomCommit {
+        commit: commit_hex.clone(),
+        reason,
+    };
+    if object.kind != gix::object::Kind::Commit {
+        failures.push(not_atom(format!("the object is a {}", object.kind)));
+        return Ok(report);
+    }
+    let data = object.detach().data;
+    match gix::objs::compute_hash(repo.object_hash(), gix::objs::Kind::Commit, &data) {
+        Ok(actual) if actual == commit_id => {}
+        Ok(actual) => {
+            failures.push(not_atom(format!(
+                "the object's bytes hash to `{actual}`, not to its id"
+            )));
+            return Ok(report);
+        }
+        Err(error) => return Err(read_error(atom, commit_id)(error.into())),
+    }
+    let decoded = match gix::objs::CommitRef::from_bytes(&data, repo.object_hash()) {
+        Err(error) => Err(error.to_string()),
+        Ok(parsed) => AtomCommit::decode(&parsed).map_err(|error| error.to_string()),
+    };
+    let commit = match decoded {
+        Ok(commit) => commit,
+        Err(reason) => {
+            failures.push(not_atom(reason));
+            return Ok(report);
+        }
+    };
+    let header = |field, expected: String, found: String| {
+        (expected != found).then_some(Failure::HeaderMismatch {
+            field,
+            expected,
+            found,
+        })
+    };
+    failures.extend(
+        [
+            header("set", atom.set.to_string(), commit.set_root.to_string()),
+            header("label", atom.label.to_string(), commit.label.to_string()),
+            header(
+                "version",
+                atom.version.to_string(),
+                commit.version.to_string(),
+            ),
+        ]
+        .into_iter()
+        .flatten(),
+    );
+
+    // 3. The content.
+    let verdict = match trees.get(&commit.tree) {
+        Some(verdict) => verdict.clone(),
+        None => {
+            let verdict = match tree::hash_tree(repo, commit.tree, &policy.limits) {
+                Ok(outcome) => Ok(outcome.hash),
+                Err(tree::Error::Refused { path, violation }) => Err(Failure::HostileTree {
+                    path: path.to_str_lossy().into_owned(),
+                    violation: violation.to_string(),
+                }),
+                Err(error @ tree::Error::Read { .. }) => {
+                    return Err(read_error(atom, commit.tree)(error.into()));
+                }
+            };
+            trees.insert(commit.tree, verdict.clone());
+            verdict
+        }
+    };
+    let tree_ok = match verdict {
+        Ok(hash) => {
+            let found = hash.to_string();
+            for (against, expected) in [
+                (Against::Lock, atom.content.as_str()),
+                (Against::Header, commit.content.as_str()),
+            ] {
+                if expected != found {
+                    failures.push(Failure::ContentMismatch {
+                        against,
+                        expected: expected.to_owned(),
+                        found: found.clone(),
+                    });
+                }
+            }
+            true
+        }
+        Err(failure) => {
+            failures.push(failure);
+            false
+        }
+    };
+
+    // 4. The signature.
+    let signers = set_root.and_then(|root| policy.signers_for(&SetRoot::new(root)));
+    let (signed, failure) = judge_signature(&data, signers, policy);
+    report.signed = signed;
+    report.failures.extend(failure);
+
+    // 5. The closure, from the atom's own manifest.
+    if tree_ok {
+        let failures = check_closure(repo, lock, atom, commit.tree)?;
+        report.failures.extend(failures);
+    }
+    Ok(report)
+}
+
+fn fingerprint_of(error: &signature::Error) -> String {
+    use signature::Error as E;
+    match error {
+        E::BadSignature { fingerprint }
+        | E::UnsupportedAlgorithm { fingerprint, .. }
+        | E::WrongNamespace { fingerprint, .. }
+        | E::Revoked { fingerprint }
+        | E::UnknownKey { fingerprint }
+        | E::NotAllowed { fingerprint, .. }
+        | E::Expired { fingerprint, .. }
+        | E::NotYetValid { fingerprint, .. } => fingerprint.clone(),
+        _ => String::new(),
+    }
+}
+
+fn judge_signature(
+    raw: &[u8],
+    signers: Option<&AllowedSigners>,
+    policy: &Policy<'_>,
+) -> (Option<Signed>, Option<Failure>) {
+    use signature::Kind as S;
+    let unsigned = (None, policy.require_signed.then_some(Failure::Unsigned));
+    let split = match signature::split_signed_commit(raw) {
+        Ok(split) => split,
+        Err(error) => {
+            let reason = error.kind().unwrap_or(S::Malformed).to_string();
+            let message = error.to_string();
+            return (None, Some(Failure::BadSignature { reason, message }));
+        }
+    };
+    let Some(armored) = split.signature else {
+        return unsigned;
+    };
+    let empty = AllowedSigners::default();
+    let judge = signers.unwrap_or(&empty);
+    let error = match signature::verify_commit_signature(
+        &split.payload,
+        Some(armored.as_slice()),
+        judge,
+        policy.now,
+    ) {
+        Ok(verdict) => {
+            let signed = Signed {
+                fingerprint: verdict.fingerprint,
+                principal: Some(verdict.principal),
+            };
+            return (Some(signed), None);
+        }
+        Err(error) => error,
+    };
+    let kind = error.kind();
+    let fingerprint = fingerprint_of(&error);
+    match kind {
+        Some(S::Unsigned) => unsigned,
+        Some(S::Revoked | S::UnknownKey | S::NotAllowed | S::Expired | S::NotYetValid) => {
+            if signers.is_none() {
+                // The signature matches; no allowed signers judge its key.
+                let signed = Signed {
+                    fingerprint: fingerprint.clone(),
+                    principal: None,
+                };
+                let failure = policy.require_signed.then(|| Failure::UntrustedSigner {
+                    message: format!(
+                        "the atom commit is signed by `{fingerprint}`, but no allowed \
+                             signers are configured for its set"
+                    ),
+                    fingerprint,
+                    reason: "no-allowed-signers".to_owned(),
+                });
+                (Some(signed), failure)
+            } else {
+                let failure = Failure::UntrustedSigner {
+                    fingerprint,
+                    reason: kind.map(S::as_str).unwrap_or("unknown-key").to_owned(),
+                    message: error.to_string(),
+                };
+                (None, Some(failure))
+            }
+        }
+        _ => {
+            let failure = Failure::BadSignature {
+                reason: kind.unwrap_or(S::Malformed).to_string(),
+                message: error.to_string(),
+            };
+            (None, Some(failure))
+        }
+    }
+}
+
+fn check_closure(
+    repo: &gix::Repository,
+    lock: &Lockfile,
+    atom: &LockedAtom,
+    tree_id: ObjectId,
+) -> Result<Vec<Failure>, Error> {
+    let mut failures = Vec::new();
+    let broken = |reason: String| Failure::ClosureBroken { reason };
+    let name = format!("{}@{}:atom.toml", atom.label, atom.version);
+
+    // Every dependency id exists in the lock.
+    let mut deps: Vec<&LockedAtom> = Vec::new();
+    for id in &atom.deps {
+        match lock.atom(id) {
+            Some(dep) => deps.push(dep),
+            None => failures.push(broken(format!(
+                "dependency `{id}` of `{}` is not locked",
+                atom.label
+            ))),
+        }
+    }
+
+    // The manifest, read from the atom's own tree.
+    let tree = repo
+        .find_tree(tree_id)
+        .map_err(|error| read_error(atom, tree_id)(error.into()))?;
+    let Some(entry) = tree.find_entry(atom::manifest::FILE_NAME) else {
+        failures.push(broken(format!(
+            "the atom has no `{}`",
+            atom::manifest::FILE_NAME
+        )));
+        return Ok(failures);
+    };
+    if !entry.mode().is_blob() {
+        failures.push(broken(format!(
+            "`{}` of the atom is not a file",
+            atom::manifest::FILE_NAME
+        )));
+        return Ok(failures);
+    }
+    let blob_id = entry.object_id();
+    let blob = repo
+        .find_blob(blob_id)
+        .map_err(|error| read_error(atom, blob_id)(error.into()))?;
+    let manifest = match std::str::from_utf8(&blob.data)
+        .map_err(|_| format!("`{name}` is not UTF-8"))
+        .and_then(|text| Manifest::from_str(text, &name).map_err(|error| error.to_string()))
+    {
+        Ok(manifest) => manifest,
+        Err(reason) => {
+            failures.push(broken(reason));
+            return Ok(failures);
+        }
+    };
+    let package = &manifest.package;
+    if package.label != atom.label {
+        failures.push(Failure::HeaderMismatch {
+            field: "manifest-label",
+            expected: atom.label.to_string(),
+            found: package.label.to_string(),
+        });
+    }
+    if package.version != atom.version {
+        failures.push(Failure::HeaderMismatch {
+            field: "manifest-version",
+            expected: atom.version.to_string(),
+            found: package.version.to_string(),
+        });
+    }
+
+    // Each requirement is met by exactly one locked dependency.
+    let mut used: BTreeSet<&str> = BTreeSet::new();
+    for (set_name, requirements) in &manifest.deps.from {
+        let source = package.sets.get(set_name);
+        // The set roots this set name can stand for.
+        let roots: BTreeSet<&str> = match source {
+            Some(SetSource::Here) => BTreeSet::from([atom.set.as_str()]),
+            Some(source) => lock
+                .atoms
+                .iter()
+                .filter(|locked| {
+                    locked
+                        .mirrors
+                        .iter()
+                        .any(|mirror| source.urls().contains(mirror))
+                })
+                .map(|locked| locked.set.as_str())
+                .collect(),
+            None => BTreeSet::new(),
+        };
+        for (label, requirement) in requirements {
+            let by_label: Vec<&&LockedAtom> =
+                deps.iter().filter(|dep| &dep.label == label).collect();
+            let candidates: Vec<&&LockedAtom> = if roots.is_empty() {
+                by_label
+            } else {
+                by_label
+                    .into_iter()
+                    .filter(|dep| roots.contains(dep.set.as_str()))
+                    .collect()
+            };
+            let wanted = format!("`{set_name}::{label}@{requirement}`");
+            match candidates.as_slice() {
+                [] => failures.push(broken(format!(
+                    "{wanted} required by `{name}` is not among the locked dependencies of `{}`",
+                    atom.label
+                ))),
+                [dep] => {
+                    used.insert(dep.id.as_str());
+                    if !requirement.matches(&dep.version) {
+                        failures.push(broken(format!(
+                            "{wanted} required by `{name}` is locked at `{}`, which does not \
+                             satisfy it",
+                            dep.version
+                        )));
+                    }
+                }
+                _ => failures.push(broken(format!(
+                    "{wanted} required by `{name}` matches {} locked dependencies",
+                    candidates.len()
+                ))),
+            }
+        }
+    }
+    for dep in &deps {
+        if !used.contains(dep.id.as_str()) {
+            failures.push(broken(format!(
+                "locked dependency `{}@{}` of `{}` is not required by `{name}`",
+                dep.label, dep.version, atom.label
+            )));
+        }
+    }
+    Ok(failures)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kind_names_are_kebab_case_and_match_json() {
+        let failure = Failure::ContentMismatch {
+            against: Against::Lock,
+            expected: "a".into(),
+            found: "b".into(),
+        };
+        assert_eq!(failure.kind().as_str(), "content-mismatch");
+        let failure = Failure::RefMoved {
+            expected: "a".into(),
+            found: "b".into(),
+            mirror: "m".into(),
+        };
+        assert_eq!(failure.kind().to_string(), "ref-moved");
+        assert_eq!(Failure::Unsigned.kind().as_str(), "unsigned");
+    }
+}
