@@ -298,6 +298,7 @@ fn nix_inputs() -> Inputs {
             version: None,
             rev: Some(ObjectId::parse(&rev).unwrap()),
             nar_hash: Some(NarHash::parse(&git_nar).unwrap()),
+            hash: None,
             flake: false,
         },
         tar: LockedNixInput {
@@ -308,6 +309,7 @@ fn nix_inputs() -> Inputs {
             version: None,
             rev: None,
             nar_hash: Some(NarHash::parse(&tar_nar).unwrap()),
+            hash: None,
             flake: false,
         },
         repo,

@@ -2,6 +2,8 @@
 //! printer.
 
 mod completions;
+mod eval;
+mod export;
 mod init;
 mod new;
 
@@ -55,5 +57,8 @@ pub(crate) fn exec(cli: Cli, printer: &Printer) -> anyhow::Result<()> {
         Command::New(args) => new::exec(&context, args),
         Command::Tree => Ok(()),
         Command::Completions(args) => completions::exec(&context, args),
+        Command::Eval(args) => eval::exec(&context, args, eka::ops::eval::Mode::Eval),
+        Command::Build(args) => eval::exec(&context, args, eka::ops::eval::Mode::Build),
+        Command::Export(args) => export::exec(&context, args),
     }
 }
