@@ -10,3 +10,4 @@ mod common;
 mod init;
 mod new;
 mod nix;
+mod nix_eval;

@@ -28,7 +28,11 @@ pub(crate) fn exec(context: &Context<'_>, args: ExportArgs) -> anyhow::Result<()
              lock; it is not in `flake.lock`"
         ));
     }
-    let verb = if outcome.changed { "Wrote" } else { "Unchanged" };
+    let verb = if outcome.changed {
+        "Wrote"
+    } else {
+        "Unchanged"
+    };
     context
         .printer
         .status(verb, format_args!("`{}`", outcome.lock_path.display()));

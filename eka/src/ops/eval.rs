@@ -168,9 +168,9 @@ impl Error {
             Error::NoManifest { .. } => {
                 Some("run eka in an atom's directory or pass it with `-C <dir>`".into())
             }
-            Error::NixMissing { .. } => {
-                Some("install Nix, e.g. the Debian package `nix-bin` (`apt-get install nix-bin`)".into())
-            }
+            Error::NixMissing { .. } => Some(
+                "install Nix, e.g. the Debian package `nix-bin` (`apt-get install nix-bin`)".into(),
+            ),
             Error::Setting { .. } => Some(
                 "pass `--set key=value` (the value is parsed as JSON, else taken as a string); \
                  a `--config` file must hold a JSON object"
@@ -209,14 +209,12 @@ pub fn load_config(file: Option<&Path>, settings: &[String]) -> Result<Value, Er
         });
     };
     for setting in settings {
-        let Some((key, value)) = setting.split_once('=').filter(|(key, _)| !key.is_empty())
-        else {
+        let Some((key, value)) = setting.split_once('=').filter(|(key, _)| !key.is_empty()) else {
             return Err(Error::Setting {
                 setting: setting.clone(),
             });
         };
-        let value =
-            serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_owned()));
+        let value = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_owned()));
         object.insert(key.to_owned(), value);
     }
     Ok(config)
@@ -318,7 +316,10 @@ pub fn materialise_library(cache: &Path) -> Result<PathBuf, Error> {
         let _ = write!(all, "{}\0{name}\0{text}", text.len());
     }
     let digest = config_hash(&all);
-    let short = digest.trim_start_matches("sha256:").get(..16).unwrap_or("0");
+    let short = digest
+        .trim_start_matches("sha256:")
+        .get(..16)
+        .unwrap_or("0");
     let dir = cache.join("nix").join(short);
     if dir.join("default.nix").is_file() {
         return Ok(dir);
@@ -463,9 +464,12 @@ mod tests {
 
     #[test]
     fn canonical_json_sorts_keys_and_drops_whitespace() {
-        let value: Value = serde_json::from_str(r#"{ "b": [1, {"z": 1, "a": "x"}], "a": null }"#)
-            .unwrap();
-        assert_eq!(canonical_json(&value), r#"{"a":null,"b":[1,{"a":"x","z":1}]}"#);
+        let value: Value =
+            serde_json::from_str(r#"{ "b": [1, {"z": 1, "a": "x"}], "a": null }"#).unwrap();
+        assert_eq!(
+            canonical_json(&value),
+            r#"{"a":null,"b":[1,{"a":"x","z":1}]}"#
+        );
         assert_eq!(
             config_hash("{}"),
             "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"

@@ -152,9 +152,7 @@ impl Error {
             Error::Missing { offline: true, .. } => {
                 Some("run again without `--offline` to fetch it from its mirrors".into())
             }
-            Error::Missing { .. } => {
-                Some("check the atom's mirrors with `eka verify`".into())
-            }
+            Error::Missing { .. } => Some("check the atom's mirrors with `eka verify`".into()),
             _ => None,
         }
     }
@@ -305,6 +303,7 @@ fn open_cache(path: &Path) -> Result<gix::Repository, Error> {
     if path.join("HEAD").is_file() {
         gix::open(path).map_err(|error| cache_error(path)(Box::new(error)))
     } else {
+        std::fs::create_dir_all(path).map_err(|error| cache_error(path)(Box::new(error)))?;
         gix::init_bare(path).map_err(|error| cache_error(path)(Box::new(error)))
     }
 }
@@ -314,7 +313,13 @@ fn fetch(cache: &Path, mirror: &str, reference: &str) -> bool {
     Command::new("git")
         .arg("--git-dir")
         .arg(cache)
-        .args(["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", mirror])
+        .args([
+            "fetch",
+            "--quiet",
+            "--no-tags",
+            "--no-write-fetch-head",
+            mirror,
+        ])
         .arg(format!("+{reference}:{reference}"))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -382,11 +387,12 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
         path: options.output.clone(),
         source: Box::new(source),
     })?;
-    let changed = atom::fs::write_atomic(&lock_path, export.lock.as_bytes())
-        .map_err(|error| Error::Write {
+    let changed = atom::fs::write_atomic(&lock_path, export.lock.as_bytes()).map_err(|error| {
+        Error::Write {
             path: lock_path.clone(),
             source: Box::new(error),
-        })?;
+        }
+    })?;
     Ok(Outcome {
         lock_path,
         changed: !matches!(changed, atom::fs::Outcome::Unchanged),
