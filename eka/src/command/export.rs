@@ -22,6 +22,15 @@ pub(crate) fn exec(context: &Context<'_>, args: ExportArgs) -> anyhow::Result<()
         cache,
         offline: context.offline,
     })?;
+    if context.printer.json() {
+        context.printer.json_value(&serde_json::json!({
+            "flake_lock": outcome.lock_path.display().to_string(),
+            "changed": outcome.changed,
+            "inputs": outcome.inputs,
+            "skipped": outcome.skipped,
+        }));
+        return Ok(());
+    }
     for name in &outcome.skipped {
         context.printer.warn(format_args!(
             "direct Nix input `{name}` is a `url`/`build` input, which Nix 2.8 flakes cannot \

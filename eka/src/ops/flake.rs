@@ -400,3 +400,92 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
         skipped: export.skipped,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use atom::{
+        Label,
+        lock::{ContentHash, LockedNixInput, NarHash, ObjectId},
+    };
+
+    use super::*;
+
+    const NAR: &str = "sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";
+
+    fn atom(label: &str, set: char, id: char) -> LockedAtom {
+        LockedAtom {
+            label: Label::parse(label).unwrap(),
+            version: semver::Version::new(1, 0, 0),
+            set: ObjectId::parse(&set.to_string().repeat(40)).unwrap(),
+            id: AtomIdHex::parse(&id.to_string().repeat(64)).unwrap(),
+            commit: ObjectId::parse(&"c".repeat(40)).unwrap(),
+            content: ContentHash::parse(&format!("blake3:{}", "d".repeat(64))).unwrap(),
+            mirrors: vec![atom::uri::parse_set_url("https://h/x.git").unwrap()],
+            deps: BTreeSet::new(),
+        }
+    }
+
+    fn input(name: &str, kind: NixKind, nar_hash: Option<&str>) -> LockedNixInput {
+        LockedNixInput {
+            name: Label::parse(name).unwrap(),
+            kind,
+            url: "https://h/i".into(),
+            reference: None,
+            version: None,
+            rev: (kind == NixKind::Git).then(|| ObjectId::parse(&"e".repeat(40)).unwrap()),
+            nar_hash: nar_hash.map(|hash| NarHash::parse(hash).unwrap()),
+            hash: None,
+            flake: kind == NixKind::Git,
+        }
+    }
+
+    #[test]
+    fn ambiguous_labels_get_their_set_and_file_inputs_are_skipped() {
+        let lock = Lockfile {
+            atoms: vec![
+                atom("a", '1', '1'),
+                atom("a", '2', '2'),
+                atom("b", '1', '3'),
+            ],
+            nix: vec![
+                input("b", NixKind::Git, Some(NAR)),
+                input("file", NixKind::Url, Some(NAR)),
+            ],
+        };
+        let hashes = lock
+            .atoms
+            .iter()
+            .map(|atom| (atom.id.clone(), NAR.to_owned()))
+            .collect();
+        let export = flake_lock(&lock, &hashes).unwrap();
+        let parsed: Value = serde_json::from_str(&export.lock).unwrap();
+        let root: Vec<&String> = parsed["nodes"]["root"]["inputs"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect();
+        assert_eq!(root, ["a-11111111", "a-22222222", "b", "b-nix"]);
+        assert_eq!(parsed["nodes"]["b-nix"]["locked"]["rev"], "e".repeat(40));
+        assert!(parsed["nodes"]["b-nix"].get("flake").is_none());
+        assert_eq!(export.skipped, ["file"]);
+        assert!(
+            export
+                .inputs
+                .contains("\"b-nix\" = { type = \"git\"; url = \"https://h/i\"; flake = true; };"),
+            "{}",
+            export.inputs
+        );
+        // Deterministic.
+        assert_eq!(flake_lock(&lock, &hashes).unwrap(), export);
+    }
+
+    #[test]
+    fn a_git_input_without_nar_hash_is_refused() {
+        let lock = Lockfile {
+            atoms: vec![],
+            nix: vec![input("g", NixKind::Git, None)],
+        };
+        let error = flake_lock(&lock, &BTreeMap::new()).unwrap_err();
+        assert!(error.is_refusal() && error.hint().is_some(), "{error}");
+    }
+}
