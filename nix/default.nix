@@ -17,5 +17,5 @@ in
   # Fetchers for one locked entry.
   inherit (fetch) atomRef fetchAtom fetchNixInput fetchNixInputs;
   # The graph: every locked atom imported with its own locked dependencies.
-  inherit (graph) fromLock importAtoms importAtom callAtom;
+  inherit (graph) fromLock importAtoms importAtom importAtomWith callAtom;
 }

@@ -51,6 +51,10 @@ let
         url = input.url;
         sha256 = input.narHash or (throw "eka: tar input `${input.name}` has no `narHash`");
       }
+    else if input.kind == "url" && input ? hash then
+      # An evaluation-time fetch checked against the flat hash of the file's bytes
+      # (Nix 2.8's `fetchurl` checks no NAR hash).
+      builtins.fetchurl { url = input.url; sha256 = input.hash; }
     else if input.kind == "url" || input.kind == "build" then
       fileDerivation input
     else

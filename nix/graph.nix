@@ -71,7 +71,12 @@ let
   # Evaluate the atom at `dir` (its `atom.toml`, `atom.lock` and entry point): its
   # direct dependencies (the labels of its `[deps.from.*]`) and direct Nix inputs come
   # from its lock.
-  importAtom = dir:
+  importAtom = dir: importAtomWith { inherit dir; };
+
+  # `importAtom` with a configuration: the entry point sees `atom.config` (any value)
+  # and `atom.configHash` (a string naming it, e.g. `eka eval`'s `sha256:<hex>` of the
+  # canonical JSON), so different configurations evaluate different expressions.
+  importAtomWith = { dir, config ? null, configHash ? null }:
     let
       manifest = builtins.fromTOML (builtins.readFile (dir + "/atom.toml"));
       lockPath = dir + "/atom.lock";
@@ -90,9 +95,9 @@ let
       src = dir;
       inherit manifest deps;
       nix = graph.nix;
-      atom = { inherit label; version = manifest.package.version or null; src = dir; };
+      atom = { inherit label config configHash; version = manifest.package.version or null; src = dir; };
     };
 in
 {
-  inherit fromLock importAtoms importAtom callAtom;
+  inherit fromLock importAtoms importAtom importAtomWith callAtom;
 }

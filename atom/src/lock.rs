@@ -182,6 +182,17 @@ checked_string!(
         .is_some_and(is_canonical_sha256_base64)
 );
 
+checked_string!(
+    /// The flat sha256 of a file's bytes (what `builtins.fetchurl` checks) in SRI form:
+    /// `sha256-` and 44 characters of base64.
+    FlatHash,
+    "flat hash",
+    "`sha256-` followed by 44 characters of canonical base64",
+    |t| t
+        .strip_prefix("sha256-")
+        .is_some_and(is_canonical_sha256_base64)
+);
+
 /// A parsed `atom.lock`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Lockfile {
@@ -257,6 +268,9 @@ pub struct LockedNixInput {
     pub rev: Option<ObjectId>,
     /// The NAR hash of the fetched tree or file.
     pub nar_hash: Option<NarHash>,
+    /// The flat hash of the fetched file's bytes (`url` and `build` only, optional):
+    /// lets Nix 2.8 fetch it at evaluation time with `builtins.fetchurl`.
+    pub hash: Option<FlatHash>,
     /// Whether it is a flake.
     pub flake: bool,
 }
@@ -310,6 +324,8 @@ struct RawNix {
     rev: Option<ObjectId>,
     #[serde(default, rename = "narHash")]
     nar_hash: Option<NarHash>,
+    #[serde(default)]
+    hash: Option<FlatHash>,
     #[serde(default)]
     flake: bool,
 }
@@ -505,6 +521,13 @@ impl Lockfile {
                     ));
                 }
             }
+            let file = matches!(input.kind, NixKind::Url | NixKind::Build);
+            if input.hash.is_some() && !file {
+                return Err(fail(
+                    "hash",
+                    format!("`hash` is only for url and build inputs, not `{kind}`"),
+                ));
+            }
             lock.nix.push(LockedNixInput {
                 name: input.name,
                 kind: input.kind,
@@ -513,6 +536,7 @@ impl Lockfile {
                 version: input.version,
                 rev: input.rev,
                 nar_hash: input.nar_hash,
+                hash: input.hash,
                 flake: input.flake,
             });
         }
@@ -634,6 +658,9 @@ impl fmt::Display for Lockfile {
             if let Some(nar_hash) = &input.nar_hash {
                 writeln!(f, "narHash = {}", quote(nar_hash.as_str()))?;
             }
+            if let Some(hash) = &input.hash {
+                writeln!(f, "hash = {}", quote(hash.as_str()))?;
+            }
             writeln!(f, "flake = {}", input.flake)?;
         }
         Ok(())
@@ -677,6 +704,7 @@ mod tests {
                         NarHash::parse("sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=")
                             .unwrap(),
                     ),
+                    hash: None,
                     flake: false,
                 },
                 LockedNixInput {
@@ -687,6 +715,7 @@ mod tests {
                     version: None,
                     rev: Some(ObjectId::parse(&"e".repeat(40)).unwrap()),
                     nar_hash: None,
+                    hash: None,
                     flake: true,
                 },
             ],

@@ -82,6 +82,35 @@ pub(crate) enum Command {
     Show(ListArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
+    /// Evaluate the current atom with Nix (pure, locked inputs only); print JSON.
+    Eval(EvalArgs),
+    /// Build the current atom with Nix (pure, locked inputs only); print store paths.
+    Build(EvalArgs),
+    /// Export `atom.lock` for other tools (`--flake`: a `flake.lock`).
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct EvalArgs {
+    /// The attribute path of the atom's value to evaluate or build (default: all of it).
+    pub(crate) attr: Option<String>,
+    /// A JSON file holding the configuration object given to the entry point.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+    /// Set one configuration key (the value is parsed as JSON, else taken as a string).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub(crate) settings: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ExportArgs {
+    /// Write a `flake.lock` (version 7) and `eka-inputs.nix` pinning the locked atoms and
+    /// direct Nix inputs.
+    #[arg(long, required = true)]
+    pub(crate) flake: bool,
+    /// The directory to write them to (default: the atom's directory).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

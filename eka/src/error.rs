@@ -92,6 +92,12 @@ pub(crate) fn exit_code(error: &anyhow::Error) -> u8 {
                 .downcast_ref::<eka::ops::new::Error>()
                 .is_some_and(|error| error.is_refusal())
             || cause
+                .downcast_ref::<eka::ops::eval::Error>()
+                .is_some_and(|error| error.is_refusal())
+            || cause
+                .downcast_ref::<eka::ops::flake::Error>()
+                .is_some_and(|error| error.is_refusal())
+            || cause
                 .downcast_ref::<atom::set::Error>()
                 .is_some_and(|error| !matches!(error, atom::set::Error::Read { .. }))
             || cause
@@ -124,6 +130,10 @@ pub(crate) fn hints(error: &anyhow::Error) -> Vec<String> {
             } else if let Some(error) = cause.downcast_ref::<eka::ops::list::Error>() {
                 error.hint()
             } else if let Some(error) = cause.downcast_ref::<eka::ops::new::Error>() {
+                error.hint()
+            } else if let Some(error) = cause.downcast_ref::<eka::ops::eval::Error>() {
+                error.hint()
+            } else if let Some(error) = cause.downcast_ref::<eka::ops::flake::Error>() {
                 error.hint()
             } else if let Some(error) = cause.downcast_ref::<atom::config::Error>() {
                 // A `Located` already shows its hint in its message.

@@ -11,4 +11,5 @@ mod deps;
 mod init;
 mod new;
 mod nix;
+mod nix_eval;
 mod publish;

@@ -126,7 +126,7 @@ pub fn library_expression() -> String {
     format!("(import {})", pinned_path(&library_dir(), "eka-nix"))
 }
 
-fn file_url(path: &Path) -> String {
+pub fn file_url(path: &Path) -> String {
     format!("file://{}", fs::canonicalize(path).unwrap().display())
 }
 
@@ -164,17 +164,17 @@ const SET: [Spec; 3] = [
 
 /// A published set of three atoms (`top` → `mid` → `base`), its lock entries and the
 /// repository holding them.
-struct Published {
-    repo: TestRepo,
-    atoms: Vec<LockedAtom>,
+pub struct Published {
+    pub repo: TestRepo,
+    pub atoms: Vec<LockedAtom>,
 }
 
 impl Published {
-    fn url(&self) -> String {
+    pub fn url(&self) -> String {
         file_url(self.repo.path())
     }
 
-    fn atom(&self, label: &str) -> &LockedAtom {
+    pub fn atom(&self, label: &str) -> &LockedAtom {
         self.atoms
             .iter()
             .find(|atom| atom.label.as_str() == label)
@@ -182,7 +182,7 @@ impl Published {
     }
 }
 
-fn publish_set(mirrors_before: &[String]) -> Published {
+pub fn publish_set(mirrors_before: &[String]) -> Published {
     let repo = TestRepo::init();
     repo.write(
         "ekala.toml",
@@ -257,14 +257,14 @@ fn publish_set(mirrors_before: &[String]) -> Published {
 }
 
 /// A git repository and a tarball used as direct Nix inputs, with their locked entries.
-struct Inputs {
-    _dir: TempDir,
-    repo: TestRepo,
-    git: LockedNixInput,
-    tar: LockedNixInput,
+pub struct Inputs {
+    pub _dir: TempDir,
+    pub repo: TestRepo,
+    pub git: LockedNixInput,
+    pub tar: LockedNixInput,
 }
 
-fn nix_inputs() -> Inputs {
+pub fn nix_inputs() -> Inputs {
     let repo = TestRepo::init();
     repo.write("lib.nix", "{ answer = 42; }\n");
     repo.commit("input");
@@ -298,6 +298,7 @@ fn nix_inputs() -> Inputs {
             version: None,
             rev: Some(ObjectId::parse(&rev).unwrap()),
             nar_hash: Some(NarHash::parse(&git_nar).unwrap()),
+            hash: None,
             flake: false,
         },
         tar: LockedNixInput {
@@ -308,6 +309,7 @@ fn nix_inputs() -> Inputs {
             version: None,
             rev: None,
             nar_hash: Some(NarHash::parse(&tar_nar).unwrap()),
+            hash: None,
             flake: false,
         },
         repo,
@@ -327,7 +329,7 @@ const CONSUMER_ENTRY: &str = "{ deps, nix, atom }: {
 ";
 
 /// A consumer atom directory depending on `top`, with the lock written by `atom::lock`.
-fn consumer(set_url: &str, lock: &Lockfile) -> TempDir {
+pub fn consumer(set_url: &str, lock: &Lockfile) -> TempDir {
     let dir = tempfile::tempdir().unwrap();
     fs::write(
         dir.path().join("atom.toml"),
@@ -357,7 +359,7 @@ fn import_atom(dir: &Path) -> String {
     )
 }
 
-const EXPECTED: &str = "{\"answer\":42,\"data\":\"top data\\n\",\
+pub const EXPECTED: &str = "{\"answer\":42,\"data\":\"top data\\n\",\
     \"greeting\":\"hello from mid via top\",\"n\":111,\"self\":\"app\",\
     \"tarball\":\"from a tarball\\n\",\"who\":\"base\"}";
 

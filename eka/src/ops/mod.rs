@@ -1,6 +1,8 @@
 //! One module per operation: `Options` in, `Outcome` out, a typed `Error` per module.
 
 pub mod add;
+pub mod eval;
+pub mod flake;
 pub mod init;
 pub mod list;
 pub mod lock;

@@ -1,0 +1,29 @@
+//! `eka eval [attr]` / `eka build [attr]` with `--config FILE` / `--set KEY=VALUE`.
+
+use anyhow::Context as _;
+use eka::ops::eval;
+
+use super::Context;
+use crate::cli::EvalArgs;
+
+pub(crate) fn exec(context: &Context<'_>, args: EvalArgs, mode: eval::Mode) -> anyhow::Result<()> {
+    let config = eval::load_config(
+        args.config.map(|path| context.cwd.join(path)).as_deref(),
+        &args.settings,
+    )?;
+    let cache = atom::config::Config::load(Some(&context.cwd))
+        .context("cannot load the eka configuration")?
+        .cache;
+    let outcome = eval::run(&eval::Options {
+        dir: context.cwd.clone(),
+        attr: args.attr,
+        config,
+        cache,
+        mode,
+    })?;
+    context
+        .printer
+        .detail(format_args!("configuration hash: {}", outcome.config_hash));
+    context.printer.data(&outcome.output);
+    Ok(())
+}
