@@ -442,7 +442,8 @@ fn no_solution<R: Registry + ?Sized>(
             Node::Root => None,
         })
         .collect();
-    atoms.sort();
+    // By label first: set roots are hashes, and an order by them reads as random.
+    atoms.sort_by(|a, b| (&a.label, &a.set).cmp(&(&b.label, &b.set)));
     let mut unpublished = Vec::new();
     let mut floored = Vec::new();
     for key in &atoms {

@@ -56,7 +56,14 @@ impl SetFixture {
         let repo = TestRepo::init();
         repo.write("ekala.toml", "[set]\npackages = []\n");
         // Two fixtures must not share a root commit (that would make them one set).
-        repo.write("README", repo.path().display().to_string());
+        // The content is a per-test counter, not a temporary path, so set roots (and with
+        // them every message that orders atoms by set) are the same on every run.
+        thread_local!(static FIXTURES: std::cell::Cell<u32> = const { std::cell::Cell::new(0) });
+        let index = FIXTURES.with(|count| {
+            count.set(count.get() + 1);
+            count.get()
+        });
+        repo.write("README", format!("fixture set {index}\n"));
         repo.commit("root");
         let remote = Remote::start(transport);
         remote
