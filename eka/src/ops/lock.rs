@@ -362,6 +362,8 @@ pub struct Outcome {
     /// Mirrors skipped.
     #[serde(skip)]
     pub warnings: Vec<Warning>,
+    /// Locked versions their set no longer advertises (a rewritten or rolled-back set).
+    pub vanished: Vec<String>,
 }
 
 /// What the caller's edit wants beside the manifest's own requirements.
@@ -425,7 +427,12 @@ pub fn relock(options: &Options, plan: Plan, edit: &mut Edit<'_>) -> Result<Outc
     let local = LocalSet::find(&options.dir)?;
     let sources = Sources::new(&options.cache, options.offline, local)?;
     let catalog = Catalog::gather(&sources, &manifest, Some(&plan.extra))?;
-    let mut resolve_options = resolver::Options::default();
+    let mut resolve_options = resolver::Options {
+        // Rollback protection: a locked atom never moves to an older version.
+        allow_downgrade: false,
+        ..resolver::Options::default()
+    };
+    let vanished = vanished(&catalog, &old);
     for atom in &old.atoms {
         let unpinned = match &plan.unpin {
             Unpin::Nothing => false,
@@ -473,5 +480,30 @@ pub fn relock(options: &Options, plan: Plan, edit: &mut Edit<'_>) -> Result<Outc
         manifest_changed,
         written,
         warnings: catalog.warnings.clone(),
+        vanished,
     })
+}
+
+/// The locked versions of remote sets that the catalog no longer lists.
+fn vanished(catalog: &Catalog, old: &Lockfile) -> Vec<String> {
+    let mut vanished = Vec::new();
+    for atom in &old.atoms {
+        let set = atom.set.to_string();
+        if catalog.sets.get(&set).is_some_and(|info| info.local) {
+            continue;
+        }
+        let key = AtomKey::new(set, atom.label.clone());
+        if let Some(versions) = catalog.published.get(&key)
+            && !versions.contains_key(&atom.version)
+        {
+            let mirrors: Vec<&str> = atom.mirrors.iter().map(|url| url.as_str()).collect();
+            vanished.push(format!(
+                "locked `{}@{}` is no longer published by its set (`{}`)",
+                atom.label,
+                atom.version,
+                mirrors.join("`, `")
+            ));
+        }
+    }
+    vanished
 }
