@@ -109,7 +109,7 @@ impl Fixture {
         )
         .write("app/main.nix", "{ }\n");
         std::os::unix::fs::symlink("data.txt", repo.path().join("base/link")).unwrap();
-        let mode = std::fs::Permissions::from(std::os::unix::fs::PermissionsExt::from_mode(0o755));
+        let mode: std::fs::Permissions = std::os::unix::fs::PermissionsExt::from_mode(0o755);
         std::fs::set_permissions(repo.path().join("base/run.sh"), mode).unwrap();
         repo.commit("base 0.2.0, mid, app");
         publish(&sandbox, &repo, &url, &sign);

@@ -105,7 +105,7 @@ pub enum Error {
         vanished: Vec<String>,
         /// The resolver's explanation.
         #[source]
-        source: resolver::Error,
+        source: Box<resolver::Error>,
         /// What to do.
         hint: &'static str,
     },
@@ -473,7 +473,7 @@ pub fn relock(options: &Options, plan: Plan, edit: &mut Edit<'_>) -> Result<Outc
         Err(source) if !vanished.is_empty() => {
             return Err(Error::Vanished {
                 vanished,
-                source,
+                source: Box::new(source),
                 hint: "a mirror rewrote or rolled back the set: check it; to accept an \
                        older version, `eka update <label>` it explicitly",
             });

@@ -308,6 +308,9 @@ fn set_roots_of(name: &str, manifest: &Manifest, lock: &Lockfile) -> BTreeSet<Ob
         .collect()
 }
 
+/// One mirror's atom refs, by name.
+type Listing = Vec<(String, ObjectId)>;
+
 fn object_id(hex: &atom::lock::ObjectId) -> Option<ObjectId> {
     ObjectId::from_hex(hex.as_str().as_bytes()).ok()
 }
@@ -392,7 +395,7 @@ fn check_mirrors(
             by_mirror.entry(mirror.as_str()).or_default().push(atom);
         }
     }
-    let listings: Vec<(&str, Option<Vec<(String, ObjectId)>>)> = std::thread::scope(|scope| {
+    let listings: Vec<(&str, Option<Listing>)> = std::thread::scope(|scope| {
         let handles: Vec<_> = by_mirror
             .iter()
             .map(|(url, atoms)| {
@@ -425,7 +428,7 @@ fn check_mirrors(
             let name = atom_ref(&atom.label, &atom.version);
             let found = refs.iter().find(|(listed, _)| listed == &name);
             match found {
-                Some((_, id)) if id.to_string() == atom.commit.as_str() => {
+                Some((_, id)) if *id == atom.commit.as_str() => {
                     answered.entry(atom.id.as_str()).or_default().push(url);
                 }
                 other => {
