@@ -88,6 +88,18 @@ pub(crate) enum Command {
     Build(EvalArgs),
     /// Export `atom.lock` for other tools (`--flake`: a `flake.lock`).
     Export(ExportArgs),
+    /// Re-fetch every locked atom from its mirrors and check hashes, ids, signatures and
+    /// the dependency closure; exit 1 on any mismatch.
+    Verify(VerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VerifyArgs {
+    /// Labels to verify, with their dependencies (default: every locked atom).
+    pub(crate) names: Vec<String>,
+    /// Fail any atom not signed by an allowed signer of its set.
+    #[arg(long)]
+    pub(crate) require_signed: bool,
 }
 
 #[derive(Debug, Args)]

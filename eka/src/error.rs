@@ -112,6 +112,9 @@ pub(crate) fn exit_code(error: &anyhow::Error) -> u8 {
             || cause
                 .downcast_ref::<verify::signature::Error>()
                 .is_some_and(|error| error.hint().is_some())
+            || cause
+                .downcast_ref::<eka::ops::verify::Error>()
+                .is_some_and(eka::ops::verify::Error::is_refusal)
     });
     if refused { 1 } else { 2 }
 }
@@ -143,6 +146,8 @@ pub(crate) fn hints(error: &anyhow::Error) -> Vec<String> {
                 }
             } else if let Some(error) = cause.downcast_ref::<eka::ops::publish::Error>() {
                 error.hint()
+            } else if let Some(error) = cause.downcast_ref::<eka::ops::verify::Error>() {
+                error.hint().map(str::to_owned)
             } else if let Some(error) = cause.downcast_ref::<verify::signature::Error>() {
                 error.hint().map(str::to_owned)
             } else {

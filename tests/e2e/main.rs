@@ -13,3 +13,4 @@ mod new;
 mod nix;
 mod nix_eval;
 mod publish;
+mod verify;

@@ -40,6 +40,9 @@ fn report(context: &Context<'_>, outcome: &lock::Outcome, dry_run: bool) {
             warning.url, warning.message
         ));
     }
+    for vanished in &outcome.vanished {
+        printer.warn(vanished);
+    }
     if printer.json() {
         if let Ok(value) = serde_json::to_value(outcome) {
             printer.json_value(&value);

@@ -8,6 +8,7 @@ mod export;
 mod init;
 mod new;
 mod publish;
+mod verify;
 
 use std::path::PathBuf;
 
@@ -69,5 +70,6 @@ pub(crate) fn exec(cli: Cli, printer: &Printer) -> anyhow::Result<()> {
         Command::Eval(args) => eval::exec(&context, args, eka::ops::eval::Mode::Eval),
         Command::Build(args) => eval::exec(&context, args, eka::ops::eval::Mode::Build),
         Command::Export(args) => export::exec(&context, args),
+        Command::Verify(args) => verify::exec(&context, args),
     }
 }

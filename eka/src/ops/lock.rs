@@ -97,6 +97,26 @@ pub enum Error {
         /// The version.
         version: Version,
     },
+    /// Locked versions vanished from their set and resolution found nothing newer
+    /// (rollback protection: never an older version).
+    #[error("{}; no newer version satisfies the requirements", vanished.join("; "))]
+    Vanished {
+        /// What vanished.
+        vanished: Vec<String>,
+        /// The resolver's explanation.
+        #[source]
+        source: Box<resolver::Error>,
+        /// What to do.
+        hint: &'static str,
+    },
+    /// Resolution would move locked atoms to older versions that were not named.
+    #[error("refusing to downgrade {}", downgraded.join(", "))]
+    Downgrade {
+        /// The atoms and versions, `label old -> new`.
+        downgraded: Vec<String>,
+        /// What to do.
+        hint: &'static str,
+    },
     /// A value did not fit the lockfile format.
     #[error("cannot lock `{label}`: {message}")]
     Value {
@@ -127,7 +147,9 @@ impl Error {
             Error::NoManifest { hint, .. }
             | Error::LockedDrift { hint, .. }
             | Error::Local { hint, .. }
-            | Error::NotADependency { hint, .. } => Some(hint),
+            | Error::NotADependency { hint, .. }
+            | Error::Vanished { hint, .. }
+            | Error::Downgrade { hint, .. } => Some(hint),
             Error::Registry(error) => error.hint(),
             Error::Resolve(error) => error.hint(),
             Error::Manifest(error) => error.hint(),
@@ -362,6 +384,8 @@ pub struct Outcome {
     /// Mirrors skipped.
     #[serde(skip)]
     pub warnings: Vec<Warning>,
+    /// Locked versions their set no longer advertises (a rewritten or rolled-back set).
+    pub vanished: Vec<String>,
 }
 
 /// What the caller's edit wants beside the manifest's own requirements.
@@ -425,7 +449,12 @@ pub fn relock(options: &Options, plan: Plan, edit: &mut Edit<'_>) -> Result<Outc
     let local = LocalSet::find(&options.dir)?;
     let sources = Sources::new(&options.cache, options.offline, local)?;
     let catalog = Catalog::gather(&sources, &manifest, Some(&plan.extra))?;
-    let mut resolve_options = resolver::Options::default();
+    let mut resolve_options = resolver::Options {
+        // Rollback protection: a locked atom never moves to an older version.
+        allow_downgrade: false,
+        ..resolver::Options::default()
+    };
+    let vanished = vanished(&catalog, &old);
     for atom in &old.atoms {
         let unpinned = match &plan.unpin {
             Unpin::Nothing => false,
@@ -440,12 +469,42 @@ pub fn relock(options: &Options, plan: Plan, edit: &mut Edit<'_>) -> Result<Outc
         }
     }
     let root: Vec<Requirement> = catalog.requirements_of(&manifest, None)?;
-    let mut resolution = resolver::resolve(&catalog, &root, &resolve_options)?;
+    let mut resolution = match resolver::resolve(&catalog, &root, &resolve_options) {
+        Err(source) if !vanished.is_empty() => {
+            return Err(Error::Vanished {
+                vanished,
+                source: Box::new(source),
+                hint: "a mirror rewrote or rolled back the set: check it; to accept an \
+                       older version, `eka update <label>` it explicitly",
+            });
+        }
+        result => result?,
+    };
     let mut manifest = manifest;
     if edit(&mut document, Some((&catalog, &resolution)))? {
         manifest = document.manifest()?;
         let root = catalog.requirements_of(&manifest, None)?;
         resolution = resolver::resolve(&catalog, &root, &resolve_options)?;
+    }
+    // Rollback protection: `eka update` of everything never moves an atom down; only
+    // naming it (`eka update <label>`) allows that.
+    if plan.unpin == Unpin::All {
+        let downgraded: Vec<String> = old
+            .atoms
+            .iter()
+            .filter_map(|atom| {
+                let key = AtomKey::new(atom.set.to_string(), atom.label.clone());
+                let resolved = resolution.atoms.get(&key)?;
+                (resolved.version < atom.version)
+                    .then(|| format!("`{}` {} -> {}", atom.label, atom.version, resolved.version))
+            })
+            .collect();
+        if !downgraded.is_empty() {
+            return Err(Error::Downgrade {
+                downgraded,
+                hint: "name the atoms to downgrade explicitly: `eka update <label>`",
+            });
+        }
     }
     let new = synthesize(&catalog, &resolution, &sources, &manifest, &old)?;
     let new_text = new.to_string();
@@ -473,5 +532,30 @@ pub fn relock(options: &Options, plan: Plan, edit: &mut Edit<'_>) -> Result<Outc
         manifest_changed,
         written,
         warnings: catalog.warnings.clone(),
+        vanished,
     })
+}
+
+/// The locked versions of remote sets that the catalog no longer lists.
+fn vanished(catalog: &Catalog, old: &Lockfile) -> Vec<String> {
+    let mut vanished = Vec::new();
+    for atom in &old.atoms {
+        let set = atom.set.to_string();
+        if catalog.sets.get(&set).is_some_and(|info| info.local) {
+            continue;
+        }
+        let key = AtomKey::new(set, atom.label.clone());
+        if let Some(versions) = catalog.published.get(&key)
+            && !versions.contains_key(&atom.version)
+        {
+            let mirrors: Vec<&str> = atom.mirrors.iter().map(|url| url.as_str()).collect();
+            vanished.push(format!(
+                "locked `{}@{}` is no longer published by its set (`{}`)",
+                atom.label,
+                atom.version,
+                mirrors.join("`, `")
+            ));
+        }
+    }
+    vanished
 }

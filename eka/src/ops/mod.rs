@@ -13,3 +13,4 @@ pub mod remove;
 pub mod resolve;
 pub mod tree;
 pub mod update;
+pub mod verify;

@@ -1,0 +1,545 @@
+//! `eka verify [names…]`: re-fetch every locked atom from its mirrors and check it
+//! from scratch.
+//!
+//! [`verify`] reads the project's `atom.toml` and `atom.lock`, selects the locked atoms
+//! (all of them, or the ones named and their transitive dependencies), and then:
+//!
+//! 1. unless offline, lists `refs/eka/atoms/<label>/` on every mirror of the selected
+//!    atoms; a mirror whose ref names another commit than the lock (or no longer names
+//!    one) adds a [`Failure::RefMoved`]; an atom none of whose mirrors answered is
+//!    [`Failure::Unreachable`];
+//! 2. unless offline, fetches the locked commits *with their trees* (by commit id, one
+//!    `git fetch` per mirror) into the cache's verify repository
+//!    (`<cache>/verify.git`, a full, non-partial bare repository kept apart from the
+//!    discovery cache, whose commits have no trees);
+//! 3. runs [`verify::walk::verify_lock`] over that repository (content hash, id,
+//!    headers, signatures, closure) and merges the network failures into its report;
+//! 4. checks the project's own `[deps.from.<set>]` requirements against the lock (the
+//!    closure at the root), reported in [`Outcome::root_failures`].
+//!
+//! The trust policy comes from `eka.toml`: `[trust.<set name or set URL>]
+//! allowed_signers = [...]`; a set name is looked up in the project's `[package.sets]`.
+//!
+//! ```no_run
+//! use eka::ops::verify::{Options, verify};
+//!
+//! let options = Options::new("/work/app".into(), "/home/me/.cache/eka".into());
+//! let outcome = verify(&options)?;
+//! assert!(outcome.is_ok());
+//! # Ok::<(), eka::ops::verify::Error>(())
+//! ```
+
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    path::{Path, PathBuf},
+    process::Command,
+    time::SystemTime,
+};
+
+use atom::{
+    Label,
+    config::Trust,
+    lock::{AtomIdHex, LockedAtom, Lockfile},
+    manifest::{Manifest, SetSource},
+    store::{refs::atom_ref, remote},
+    uri::SetUrl,
+};
+use gix::ObjectId;
+use serde::Serialize;
+use verify::{
+    signature::AllowedSigners,
+    walk::{Failure, Policy, Report},
+};
+
+/// What to verify and how.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The project directory (holding `atom.toml` and `atom.lock`).
+    pub dir: PathBuf,
+    /// The cache directory.
+    pub cache: PathBuf,
+    /// Use only the cache: no listing, no fetching.
+    pub offline: bool,
+    /// Verify only these atoms (and their transitive dependencies); all when empty.
+    pub names: Vec<Label>,
+    /// Every atom must be signed by an allowed signer.
+    pub require_signed: bool,
+    /// The trust policy, by set name or set URL.
+    pub trust: BTreeMap<String, Trust>,
+    /// The time signing keys are judged at.
+    pub now: SystemTime,
+}
+
+impl Options {
+    /// Verify everything online, no trust policy, judged now.
+    pub fn new(dir: PathBuf, cache: PathBuf) -> Self {
+        Self {
+            dir,
+            cache,
+            offline: false,
+            names: Vec::new(),
+            require_signed: false,
+            trust: BTreeMap::new(),
+            now: SystemTime::now(),
+        }
+    }
+}
+
+/// The verdict.
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    /// One verdict per selected locked atom.
+    #[serde(flatten)]
+    pub report: Report,
+    /// What is wrong with the lock's top level against the project's own `atom.toml`.
+    pub root_failures: Vec<Failure>,
+}
+
+impl Outcome {
+    /// Whether everything verified.
+    pub fn is_ok(&self) -> bool {
+        self.report.is_ok() && self.root_failures.is_empty()
+    }
+}
+
+/// Why verification could not run (a mismatch is a [`Failure`] in the [`Outcome`]).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The directory holds no `atom.toml`.
+    #[error("no `atom.toml` in `{}`", dir.display())]
+    NoManifest {
+        /// The directory.
+        dir: PathBuf,
+    },
+    /// The directory holds no `atom.lock`.
+    #[error("no `atom.lock` in `{}`", dir.display())]
+    NoLock {
+        /// The directory.
+        dir: PathBuf,
+    },
+    /// The manifest could not be read.
+    #[error(transparent)]
+    Manifest(#[from] atom::manifest::Error),
+    /// The lockfile could not be read.
+    #[error(transparent)]
+    Lock(#[from] atom::lock::Error),
+    /// A name given is not a locked atom.
+    #[error("`{name}` is not locked in `atom.lock`")]
+    UnknownName {
+        /// The name.
+        name: Label,
+    },
+    /// An allowed signers entry of `eka.toml` is invalid.
+    #[error("invalid allowed signers for `{set}` in `eka.toml`")]
+    Signers {
+        /// The trust entry's name.
+        set: String,
+        /// The cause.
+        #[source]
+        source: verify::signature::Error,
+    },
+    /// The cache's verify repository could not be prepared or read.
+    #[error("cannot use the cache at `{}`: {message}", path.display())]
+    Cache {
+        /// The path.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// The walk failed to read objects.
+    #[error(transparent)]
+    Walk(#[from] verify::walk::Error),
+}
+
+impl Error {
+    /// Whether the user's input was refused (exit 1) rather than something failing.
+    pub fn is_refusal(&self) -> bool {
+        match self {
+            Self::NoManifest { .. } | Self::NoLock { .. } | Self::UnknownName { .. } => true,
+            Self::Signers { .. } => true,
+            Self::Manifest(error) => !matches!(error, atom::manifest::Error::Read { .. }),
+            Self::Lock(error) => matches!(error, atom::lock::Error::Invalid(_)),
+            Self::Cache { .. } | Self::Walk(_) => false,
+        }
+    }
+
+    /// How to fix it.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            Self::NoManifest { .. } => Some("run `eka verify` in an atom's directory"),
+            Self::NoLock { .. } => Some("create the lock with `eka resolve`"),
+            Self::UnknownName { .. } => Some("name a label listed by `eka tree`"),
+            Self::Signers { .. } => Some(
+                "each entry of `allowed_signers` is one OpenSSH allowed_signers line: \
+                 `principal keytype key`",
+            ),
+            _ => None,
+        }
+    }
+}
+
+/// Verify the project's locked atoms (see the module docs).
+pub fn verify(options: &Options) -> Result<Outcome, Error> {
+    let manifest_path = options.dir.join(atom::manifest::FILE_NAME);
+    if !manifest_path.is_file() {
+        return Err(Error::NoManifest {
+            dir: options.dir.clone(),
+        });
+    }
+    let lock_path = options.dir.join(atom::lock::FILE_NAME);
+    if !lock_path.is_file() {
+        return Err(Error::NoLock {
+            dir: options.dir.clone(),
+        });
+    }
+    let text =
+        std::fs::read_to_string(&manifest_path).map_err(|source| atom::manifest::Error::Read {
+            path: manifest_path.clone(),
+            source,
+        })?;
+    let manifest = Manifest::from_str(&text, &manifest_path)?;
+    let lock = Lockfile::read(&lock_path)?;
+    let selected = select(&lock, &options.names)?;
+
+    let signers = allowed_signers(&options.trust)?;
+    let mut policy = Policy::new(options.now);
+    policy.require_signed = options.require_signed;
+    for (name, allowed) in &signers {
+        for root in set_roots_of(name, &manifest, &lock) {
+            policy.signers.insert(atom::id::SetRoot::new(root), allowed);
+        }
+    }
+
+    let repo_path = open_repository(&options.cache)?;
+    let mut network: BTreeMap<String, Vec<Failure>> = BTreeMap::new();
+    if !options.offline {
+        network = check_mirrors(&selected, &repo_path, &options.cache)?;
+    }
+    let repo = gix::open(&repo_path).map_err(|error| Error::Cache {
+        path: repo_path.clone(),
+        message: error.to_string(),
+    })?;
+    let mut report = verify::walk::verify_lock(&repo, &selected, &policy)?;
+    for (id, failures) in network {
+        if let Some(atom) = report.atom_mut(&id) {
+            let unreachable = failures
+                .iter()
+                .any(|failure| matches!(failure, Failure::Unreachable { .. }));
+            if unreachable {
+                // The commit is missing because nothing answered: not a content failure.
+                atom.failures
+                    .retain(|failure| !matches!(failure, Failure::MissingCommit { .. }));
+            }
+            atom.failures.extend(failures);
+        }
+    }
+    let root_failures = if options.names.is_empty() {
+        check_root(&manifest, &lock)
+    } else {
+        Vec::new()
+    };
+    Ok(Outcome {
+        report,
+        root_failures,
+    })
+}
+
+/// The sub-lock of the named atoms and their transitive dependencies.
+fn select(lock: &Lockfile, names: &[Label]) -> Result<Lockfile, Error> {
+    if names.is_empty() {
+        return Ok(lock.clone());
+    }
+    let mut wanted: BTreeSet<AtomIdHex> = BTreeSet::new();
+    let mut stack: Vec<&LockedAtom> = Vec::new();
+    for name in names {
+        let found: Vec<&LockedAtom> = lock.atoms.iter().filter(|a| &a.label == name).collect();
+        if found.is_empty() {
+            return Err(Error::UnknownName { name: name.clone() });
+        }
+        stack.extend(found);
+    }
+    while let Some(atom) = stack.pop() {
+        if wanted.insert(atom.id.clone()) {
+            stack.extend(atom.deps.iter().filter_map(|id| lock.atom(id)));
+        }
+    }
+    let mut selected = lock.clone();
+    selected.atoms.retain(|atom| wanted.contains(&atom.id));
+    Ok(selected)
+}
+
+fn allowed_signers(
+    trust: &BTreeMap<String, Trust>,
+) -> Result<BTreeMap<String, AllowedSigners>, Error> {
+    trust
+        .iter()
+        .map(|(name, entry)| {
+            let text = entry.allowed_signers.join("\n");
+            AllowedSigners::parse(format!("eka.toml [trust.{name}]"), &text)
+                .map(|signers| (name.clone(), signers))
+                .map_err(|source| Error::Signers {
+                    set: name.clone(),
+                    source,
+                })
+        })
+        .collect()
+}
+
+/// The set roots a trust entry names: a set name of `[package.sets]` or a URL, matched
+/// against the mirrors of the locked atoms.
+fn set_roots_of(name: &str, manifest: &Manifest, lock: &Lockfile) -> BTreeSet<ObjectId> {
+    let set = manifest
+        .package
+        .sets
+        .iter()
+        .find(|(set_name, _)| set_name.as_str() == name);
+    let urls: Vec<&str> = match set {
+        Some((_, source)) => source.urls().iter().map(SetUrl::as_str).collect(),
+        None => vec![name],
+    };
+    lock.atoms
+        .iter()
+        .filter(|atom| {
+            atom.mirrors
+                .iter()
+                .any(|mirror| urls.contains(&mirror.as_str()))
+        })
+        .filter_map(|atom| object_id(&atom.set))
+        .collect()
+}
+
+/// One mirror's atom refs, by name.
+type Listing = Vec<(String, ObjectId)>;
+
+fn object_id(hex: &atom::lock::ObjectId) -> Option<ObjectId> {
+    ObjectId::from_hex(hex.as_str().as_bytes()).ok()
+}
+
+fn cache_error(path: &Path, message: impl std::fmt::Display) -> Error {
+    Error::Cache {
+        path: path.to_path_buf(),
+        message: message.to_string(),
+    }
+}
+
+/// Create (if needed) the full bare repository commits are verified in.
+fn open_repository(cache: &Path) -> Result<PathBuf, Error> {
+    let repo = cache.join("verify.git");
+    if repo.join("HEAD").is_file() {
+        return Ok(repo);
+    }
+    std::fs::create_dir_all(cache).map_err(|error| cache_error(cache, error))?;
+    let _lock = atom::fs::FileLock::acquire(cache).map_err(|error| cache_error(cache, error))?;
+    if !repo.join("HEAD").is_file() {
+        // Build it aside and rename, so no reader sees a half-made repository.
+        let temporary = cache.join(format!("verify.git.tmp-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&temporary);
+        let name = temporary.display().to_string();
+        run_git(cache, &["init", "-q", "--bare", &name]).map_err(|e| cache_error(cache, e))?;
+        run_git(&temporary, &["config", "gc.auto", "0"]).map_err(|e| cache_error(cache, e))?;
+        std::fs::rename(&temporary, &repo).map_err(|error| cache_error(&repo, error))?;
+    }
+    Ok(repo)
+}
+
+fn run_git(dir: &Path, args: &[&str]) -> Result<(), String> {
+    let output = Command::new("git")
+        .current_dir(dir)
+        .args(args)
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .output()
+        .map_err(|error| format!("cannot run `git`: {error}"))?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "`git {}` failed: {}",
+            args.first().copied().unwrap_or_default(),
+            String::from_utf8_lossy(&output.stderr).trim()
+        ))
+    }
+}
+
+/// Fetch `ids` (commits with their trees) from `url` into `repo`, each kept under
+/// `refs/verify/<id>`.
+fn fetch_commits(repo: &Path, url: &str, ids: &[ObjectId]) -> Result<(), String> {
+    let mut args: Vec<String> = [
+        "fetch",
+        "-q",
+        "--no-tags",
+        "--no-write-fetch-head",
+        "--no-auto-gc",
+        "--",
+        url,
+    ]
+    .iter()
+    .map(|arg| (*arg).to_owned())
+    .collect();
+    args.extend(ids.iter().map(|id| format!("{id}:refs/verify/{id}")));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    run_git(repo, &args)
+}
+
+/// List every mirror's refs of the selected atoms, report moved refs and unreachable
+/// atoms, and fetch the locked commits not yet in the verify repository.
+fn check_mirrors(
+    lock: &Lockfile,
+    repo_path: &Path,
+    cache: &Path,
+) -> Result<BTreeMap<String, Vec<Failure>>, Error> {
+    let mut failures: BTreeMap<String, Vec<Failure>> = BTreeMap::new();
+    // Mirror → the atoms it serves.
+    let mut by_mirror: BTreeMap<&str, Vec<&LockedAtom>> = BTreeMap::new();
+    for atom in &lock.atoms {
+        for mirror in &atom.mirrors {
+            by_mirror.entry(mirror.as_str()).or_default().push(atom);
+        }
+    }
+    let listings: Vec<(&str, Option<Listing>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = by_mirror
+            .iter()
+            .map(|(url, atoms)| {
+                let labels: Vec<Label> = atoms
+                    .iter()
+                    .map(|atom| atom.label.clone())
+                    .collect::<BTreeSet<_>>()
+                    .into_iter()
+                    .collect();
+                let url = *url;
+                scope.spawn(move || {
+                    // One retry: a loaded local server can drop a handshake.
+                    remote::list_atom_refs(url, Some(&labels))
+                        .or_else(|_| remote::list_atom_refs(url, Some(&labels)))
+                        .ok()
+                })
+            })
+            .collect();
+        by_mirror
+            .keys()
+            .zip(handles)
+            .map(|(url, handle)| (*url, handle.join().ok().flatten()))
+            .collect()
+    });
+    // Atom id → the mirrors that answered and hold its ref.
+    let mut answered: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (url, listing) in &listings {
+        let Some(refs) = listing else { continue };
+        for atom in &by_mirror[url] {
+            let name = atom_ref(&atom.label, &atom.version);
+            let found = refs.iter().find(|(listed, _)| listed == &name);
+            match found {
+                Some((_, id)) if *id == atom.commit.as_str() => {
+                    answered.entry(atom.id.as_str()).or_default().push(url);
+                }
+                other => {
+                    failures
+                        .entry(atom.id.to_string())
+                        .or_default()
+                        .push(Failure::RefMoved {
+                            expected: atom.commit.to_string(),
+                            found: other
+                                .map(|(_, id)| id.to_string())
+                                .unwrap_or_else(|| "nothing".to_owned()),
+                            mirror: (*url).to_owned(),
+                        });
+                    // It may still serve the locked commit by id.
+                    answered.entry(atom.id.as_str()).or_default().push(url);
+                }
+            }
+        }
+    }
+    for atom in &lock.atoms {
+        if !answered.contains_key(atom.id.as_str()) {
+            failures
+                .entry(atom.id.to_string())
+                .or_default()
+                .push(Failure::Unreachable {
+                    mirrors: atom.mirrors.iter().map(|m| m.as_str().to_owned()).collect(),
+                });
+        }
+    }
+    // Fetch what is missing, mirror by mirror, batch first, then one by one.
+    let repo = |path: &Path| {
+        gix::open(path).map_err(|error| Error::Cache {
+            path: path.to_path_buf(),
+            message: error.to_string(),
+        })
+    };
+    let missing = |repo: &gix::Repository| -> Vec<&LockedAtom> {
+        lock.atoms
+            .iter()
+            .filter(|atom| object_id(&atom.commit).is_none_or(|id| !repo.has_object(id)))
+            .collect()
+    };
+    if missing(&repo(repo_path)?).is_empty() {
+        return Ok(failures);
+    }
+    let _lock = atom::fs::FileLock::acquire(cache).map_err(|error| cache_error(cache, error))?;
+    for (url, listing) in &listings {
+        if listing.is_none() {
+            continue;
+        }
+        let wanted: Vec<ObjectId> = missing(&repo(repo_path)?)
+            .into_iter()
+            .filter(|atom| {
+                answered
+                    .get(atom.id.as_str())
+                    .is_some_and(|urls| urls.contains(url))
+            })
+            .filter_map(|atom| object_id(&atom.commit))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if wanted.is_empty() {
+            continue;
+        }
+        if fetch_commits(repo_path, url, &wanted).is_err() && wanted.len() > 1 {
+            for id in &wanted {
+                // A commit the mirror no longer serves stays missing: the walk says so.
+                let _ = fetch_commits(repo_path, url, std::slice::from_ref(id));
+            }
+        }
+    }
+    Ok(failures)
+}
+
+/// The project's own requirements against the lock.
+fn check_root(manifest: &Manifest, lock: &Lockfile) -> Vec<Failure> {
+    let mut failures = Vec::new();
+    for (set_name, requirements) in &manifest.deps.from {
+        let urls: &[SetUrl] = match manifest.package.sets.get(set_name) {
+            Some(source @ (SetSource::Url(_) | SetSource::Mirrors(_))) => source.urls(),
+            _ => &[],
+        };
+        for (label, requirement) in requirements {
+            let candidates: Vec<&LockedAtom> = lock
+                .atoms
+                .iter()
+                .filter(|atom| &atom.label == label)
+                .filter(|atom| {
+                    urls.is_empty() || atom.mirrors.iter().any(|mirror| urls.contains(mirror))
+                })
+                .collect();
+            let wanted = format!("`{set_name}::{label}@{requirement}`");
+            if candidates.is_empty() {
+                failures.push(Failure::ClosureBroken {
+                    reason: format!("{wanted} required by `atom.toml` is not locked"),
+                });
+            } else if !candidates
+                .iter()
+                .any(|atom| requirement.matches(&atom.version))
+            {
+                let versions: Vec<String> =
+                    candidates.iter().map(|a| a.version.to_string()).collect();
+                failures.push(Failure::ClosureBroken {
+                    reason: format!(
+                        "{wanted} required by `atom.toml` is locked at `{}`, which does not \
+                         satisfy it",
+                        versions.join("`, `")
+                    ),
+                });
+            }
+        }
+    }
+    failures
+}
