@@ -97,6 +97,9 @@ pub enum Error {
         /// The version.
         version: Version,
     },
+    /// A direct Nix input could not be locked.
+    #[error(transparent)]
+    NixInput(#[from] super::nix_inputs::Error),
     /// A value did not fit the lockfile format.
     #[error("cannot lock `{label}`: {message}")]
     Value {
@@ -113,6 +116,7 @@ impl Error {
     pub fn is_refusal(&self) -> bool {
         match self {
             Error::Registry(error) => error.is_refusal(),
+            Error::NixInput(error) => error.is_refusal(),
             Error::Manifest(error) => !matches!(error, atom::manifest::Error::Read { .. }),
             Error::Lockfile(error) => !matches!(error, atom::lock::Error::Read { .. }),
             Error::Resolve(error) => matches!(error, resolver::Error::NoSolution { .. }),
@@ -131,6 +135,7 @@ impl Error {
             Error::Registry(error) => error.hint(),
             Error::Resolve(error) => error.hint(),
             Error::Manifest(error) => error.hint(),
+            Error::NixInput(error) => error.hint(),
             _ => None,
         }
     }
@@ -158,17 +163,24 @@ pub struct Changes {
     pub updated: Vec<Change>,
     /// Atoms no longer locked.
     pub removed: Vec<Change>,
+    /// Direct Nix inputs added, re-pinned or dropped.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub nix: Vec<super::nix_inputs::NixChange>,
 }
 
 impl Changes {
     /// Whether nothing changed.
     pub fn is_empty(&self) -> bool {
-        self.added.is_empty() && self.updated.is_empty() && self.removed.is_empty()
+        self.added.is_empty()
+            && self.updated.is_empty()
+            && self.removed.is_empty()
+            && self.nix.is_empty()
     }
 }
 
 /// Compare two locks atom by atom (by set and label).
 pub fn diff(old: &Lockfile, new: &Lockfile) -> Changes {
+    let (old_lock, new_lock) = (old, new);
     let index = |lock: &Lockfile| -> BTreeMap<(String, String), LockedAtom> {
         lock.atoms
             .iter()
@@ -202,6 +214,7 @@ pub fn diff(old: &Lockfile, new: &Lockfile) -> Changes {
             });
         }
     }
+    changes.nix = super::nix_inputs::diff(&old_lock.nix, &new_lock.nix);
     changes
 }
 
@@ -447,7 +460,20 @@ pub fn relock(options: &Options, plan: Plan, edit: &mut Edit<'_>) -> Result<Outc
         let root = catalog.requirements_of(&manifest, None)?;
         resolution = resolver::resolve(&catalog, &root, &resolve_options)?;
     }
-    let new = synthesize(&catalog, &resolution, &sources, &manifest, &old)?;
+    let mut new = synthesize(&catalog, &resolution, &sources, &manifest, &old)?;
+    new.nix = super::nix_inputs::lock_nix_inputs(
+        &manifest,
+        &old,
+        &super::nix_inputs::Options {
+            cache: options.cache.clone(),
+            offline: options.offline,
+            relock: match &plan.unpin {
+                Unpin::Nothing => super::nix_inputs::Relock::Nothing,
+                Unpin::All => super::nix_inputs::Relock::All,
+                Unpin::Labels(names) => super::nix_inputs::Relock::Names(names.clone()),
+            },
+        },
+    )?;
     let new_text = new.to_string();
     let changes = diff(&old, &new);
     let manifest_text = document.to_string();
