@@ -12,4 +12,5 @@ mod init;
 mod new;
 mod nix;
 mod nix_eval;
+mod nix_inputs;
 mod publish;
