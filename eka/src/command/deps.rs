@@ -97,7 +97,7 @@ fn report(context: &Context<'_>, outcome: &lock::Outcome, dry_run: bool) {
 fn locked_error(error: lock::Error, context: &Context<'_>) -> anyhow::Error {
     if let lock::Error::LockedDrift { changes, .. } = &error {
         let outcome = lock::Outcome {
-            changes: changes.clone(),
+            changes: (**changes).clone(),
             ..Default::default()
         };
         if !context.printer.json() {

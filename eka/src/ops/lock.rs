@@ -65,7 +65,7 @@ pub enum Error {
         /// The lockfile.
         path: PathBuf,
         /// What would change.
-        changes: Changes,
+        changes: Box<Changes>,
         /// What to do.
         hint: &'static str,
     },
@@ -99,7 +99,7 @@ pub enum Error {
     },
     /// A direct Nix input could not be locked.
     #[error(transparent)]
-    NixInput(#[from] super::nix_inputs::Error),
+    NixInput(#[from] Box<super::nix_inputs::Error>),
     /// A value did not fit the lockfile format.
     #[error("cannot lock `{label}`: {message}")]
     Value {
@@ -473,7 +473,8 @@ pub fn relock(options: &Options, plan: Plan, edit: &mut Edit<'_>) -> Result<Outc
                 Unpin::Labels(names) => super::nix_inputs::Relock::Names(names.clone()),
             },
         },
-    )?;
+    )
+    .map_err(Box::new)?;
     let new_text = new.to_string();
     let changes = diff(&old, &new);
     let manifest_text = document.to_string();
@@ -482,7 +483,7 @@ pub fn relock(options: &Options, plan: Plan, edit: &mut Edit<'_>) -> Result<Outc
     if options.locked && (lock_changed || manifest_changed) {
         return Err(Error::LockedDrift {
             path: lock_path,
-            changes,
+            changes: Box::new(changes),
             hint: "run the command without `--locked` to update `atom.lock`",
         });
     }
