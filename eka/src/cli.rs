@@ -177,12 +177,32 @@ pub(crate) struct PublishArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct AddArgs {
-    /// Atom URIs: `gh:owner/repo::label@^1`, `https://host/repo.git::label`, `set::label`, `::label`.
+    /// Atom URIs: `gh:owner/repo::label@^1`, `https://host/repo.git::label`, `set::label`, `::label`
+    /// (with `--nix`: the input's one URL).
     #[arg(required = true)]
     pub(crate) uris: Vec<String>,
     /// Resolve and report, write nothing.
     #[arg(long)]
     pub(crate) dry_run: bool,
+    /// Add a direct Nix input named NAME: `eka add --nix NAME URL` (a file, unless
+    /// `--git`, `--version`, `--tar` or `--build` says otherwise).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) nix: Option<String>,
+    /// With `--nix`: a git repository at this ref (`main`, `refs/tags/v1.0.0`).
+    #[arg(long, value_name = "REF", requires = "nix", conflicts_with_all = ["git_version", "tar", "build"])]
+    pub(crate) git: Option<String>,
+    /// With `--nix`: a git repository at its newest tag (`v1.2.3` or `1.2.3`) matching REQ.
+    #[arg(long = "version", id = "git_version", value_name = "REQ", requires = "nix", conflicts_with_all = ["tar", "build"])]
+    pub(crate) git_version: Option<String>,
+    /// With `--nix`: a tarball, unpacked.
+    #[arg(long, requires = "nix", conflicts_with = "build")]
+    pub(crate) tar: bool,
+    /// With `--nix`: a file fetched at build time (fixed-output derivation).
+    #[arg(long, requires = "nix")]
+    pub(crate) build: bool,
+    /// With `--nix`: the input is a flake.
+    #[arg(long, requires = "nix")]
+    pub(crate) flake: bool,
 }
 
 #[derive(Debug, Args)]

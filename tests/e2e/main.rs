@@ -12,5 +12,6 @@ mod init;
 mod new;
 mod nix;
 mod nix_eval;
+mod nix_inputs;
 mod publish;
 mod verify;

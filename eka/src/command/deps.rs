@@ -79,6 +79,16 @@ fn report(context: &Context<'_>, outcome: &lock::Outcome, dry_run: bool) {
             format_args!("{} {}", change.label, version(&change.old)),
         );
     }
+    for change in &changes.nix {
+        match (&change.old, &change.new) {
+            (None, Some(new)) => printer.status("Locking", format_args!("{} {new}", change.name)),
+            (Some(old), Some(new)) => {
+                printer.status("Updating", format_args!("{} {old} -> {new}", change.name))
+            }
+            (Some(old), None) => printer.status("Removing", format_args!("{} {old}", change.name)),
+            (None, None) => {}
+        }
+    }
     if changes.is_empty() {
         printer.status("Unchanged", "atom.lock is up to date");
     }
@@ -90,7 +100,7 @@ fn report(context: &Context<'_>, outcome: &lock::Outcome, dry_run: bool) {
 fn locked_error(error: lock::Error, context: &Context<'_>) -> anyhow::Error {
     if let lock::Error::LockedDrift { changes, .. } = &error {
         let outcome = lock::Outcome {
-            changes: changes.clone(),
+            changes: (**changes).clone(),
             ..Default::default()
         };
         if !context.printer.json() {
@@ -100,7 +110,40 @@ fn locked_error(error: lock::Error, context: &Context<'_>) -> anyhow::Error {
     error.into()
 }
 
+/// `eka add --nix NAME URL`.
+fn add_nix(context: &Context<'_>, name: String, args: AddArgs) -> anyhow::Result<()> {
+    let fetch = match (args.git, args.git_version) {
+        (Some(reference), _) => add::NixFetchArg::GitRef(reference),
+        (None, Some(requirement)) => add::NixFetchArg::GitVersion(requirement),
+        (None, None) if args.tar => add::NixFetchArg::Tar,
+        (None, None) if args.build => add::NixFetchArg::Build,
+        (None, None) => add::NixFetchArg::Url,
+    };
+    let [url] = <[String; 1]>::try_from(args.uris).map_err(|uris| add::Error::NixArguments {
+        name: name.clone(),
+        message: format!("expected one URL, got {}", uris.len()),
+        hint: "write `eka add --nix <name> <url>`",
+    })?;
+    let options = add::NixOptions {
+        lock: lock_options(context, args.dry_run)?,
+        name,
+        url,
+        fetch,
+        flake: args.flake,
+    };
+    let outcome = match add::run_nix(&options) {
+        Ok(outcome) => outcome,
+        Err(add::Error::Lock(error)) => return Err(locked_error(error, context)),
+        Err(error) => return Err(error.into()),
+    };
+    report(context, &outcome, args.dry_run);
+    Ok(())
+}
+
 pub(crate) fn add(context: &Context<'_>, args: AddArgs) -> anyhow::Result<()> {
+    if let Some(name) = args.nix.clone() {
+        return add_nix(context, name, args);
+    }
     let config = config(context)?;
     let options = add::Options {
         lock: lock_options(context, args.dry_run)?,

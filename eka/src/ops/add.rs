@@ -48,6 +48,16 @@ pub enum Error {
     /// Locking failed.
     #[error(transparent)]
     Lock(#[from] lock::Error),
+    /// `eka add --nix` was given arguments that make no input.
+    #[error("cannot add Nix input `{name}`: {message}")]
+    NixArguments {
+        /// The input's name as typed.
+        name: String,
+        /// What is wrong.
+        message: String,
+        /// What to do.
+        hint: &'static str,
+    },
 }
 
 impl Error {
@@ -57,6 +67,7 @@ impl Error {
             Error::Uri(error) => error.hint(),
             Error::UnknownSet { hint, .. } => Some((*hint).to_owned()),
             Error::Lock(error) => error.hint().map(str::to_owned),
+            Error::NixArguments { hint, .. } => Some((*hint).to_owned()),
         }
     }
 }
@@ -250,4 +261,91 @@ fn free_name(sets: &std::collections::BTreeMap<Label, SetSource>, base: &str) ->
         .filter_map(|name| Label::parse(&name).ok())
         .find(|name| !sets.contains_key(name))
         .unwrap_or_else(unreachable_label)
+}
+
+// --- `eka add --nix`: direct Nix inputs ---------------------------------------------
+
+/// How `eka add --nix <name> <url>` fetches the input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NixFetchArg {
+    /// No flag: a file (`url = ...`).
+    Url,
+    /// `--git REF`.
+    GitRef(String),
+    /// `--version REQ`: a git repository's newest tag matching.
+    GitVersion(String),
+    /// `--tar`.
+    Tar,
+    /// `--build`.
+    Build,
+}
+
+/// What `eka add --nix` adds.
+#[derive(Debug, Clone)]
+pub struct NixOptions {
+    /// How to lock.
+    pub lock: lock::Options,
+    /// The input's name in `[deps.direct.nix]`.
+    pub name: String,
+    /// Where from.
+    pub url: String,
+    /// How.
+    pub fetch: NixFetchArg,
+    /// `--flake`.
+    pub flake: bool,
+}
+
+/// The manifest entry `eka add --nix` writes.
+pub fn nix_input(options: &NixOptions) -> Result<(Label, atom::manifest::NixInput), Error> {
+    use atom::manifest::{GitSelector, NixFetch, NixInput};
+    let refuse = |message: String, hint: &'static str| Error::NixArguments {
+        name: options.name.clone(),
+        message,
+        hint,
+    };
+    let name = Label::parse(&options.name).map_err(|error| {
+        refuse(
+            error.to_string(),
+            "an input name is a label: a letter, then letters, digits, `_` or `-`",
+        )
+    })?;
+    let url = options.url.clone();
+    let fetch = match &options.fetch {
+        NixFetchArg::Url => NixFetch::Url(url),
+        NixFetchArg::Tar => NixFetch::Tar(url),
+        NixFetchArg::Build => NixFetch::Build(url),
+        NixFetchArg::GitRef(reference) => NixFetch::Git {
+            url,
+            selector: GitSelector::Ref(reference.clone()),
+        },
+        NixFetchArg::GitVersion(requirement) => NixFetch::Git {
+            url,
+            selector: GitSelector::Version(requirement.parse::<VersionReq>().map_err(|error| {
+                refuse(
+                    format!("`{requirement}` is not a version requirement: {error}"),
+                    "write a semver requirement such as `^1` or `>=1.2, <2`",
+                )
+            })?),
+        },
+    };
+    Ok((
+        name,
+        NixInput {
+            fetch,
+            flake: options.flake,
+        },
+    ))
+}
+
+/// Run `eka add --nix`: write the input into `atom.toml` and lock it, both files
+/// together or neither.
+pub fn run_nix(options: &NixOptions) -> Result<lock::Outcome, Error> {
+    let (name, input) = nix_input(options)?;
+    let outcome = lock::relock(&options.lock, Plan::default(), &mut |document, resolved| {
+        if resolved.is_none() {
+            document.add_nix_input(&name, &input)?;
+        }
+        Ok(false)
+    })?;
+    Ok(outcome)
 }

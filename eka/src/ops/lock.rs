@@ -65,7 +65,7 @@ pub enum Error {
         /// The lockfile.
         path: PathBuf,
         /// What would change.
-        changes: Changes,
+        changes: Box<Changes>,
         /// What to do.
         hint: &'static str,
     },
@@ -117,6 +117,9 @@ pub enum Error {
         /// What to do.
         hint: &'static str,
     },
+    /// A direct Nix input could not be locked.
+    #[error(transparent)]
+    NixInput(#[from] Box<super::nix_inputs::Error>),
     /// A value did not fit the lockfile format.
     #[error("cannot lock `{label}`: {message}")]
     Value {
@@ -133,6 +136,7 @@ impl Error {
     pub fn is_refusal(&self) -> bool {
         match self {
             Error::Registry(error) => error.is_refusal(),
+            Error::NixInput(error) => error.is_refusal(),
             Error::Manifest(error) => !matches!(error, atom::manifest::Error::Read { .. }),
             Error::Lockfile(error) => !matches!(error, atom::lock::Error::Read { .. }),
             Error::Resolve(error) => matches!(error, resolver::Error::NoSolution { .. }),
@@ -153,6 +157,7 @@ impl Error {
             Error::Registry(error) => error.hint(),
             Error::Resolve(error) => error.hint(),
             Error::Manifest(error) => error.hint(),
+            Error::NixInput(error) => error.hint(),
             _ => None,
         }
     }
@@ -180,17 +185,24 @@ pub struct Changes {
     pub updated: Vec<Change>,
     /// Atoms no longer locked.
     pub removed: Vec<Change>,
+    /// Direct Nix inputs added, re-pinned or dropped.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub nix: Vec<super::nix_inputs::NixChange>,
 }
 
 impl Changes {
     /// Whether nothing changed.
     pub fn is_empty(&self) -> bool {
-        self.added.is_empty() && self.updated.is_empty() && self.removed.is_empty()
+        self.added.is_empty()
+            && self.updated.is_empty()
+            && self.removed.is_empty()
+            && self.nix.is_empty()
     }
 }
 
 /// Compare two locks atom by atom (by set and label).
 pub fn diff(old: &Lockfile, new: &Lockfile) -> Changes {
+    let (old_lock, new_lock) = (old, new);
     let index = |lock: &Lockfile| -> BTreeMap<(String, String), LockedAtom> {
         lock.atoms
             .iter()
@@ -224,6 +236,7 @@ pub fn diff(old: &Lockfile, new: &Lockfile) -> Changes {
             });
         }
     }
+    changes.nix = super::nix_inputs::diff(&old_lock.nix, &new_lock.nix);
     changes
 }
 
@@ -506,7 +519,21 @@ pub fn relock(options: &Options, plan: Plan, edit: &mut Edit<'_>) -> Result<Outc
             });
         }
     }
-    let new = synthesize(&catalog, &resolution, &sources, &manifest, &old)?;
+    let mut new = synthesize(&catalog, &resolution, &sources, &manifest, &old)?;
+    new.nix = super::nix_inputs::lock_nix_inputs(
+        &manifest,
+        &old,
+        &super::nix_inputs::Options {
+            cache: options.cache.clone(),
+            offline: options.offline,
+            relock: match &plan.unpin {
+                Unpin::Nothing => super::nix_inputs::Relock::Nothing,
+                Unpin::All => super::nix_inputs::Relock::All,
+                Unpin::Labels(names) => super::nix_inputs::Relock::Names(names.clone()),
+            },
+        },
+    )
+    .map_err(Box::new)?;
     let new_text = new.to_string();
     let changes = diff(&old, &new);
     let manifest_text = document.to_string();
@@ -515,7 +542,7 @@ pub fn relock(options: &Options, plan: Plan, edit: &mut Edit<'_>) -> Result<Outc
     if options.locked && (lock_changed || manifest_changed) {
         return Err(Error::LockedDrift {
             path: lock_path,
-            changes,
+            changes: Box::new(changes),
             hint: "run the command without `--locked` to update `atom.lock`",
         });
     }

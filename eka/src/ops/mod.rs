@@ -7,6 +7,7 @@ pub mod init;
 pub mod list;
 pub mod lock;
 pub mod new;
+pub mod nix_inputs;
 pub mod publish;
 pub mod registry;
 pub mod remove;
