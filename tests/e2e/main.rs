@@ -7,6 +7,7 @@
 )]
 
 mod common;
+mod corpus;
 mod deps;
 mod init;
 mod new;
