@@ -36,7 +36,6 @@
 use std::{
     collections::{BTreeMap, BTreeSet},
     path::{Path, PathBuf},
-    process::Command,
 };
 
 use gix::ObjectId;
@@ -376,26 +375,12 @@ impl Cache {
 }
 
 fn run_git(dir: &Path, args: &[&str], cache: &Path) -> Result<String, Error> {
-    let output = Command::new("git")
-        .current_dir(dir)
-        .args(args)
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .output()
+    super::git::run(Some(dir), args)
+        .map(|stdout| String::from_utf8_lossy(&stdout).into_owned())
         .map_err(|error| Error::Cache {
             path: cache.to_path_buf(),
-            message: format!("cannot run `git`: {error}"),
-        })?;
-    if !output.status.success() {
-        return Err(Error::Cache {
-            path: cache.to_path_buf(),
-            message: format!(
-                "`git {}` failed: {}",
-                args.join(" "),
-                String::from_utf8_lossy(&output.stderr).trim()
-            ),
-        });
-    }
-    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+            message: error.to_string(),
+        })
 }
 
 /// Parse listed refs into a listing for `labels` (every label present, maybe empty).
@@ -692,32 +677,22 @@ fn fetch_objects(cache: &Cache, url: &SetUrl, ids: &[ObjectId]) -> Result<(), Er
         .iter()
         .map(|id| format!("{id}:refs/cache/{id}"))
         .collect();
-    let output = Command::new("git")
-        .current_dir(cache.repo_path())
-        .args([
-            "fetch",
-            "-q",
-            "--no-tags",
-            "--no-write-fetch-head",
-            "--filter=tree:0",
-            "--",
-            url.as_str(),
-        ])
-        .args(&refspecs)
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .output()
+    let mut args: Vec<&str> = vec![
+        "fetch",
+        "-q",
+        "--no-tags",
+        "--no-write-fetch-head",
+        "--filter=tree:0",
+        "--",
+        url.as_str(),
+    ];
+    args.extend(refspecs.iter().map(String::as_str));
+    super::git::run(Some(&cache.repo_path()), &args)
+        .map(drop)
         .map_err(|error| Error::Fetch {
             url: url.clone(),
-            stderr: format!("cannot run `git`: {error}"),
-        })?;
-    if output.status.success() {
-        Ok(())
-    } else {
-        Err(Error::Fetch {
-            url: url.clone(),
-            stderr: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
+            stderr: error.detail(),
         })
-    }
 }
 
 fn read_published(

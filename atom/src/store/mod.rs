@@ -4,7 +4,8 @@
 //! (built by [`commit::AtomCommit`]), the `atom.toml` blob and the source commit it was cut
 //! from. This module owns building and reading atom commits, finding a set's root commit
 //! ([`root::find_set_root`]), listing atom refs of a remote ([`remote::list_atom_refs`])
-//! and pushing refs atomically ([`push::push_refs`]).
+//! pushing refs atomically ([`push::push_refs`]) and
+//! running the `git` binary ([`git::run`]).
 //!
 //! ```
 //! use atom::{Label, store::refs};
@@ -16,6 +17,7 @@
 
 pub mod commit;
 pub mod fetch;
+pub mod git;
 pub mod push;
 pub mod refs;
 pub mod remote;

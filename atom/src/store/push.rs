@@ -18,10 +18,7 @@
 //! assert!(outcome.is_success());
 //! ```
 
-use std::{
-    path::{Path, PathBuf},
-    process::{Command, Stdio},
-};
+use std::path::{Path, PathBuf};
 
 use gix::ObjectId;
 
@@ -152,30 +149,30 @@ pub fn push_refs(repo_path: &Path, url: &str, updates: &[RefUpdate]) -> Result<P
         }
     }
 
-    let mut command = Command::new("git");
-    command
-        .arg("-C")
-        .arg(repo_path)
-        .args(["push", "--atomic", "--porcelain"]);
+    let mut args: Vec<String> = ["push", "--atomic", "--porcelain"]
+        .map(str::to_owned)
+        .to_vec();
     for update in updates {
         let expected = update
             .expected_old
             .map(|id| id.to_hex().to_string())
             .unwrap_or_default();
-        command.arg(format!("--force-with-lease={}:{expected}", update.name));
+        args.push(format!("--force-with-lease={}:{expected}", update.name));
     }
-    command.arg(url);
+    args.push(url.to_owned());
     for update in updates {
-        command.arg(format!("{}:{}", update.new_id, update.name));
+        args.push(format!("{}:{}", update.new_id, update.name));
     }
-    let output = command
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|source| Error::Spawn {
+    let output = super::git::run_unchecked(Some(repo_path), &args).map_err(|error| {
+        let source = match error.kind {
+            super::git::GitErrorKind::Spawn(source) => source,
+            super::git::GitErrorKind::Failed { .. } => std::io::Error::other(error.to_string()),
+        };
+        Error::Spawn {
             path: repo_path.to_owned(),
             source,
-        })?;
+        }
+    })?;
     let stdout = String::from_utf8_lossy(&output.stdout);
     let reported = parse_porcelain(&stdout);
 

@@ -9,7 +9,7 @@
 //! A local repository using the reftable ref format is refused: gix would silently
 //! report zero refs for it.
 
-use std::{path::PathBuf, process::Command};
+use std::path::PathBuf;
 
 use gix::{
     ObjectId,
@@ -191,24 +191,13 @@ fn ls_refs(
 }
 
 fn ls_remote(url: &str, prefixes: &[String]) -> Result<Vec<(String, ObjectId)>, Error> {
-    let output = Command::new("git")
-        .arg("ls-remote")
-        .arg("--refs")
-        .arg(url)
-        .args(prefixes.iter().map(|prefix| format!("{prefix}*")))
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .output()
-        .map_err(|error| Error::LsRemote {
-            url: url.to_owned(),
-            stderr: format!("cannot run `git`: {error}"),
-        })?;
-    if !output.status.success() {
-        return Err(Error::LsRemote {
-            url: url.to_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
-        });
-    }
-    String::from_utf8_lossy(&output.stdout)
+    let mut args = vec!["ls-remote".to_owned(), "--refs".to_owned(), url.to_owned()];
+    args.extend(prefixes.iter().map(|prefix| format!("{prefix}*")));
+    let stdout = super::git::run(None, &args).map_err(|error| Error::LsRemote {
+        url: url.to_owned(),
+        stderr: error.detail(),
+    })?;
+    String::from_utf8_lossy(&stdout)
         .lines()
         .map(|line| {
             line.split_once('\t')

@@ -27,7 +27,6 @@
 use std::{
     collections::{BTreeMap, BTreeSet},
     path::{Path, PathBuf},
-    process::{Command, Stdio},
 };
 
 use atom::lock::{AtomIdHex, LockedAtom, Lockfile, NixKind};
@@ -310,22 +309,19 @@ fn open_cache(path: &Path) -> Result<gix::Repository, Error> {
 
 /// `git fetch <mirror> +<ref>:<ref>` into the cache; whether git succeeded.
 fn fetch(cache: &Path, mirror: &str, reference: &str) -> bool {
-    Command::new("git")
-        .arg("--git-dir")
-        .arg(cache)
-        .args([
-            "fetch",
-            "--quiet",
-            "--no-tags",
-            "--no-write-fetch-head",
-            mirror,
-        ])
-        .arg(format!("+{reference}:{reference}"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|status| status.success())
+    let mut git_dir = std::ffi::OsString::from("--git-dir=");
+    git_dir.push(cache);
+    let refspec = format!("+{reference}:{reference}");
+    let args: [&std::ffi::OsStr; 7] = [
+        &git_dir,
+        "fetch".as_ref(),
+        "--quiet".as_ref(),
+        "--no-tags".as_ref(),
+        "--no-write-fetch-head".as_ref(),
+        mirror.as_ref(),
+        refspec.as_ref(),
+    ];
+    atom::store::git::run(None, &args).is_ok()
 }
 
 /// The NAR hash (SRI) of each locked atom's tree, fetching missing atom commits into

@@ -31,7 +31,6 @@
 use std::{
     io::{Read, Seek, Write as _},
     path::{Path, PathBuf},
-    process::Command,
 };
 
 use atom::{
@@ -483,25 +482,16 @@ impl InputsRepo {
     }
 
     fn run_in(&self, dir: &Path, args: &[&str]) -> Result<String, Error> {
-        let output = Command::new("git")
-            .current_dir(dir)
-            .env("GIT_DIR", &self.path)
-            .env("GIT_TERMINAL_PROMPT", "0")
-            .args(args)
-            .output()
-            .map_err(|error| Error::Git {
-                name: self.name.clone(),
-                command: args.join(" "),
-                stderr: error.to_string(),
-            })?;
-        if !output.status.success() {
-            return Err(Error::Git {
-                name: self.name.clone(),
-                command: args.join(" "),
-                stderr: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
-            });
-        }
-        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+        let mut git_dir = std::ffi::OsString::from("--git-dir=");
+        git_dir.push(&self.path);
+        let mut all: Vec<&std::ffi::OsStr> = vec![&git_dir];
+        all.extend(args.iter().map(std::ffi::OsStr::new));
+        let stdout = atom::store::git::run(Some(dir), &all).map_err(|error| Error::Git {
+            name: self.name.clone(),
+            command: args.join(" "),
+            stderr: error.detail(),
+        })?;
+        Ok(String::from_utf8_lossy(&stdout).into_owned())
     }
 
     fn has_commit(&self, commit: &str) -> bool {

@@ -32,7 +32,6 @@
 use std::{
     collections::{BTreeMap, BTreeSet},
     path::{Component, Path, PathBuf},
-    process::{Command, Stdio},
 };
 
 use atom::{
@@ -816,27 +815,19 @@ fn check_same_set(
         source,
     };
     if repo.find_object(*id).is_err() {
-        let output = Command::new("git")
-            .arg("-C")
-            .arg(repo.git_dir())
-            .args(["fetch", "--quiet", "--no-tags", "--no-write-fetch-head"])
-            .arg(url)
-            .arg(reference)
-            .env("GIT_TERMINAL_PROMPT", "0")
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|error| Error::Fetch {
-                url: url.to_owned(),
-                reference: reference.clone(),
-                stderr: format!("cannot run `git`: {error}"),
-            })?;
-        if !output.status.success() {
-            return Err(Error::Fetch {
-                url: url.to_owned(),
-                reference: reference.clone(),
-                stderr: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
-            });
-        }
+        let args = [
+            "fetch",
+            "--quiet",
+            "--no-tags",
+            "--no-write-fetch-head",
+            url,
+            reference.as_str(),
+        ];
+        atom::store::git::run(Some(repo.git_dir()), &args).map_err(|error| Error::Fetch {
+            url: url.to_owned(),
+            reference: reference.clone(),
+            stderr: error.detail(),
+        })?;
     }
     let object = repo
         .find_object(*id)

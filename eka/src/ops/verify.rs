@@ -32,7 +32,6 @@
 use std::{
     collections::{BTreeMap, BTreeSet},
     path::{Path, PathBuf},
-    process::Command,
     time::SystemTime,
 };
 
@@ -343,21 +342,9 @@ fn open_repository(cache: &Path) -> Result<PathBuf, Error> {
 }
 
 fn run_git(dir: &Path, args: &[&str]) -> Result<(), String> {
-    let output = Command::new("git")
-        .current_dir(dir)
-        .args(args)
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .output()
-        .map_err(|error| format!("cannot run `git`: {error}"))?;
-    if output.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "`git {}` failed: {}",
-            args.first().copied().unwrap_or_default(),
-            String::from_utf8_lossy(&output.stderr).trim()
-        ))
-    }
+    atom::store::git::run(Some(dir), args)
+        .map(drop)
+        .map_err(|error| error.to_string())
 }
 
 /// Fetch `ids` (commits with their trees) from `url` into `repo`, each kept under
