@@ -12,80 +12,28 @@ use std::{
     os::unix::fs::{PermissionsExt as _, symlink},
     path::{Path, PathBuf},
     process::{Command, Output, Stdio},
-    sync::OnceLock,
 };
 
 use atom::nix::{Sha256Hash, flat_hash, hash::Error as HashError, nar};
-use eka_test_support::TestRepo;
+use eka_test_support::{Nix, TestRepo, nix::NIX_MISSING};
 use tempfile::TempDir;
 
 // ---------------------------------------------------------------------------------------
 // Nix harness
 // ---------------------------------------------------------------------------------------
 
-const NIX_MISSING: &str = "these tests compare with real Nix, but `nix-hash`/`nix-instantiate` \
-     could not be run: install the Debian package `nix-bin` (`apt-get install -y nix-bin`)";
-
-/// A private Nix environment: chroot store, cache, config and home in one temp dir.
-struct Nix {
-    dir: TempDir,
+/// The checks of these tests on top of the shared offline [`Nix`] environment.
+trait NixExt {
+    fn run(&self, command: Command) -> String;
+    fn hash_path_base32(&self, path: &Path) -> String;
+    fn hash_path_sri(&self, path: &Path) -> String;
+    fn dump(&self, path: &Path) -> Vec<u8>;
+    fn flat_base32(&self, path: &Path) -> String;
+    fn eval(&self, expression: &str) -> Result<String, String>;
+    fn real_path(&self, store_path: &str) -> PathBuf;
 }
 
-impl Nix {
-    fn new() -> Self {
-        static CHECKED: OnceLock<bool> = OnceLock::new();
-        let available = *CHECKED.get_or_init(|| {
-            ["nix-hash", "nix-instantiate", "nix-store", "nix"]
-                .iter()
-                .all(|program| {
-                    Command::new(program)
-                        .arg("--version")
-                        .stdout(Stdio::null())
-                        .stderr(Stdio::null())
-                        .status()
-                        .is_ok_and(|status| status.success())
-                })
-        });
-        assert!(available, "{NIX_MISSING}");
-        Nix {
-            dir: tempfile::Builder::new()
-                .prefix("eka-nix-")
-                .tempdir()
-                .unwrap(),
-        }
-    }
-
-    fn store(&self) -> PathBuf {
-        self.dir.path().join("store")
-    }
-
-    fn command(&self, program: &str) -> Command {
-        let mut command = Command::new(program);
-        for variable in [
-            "NIX_REMOTE",
-            "NIX_PATH",
-            "NIX_STORE_DIR",
-            "NIX_STATE_DIR",
-            "NIX_CONF_DIR",
-        ] {
-            command.env_remove(variable);
-        }
-        let home = self.dir.path().join("home");
-        command
-            .env("HOME", &home)
-            .env("XDG_CACHE_HOME", home.join("cache"))
-            .env("XDG_CONFIG_HOME", home.join("config"))
-            .env("XDG_DATA_HOME", home.join("data"))
-            .env(
-                "NIX_CONFIG",
-                "substituters =\nflake-registry =\nexperimental-features =\n",
-            )
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .stdin(Stdio::null());
-        command
-    }
-
+impl NixExt for Nix {
     fn run(&self, mut command: Command) -> String {
         let output: Output = command.output().expect(NIX_MISSING);
         assert!(

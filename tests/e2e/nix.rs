@@ -9,7 +9,7 @@ use std::{
     collections::BTreeSet,
     fs,
     path::{Path, PathBuf},
-    process::{Command, Stdio},
+    process::Command,
 };
 
 use atom::{
@@ -25,64 +25,22 @@ use atom::{
 use eka_test_support::TestRepo;
 use tempfile::TempDir;
 
-const NIX_MISSING: &str = "these tests run real Nix, but `nix-instantiate` could not be run: \
-     install the Debian package `nix-bin` (`apt-get install -y nix-bin`)";
+pub use eka_test_support::{Nix, nix::NIX_MISSING};
 
-/// A private Nix environment: chroot store, fetcher cache, config and home in one dir.
-pub struct Nix {
-    dir: TempDir,
+/// Evaluation in the shared offline [`Nix`] environment.
+pub trait NixEval {
+    /// `nix-instantiate --eval --strict --json <extra> -E <expression>`: stdout or stderr.
+    fn eval(&self, extra: &[&str], expression: &str) -> Result<String, String>;
+
+    /// Evaluate in `--pure-eval` mode.
+    fn eval_pure(&self, expression: &str) -> Result<String, String> {
+        self.eval(&["--pure-eval"], expression)
+    }
 }
 
-impl Nix {
-    pub fn new() -> Self {
-        let available = Command::new("nix-instantiate")
-            .arg("--version")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|status| status.success());
-        assert!(available, "{NIX_MISSING}");
-        Nix {
-            dir: tempfile::Builder::new()
-                .prefix("eka-nix-")
-                .tempdir()
-                .unwrap(),
-        }
-    }
-
-    pub fn command(&self, program: &str) -> Command {
-        let mut command = Command::new(program);
-        for variable in [
-            "NIX_REMOTE",
-            "NIX_PATH",
-            "NIX_STORE_DIR",
-            "NIX_STATE_DIR",
-            "NIX_CONF_DIR",
-        ] {
-            command.env_remove(variable);
-        }
-        let home = self.dir.path().join("home");
-        command
-            .env("HOME", &home)
-            .env("XDG_CACHE_HOME", home.join("cache"))
-            .env("XDG_CONFIG_HOME", home.join("config"))
-            .env("XDG_DATA_HOME", home.join("data"))
-            .env(
-                "NIX_CONFIG",
-                "substituters =\nflake-registry =\nexperimental-features =\n",
-            )
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .stdin(Stdio::null());
-        command
-    }
-
-    pub fn store(&self) -> PathBuf {
-        self.dir.path().join("store")
-    }
-
+impl NixEval for Nix {
     /// `nix-instantiate --eval --strict --json <extra> -E <expression>`: stdout or stderr.
-    pub fn eval(&self, extra: &[&str], expression: &str) -> Result<String, String> {
+    fn eval(&self, extra: &[&str], expression: &str) -> Result<String, String> {
         let output = self
             .command("nix-instantiate")
             .arg("--store")
@@ -97,11 +55,6 @@ impl Nix {
         } else {
             Err(String::from_utf8_lossy(&output.stderr).into_owned())
         }
-    }
-
-    /// Evaluate in `--pure-eval` mode.
-    pub fn eval_pure(&self, expression: &str) -> Result<String, String> {
-        self.eval(&["--pure-eval"], expression)
     }
 }
 

@@ -39,9 +39,7 @@ fn run(mut command: Command) -> Run {
 /// Run eka on the atom at `dir` with Nix pointed at the private store.
 fn eka(sandbox: &Sandbox, nix: &Nix, dir: &Path, args: &[&str]) -> Run {
     let mut command = sandbox.command();
-    for variable in ["NIX_REMOTE", "NIX_PATH", "NIX_STORE_DIR", "NIX_STATE_DIR"] {
-        command.env_remove(variable);
-    }
+    eka_test_support::nix::remove_host_variables(&mut command);
     command
         .env("NIX_CONFIG", nix_config(nix))
         .arg("-C")

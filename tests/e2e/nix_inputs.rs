@@ -19,7 +19,7 @@ use eka_test_support::TestRepo;
 
 use crate::{
     common::Sandbox,
-    nix::{Nix, file_url, library_expression, pinned_path},
+    nix::{Nix, NixEval as _, file_url, library_expression, pinned_path},
 };
 
 const MANIFEST: &str = "[package]\nlabel = \"app\"\nversion = \"0.1.0\"\n";

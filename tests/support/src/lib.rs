@@ -7,15 +7,18 @@
 //!   HTTP (`git http-backend` behind lighttpd); [`Remote`] bundles one repository with
 //!   the server for a chosen [`Transport`].
 //! - [`install_reject_hook`] makes a server refuse one ref, for atomic-push tests.
+//! - [`Nix`] is an offline, private environment for running real Nix.
 //!
-//! Needs the Debian packages `git` and `lighttpd`.
+//! Needs the Debian packages `git` and `lighttpd` (and `nix-bin` for [`Nix`]).
 #![deny(missing_docs)]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod git;
+pub mod nix;
 pub mod remote;
 pub mod server;
 
 pub use git::{Git, TestRepo};
+pub use nix::Nix;
 pub use remote::{Remote, Transport};
 pub use server::{BareRepo, GitDaemon, Hook, HttpServer, install_reject_hook};
