@@ -52,9 +52,30 @@ fn eka(sandbox: &Sandbox, nix: &Nix, dir: &Path, args: &[&str]) -> Run {
 fn eval_evaluates_the_atom_with_its_locked_inputs() {
     let set = publish_set(&[]);
     let inputs = nix_inputs();
+    // A direct input that is itself a flake (`flake = true`): Nix evaluates its outputs
+    // from the exported node, pinned by rev and narHash.
+    let flake_repo = eka_test_support::TestRepo::init();
+    flake_repo.write("flake.nix", "{ outputs = { self }: { answer = 7; }; }\n");
+    flake_repo.commit("a flake");
+    let flake_tree =
+        gix::ObjectId::from_hex(flake_repo.rev_parse("HEAD^{tree}").as_bytes()).unwrap();
+    let flake_nar = nar::hash_git_tree(&gix::open(flake_repo.path()).unwrap(), flake_tree)
+        .unwrap()
+        .to_sri();
+    let flake_input = LockedNixInput {
+        name: Label::parse("upstream").unwrap(),
+        kind: NixKind::Git,
+        url: file_url(flake_repo.path()),
+        reference: Some("refs/heads/main".into()),
+        version: None,
+        rev: Some(atom::lock::ObjectId::parse(flake_repo.head().trim()).unwrap()),
+        nar_hash: Some(NarHash::parse(&flake_nar).unwrap()),
+        hash: None,
+        flake: true,
+    };
     let lock = Lockfile {
         atoms: set.atoms.clone(),
-        nix: vec![inputs.git.clone(), inputs.tar.clone()],
+        nix: vec![inputs.git.clone(), inputs.tar.clone(), flake_input],
     };
     let app = consumer(&set.url(), &lock);
     let (sandbox, nix) = (Sandbox::new(), Nix::new());
@@ -296,9 +317,30 @@ fn nix_flake(nix: &Nix, args: &[&str], flake: &Path) -> Run {
 fn export_flake_writes_a_lock_nix_accepts_without_relocking() {
     let set = publish_set(&[]);
     let inputs = nix_inputs();
+    // A direct input that is itself a flake (`flake = true`): Nix evaluates its outputs
+    // from the exported node, pinned by rev and narHash.
+    let flake_repo = eka_test_support::TestRepo::init();
+    flake_repo.write("flake.nix", "{ outputs = { self }: { answer = 7; }; }\n");
+    flake_repo.commit("a flake");
+    let flake_tree =
+        gix::ObjectId::from_hex(flake_repo.rev_parse("HEAD^{tree}").as_bytes()).unwrap();
+    let flake_nar = nar::hash_git_tree(&gix::open(flake_repo.path()).unwrap(), flake_tree)
+        .unwrap()
+        .to_sri();
+    let flake_input = LockedNixInput {
+        name: Label::parse("upstream").unwrap(),
+        kind: NixKind::Git,
+        url: file_url(flake_repo.path()),
+        reference: Some("refs/heads/main".into()),
+        version: None,
+        rev: Some(atom::lock::ObjectId::parse(flake_repo.head().trim()).unwrap()),
+        nar_hash: Some(NarHash::parse(&flake_nar).unwrap()),
+        hash: None,
+        flake: true,
+    };
     let lock = Lockfile {
         atoms: set.atoms.clone(),
-        nix: vec![inputs.git.clone(), inputs.tar.clone()],
+        nix: vec![inputs.git.clone(), inputs.tar.clone(), flake_input],
     };
     let app = consumer(&set.url(), &lock);
     let (sandbox, nix) = (Sandbox::new(), Nix::new());
@@ -338,7 +380,8 @@ fn export_flake_writes_a_lock_nix_accepts_without_relocking() {
              data = builtins.readFile (inputs.top + \"/data.txt\");\n    \
              base = builtins.pathExists (inputs.base + \"/atom.toml\");\n    \
              answer = (import (inputs.helper + \"/lib.nix\")).answer;\n    \
-             tarball = builtins.readFile (inputs.src + \"/hello.txt\");\n  }}; }};\n}}\n"
+             tarball = builtins.readFile (inputs.src + \"/hello.txt\");\n    \
+             upstream = inputs.upstream.answer;\n  }}; }};\n}}\n"
         ),
     )
     .unwrap();
@@ -356,7 +399,7 @@ fn export_flake_writes_a_lock_nix_accepts_without_relocking() {
     assert_eq!(value.code, 0, "{}", value.stderr);
     assert_eq!(
         value.stdout.trim(),
-        "{\"answer\":42,\"base\":true,\"data\":\"top data\\n\",\"tarball\":\"from a tarball\\n\"}"
+        "{\"answer\":42,\"base\":true,\"data\":\"top data\\n\",\"tarball\":\"from a tarball\\n\",\"upstream\":7}"
     );
     assert_eq!(
         fs::read_to_string(flake.path().join("flake.lock")).unwrap(),
