@@ -8,6 +8,8 @@
 
 mod common;
 mod deps;
+mod deps_local;
+mod deps_stress;
 mod init;
 mod new;
 mod nix;
