@@ -8,7 +8,8 @@
 # latency-bound).
 #
 # Usage: benches/discovery.sh [path/to/eka]   (default: $CARGO_TARGET_DIR/release/eka)
-# Env: LABELS (3000), VERSIONS (20), RUNS (10), EXPORT (markdown file for hyperfine).
+# Env: LABELS (3000), VERSIONS (20), RUNS (10).
+# Prints hyperfine's report, then a table of medians and ratios to `git ls-remote`.
 # Needs: git, hyperfine.
 set -euo pipefail
 
@@ -20,6 +21,21 @@ RUNS=${RUNS:-10}
 LABEL=target
 
 work=$(mktemp -d)
+results=$work/results
+mkdir -p "$results"
+# medians BASELINE JSON…: one markdown row per command: median, ratio to BASELINE.
+medians() {
+  python3 - "$@" <<'PY'
+import json, sys
+baseline, files = sys.argv[1], sys.argv[2:]
+for path in files:
+    results = json.load(open(path))["results"]
+    base = next(r["median"] for r in results if r["command"] == baseline)
+    print(f"\n{path.rsplit('/', 1)[-1]}\n| command | median | ratio |\n| --- | --- | --- |")
+    for r in results:
+        print(f"| {r['command']} | {r['median'] * 1000:.1f} ms | {r['median'] / base:.2f}x |")
+PY
+}
 daemon_pid=
 cleanup() {
   [ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null || true
@@ -98,7 +114,7 @@ for scheme in file git; do
   seen=$("$EKA" show --json "$url::$LABEL" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["atoms"][0]["versions"]))')
   listed=$(git -c protocol.version=2 ls-remote "$url" "refs/eka/atoms/$LABEL/*" | wc -l)
   echo "$scheme: eka show sees $seen versions, git ls-remote $listed refs" >&2
-  hyperfine --style basic --runs "$RUNS" --warmup 1 ${EXPORT:+--export-markdown "$EXPORT.$scheme.md"} \
+  hyperfine --style basic --runs "$RUNS" --warmup 1 --export-json "$results/$scheme.json" \
     --command-name "eka show (cold cache)" --prepare "rm -rf $XDG_CACHE_HOME/eka" \
     "$EKA show $url::$LABEL" \
     --command-name "eka show (warm cache)" \
@@ -106,5 +122,8 @@ for scheme in file git; do
     --command-name "git ls-remote (prefix)" \
     "git -c protocol.version=2 ls-remote $url 'refs/eka/atoms/$LABEL/*'" \
     --command-name "git fetch --filter=tree:0 (atoms+meta)" \
-    "$work/fetch.sh $work/fetched.git $url $LABEL"
+    "$work/fetch.sh $work/fetched.git $url $LABEL" \
+    --command-name "git ls-remote (all 60k refs, reference)" \
+    "git -c protocol.version=2 ls-remote $url >/dev/null"
 done
+medians "git ls-remote (prefix)" "$results/file.json" "$results/git.json"

@@ -7,7 +7,8 @@
 # HOME/XDG and a private chroot store (`--store`).
 #
 # Usage: benches/lock.sh [path/to/eka]   (default: $CARGO_TARGET_DIR/release/eka)
-# Env: ATOMS (20), RUNS (10), EXPORT (markdown file for hyperfine).
+# Env: ATOMS (20), RUNS (10).
+# Prints hyperfine's report, then a table of medians and ratios to `nix flake lock (warm)`.
 # Needs: git, nix (2.8+), hyperfine.
 set -euo pipefail
 
@@ -17,6 +18,21 @@ ATOMS=${ATOMS:-20}
 RUNS=${RUNS:-10}
 
 work=$(mktemp -d)
+results=$work/results
+mkdir -p "$results"
+# medians BASELINE JSON…: one markdown row per command: median, ratio to BASELINE.
+medians() {
+  python3 - "$@" <<'PY'
+import json, sys
+baseline, files = sys.argv[1], sys.argv[2:]
+for path in files:
+    results = json.load(open(path))["results"]
+    base = next(r["median"] for r in results if r["command"] == baseline)
+    print(f"\n{path.rsplit('/', 1)[-1]}\n| command | median | ratio |\n| --- | --- | --- |")
+    for r in results:
+        print(f"| {r['command']} | {r['median'] * 1000:.1f} ms | {r['median'] / base:.2f}x |")
+PY
+}
 trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
 export HOME=$work/home XDG_CONFIG_HOME=$work/config XDG_CACHE_HOME=$work/cache
 export XDG_DATA_HOME=$work/data
@@ -81,7 +97,7 @@ eval "$nix_lock" 2>/dev/null
 nix_locked=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["nodes"]) - 1)' "$flake/flake.lock")
 echo "eka locked $eka_locked atoms, nix locked $nix_locked inputs" >&2
 
-hyperfine --style basic --runs "$RUNS" --warmup 1 ${EXPORT:+--export-markdown "$EXPORT"} \
+hyperfine --style basic --runs "$RUNS" --warmup 1 --export-json "$results/lock.json" \
   --command-name "eka resolve (cold cache)" \
   --prepare "rm -f $project/atom.lock; rm -rf $XDG_CACHE_HOME/eka" \
   "cd $project && $EKA -q resolve" \
@@ -94,3 +110,4 @@ hyperfine --style basic --runs "$RUNS" --warmup 1 ${EXPORT:+--export-markdown "$
   --command-name "nix flake lock (warm)" \
   --prepare "rm -f $flake/flake.lock" \
   "$nix_lock"
+medians "nix flake lock (warm)" "$results/lock.json"
