@@ -159,7 +159,7 @@ impl ReportFormatter<Node, VersionSet, String> for Words {
             [(p1, Term::Positive(r1)), (p2, Term::Negative(r2))]
             | [(p2, Term::Negative(r2)), (p1, Term::Positive(r1))] => self.requires(p1, r1, p2, r2),
             terms => {
-                let parts: Vec<String> = terms
+                let mut parts: Vec<String> = terms
                     .iter()
                     .map(|(node, term)| match term {
                         Term::Positive(set) => self.at(node, set),
@@ -168,6 +168,8 @@ impl ReportFormatter<Node, VersionSet, String> for Words {
                         }
                     })
                     .collect();
+                // pubgrub's term order depends on hashing; sort for stable messages.
+                parts.sort();
                 match parts.split_last() {
                     Some((last, first)) => {
                         format!("{} and {last} cannot be used together", first.join(", "))

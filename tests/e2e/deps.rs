@@ -11,7 +11,7 @@ use crate::common::{Sandbox, isolate};
 
 /// Publish the atom at `path` of `repo`'s `HEAD` as `label` `version` into `repo`'s own
 /// refs (push them with [`SetFixture::push`]); returns the atom commit id.
-fn publish_fixture(repo: &TestRepo, path: &str, label: &str, version: &str) -> String {
+pub(crate) fn publish_fixture(repo: &TestRepo, path: &str, label: &str, version: &str) -> String {
     let head = gix::ObjectId::from_hex(repo.head().trim().as_bytes()).unwrap();
     let tree =
         gix::ObjectId::from_hex(repo.rev_parse(&format!("HEAD:{path}")).trim().as_bytes()).unwrap();
@@ -46,13 +46,13 @@ fn publish_fixture(repo: &TestRepo, path: &str, label: &str, version: &str) -> S
 }
 
 /// A set's source repository and a remote it is published to.
-struct SetFixture {
-    repo: TestRepo,
-    remote: Remote,
+pub(crate) struct SetFixture {
+    pub(crate) repo: TestRepo,
+    pub(crate) remote: Remote,
 }
 
 impl SetFixture {
-    fn new(transport: Transport) -> Self {
+    pub(crate) fn new(transport: Transport) -> Self {
         let repo = TestRepo::init();
         repo.write("ekala.toml", "[set]\npackages = []\n");
         // Two fixtures must not share a root commit (that would make them one set).
@@ -72,12 +72,12 @@ impl SetFixture {
         SetFixture { repo, remote }
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         self.remote.url().to_owned()
     }
 
     /// Write `label/atom.toml` at `version` with `extra` TOML, commit, publish locally.
-    fn atom(&self, label: &str, version: &str, extra: &str) -> String {
+    pub(crate) fn atom(&self, label: &str, version: &str, extra: &str) -> String {
         self.repo.write(
             &format!("{label}/atom.toml"),
             format!("[package]\nlabel = \"{label}\"\nversion = \"{version}\"\n{extra}"),
@@ -88,24 +88,24 @@ impl SetFixture {
     }
 
     /// Push every eka ref to the remote.
-    fn push(&self) {
+    pub(crate) fn push(&self) {
         self.push_to(&self.url());
     }
 
-    fn push_to(&self, url: &str) {
+    pub(crate) fn push_to(&self, url: &str) {
         self.repo
             .run(["push", "--quiet", "--force", url, "refs/eka/*:refs/eka/*"]);
     }
 }
 
-fn project(sandbox: &Sandbox, extra: &str) {
+pub(crate) fn project(sandbox: &Sandbox, extra: &str) {
     sandbox.write(
         "app/atom.toml",
         &format!("[package]\nlabel = \"app\"\nversion = \"0.1.0\"\n{extra}"),
     );
 }
 
-fn lock_versions(sandbox: &Sandbox) -> Vec<(String, String)> {
+pub(crate) fn lock_versions(sandbox: &Sandbox) -> Vec<(String, String)> {
     let lock = atom::lock::Lockfile::read(sandbox.path("app/atom.lock")).unwrap();
     let mut versions: Vec<(String, String)> = lock
         .atoms
@@ -277,7 +277,15 @@ fn prereleases_are_picked_only_when_required() {
 
 #[test]
 fn a_conflict_is_explained_and_nothing_is_written() {
-    let (set_a, _set_b) = two_sets(Transport::File);
+    // The explanation orders atoms by set root; the roots are random (the fixtures'
+    // paths are in their root commits), so pick fixtures whose roots sort A before B.
+    let root = |set: &SetFixture| set.repo.run(["rev-list", "--max-parents=0", "HEAD"]);
+    let (set_a, _set_b) = loop {
+        let (set_a, set_b) = two_sets(Transport::File);
+        if root(&set_a) < root(&set_b) {
+            break (set_a, set_b);
+        }
+    };
     let sandbox = Sandbox::new();
     project(&sandbox, "");
     let before = sandbox.read("app/atom.toml");

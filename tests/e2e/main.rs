@@ -9,6 +9,8 @@
 mod common;
 mod corpus;
 mod deps;
+mod deps_local;
+mod deps_stress;
 mod init;
 mod new;
 mod nix;

@@ -321,6 +321,14 @@ impl Cache {
             .join(format!("{}.toml", &digest.as_str()[..32]))
     }
 
+    /// The labels the cache's index of `url` holds (what `--offline` can answer for).
+    pub fn cached_labels(&self, url: &SetUrl) -> Result<Vec<Label>, Error> {
+        Ok(self
+            .read_index(url)?
+            .map(|listing| listing.into_keys().collect())
+            .unwrap_or_default())
+    }
+
     fn read_index(&self, url: &SetUrl) -> Result<Option<Listing>, Error> {
         let path = self.index_path(url);
         let text = match std::fs::read_to_string(&path) {

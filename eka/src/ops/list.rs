@@ -157,7 +157,7 @@ fn collect(url: &atom::uri::SetUrl, labels: &[Label], options: &Options) -> Resu
 pub fn list(options: &Options) -> Result<Listing, Error> {
     let url = set_url(&options.input, &options.aliases)?;
     let labels: Vec<Label> = if options.offline {
-        Vec::new()
+        Cache::open(&options.cache)?.cached_labels(&url)?
     } else {
         atom::store::remote::list_atom_refs(url.as_str(), None)?
             .into_iter()

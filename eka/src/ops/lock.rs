@@ -370,6 +370,26 @@ fn lock_local(
     Ok((commit_id, content, root))
 }
 
+/// Remove the temporary files a killed writer of `atom.toml` or `atom.lock` left in
+/// `dir` (`.atom.toml.<pid>.<n>.tmp`, see `atom::fs`). Only called while holding the
+/// project's [`atom::fs::FileLock`], which every writer of these two files holds, so no
+/// live writer's temporary is touched. Failures are ignored: a leftover is harmless.
+fn sweep_temporaries(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let ours = [".atom.toml.", ".atom.lock."]
+            .iter()
+            .any(|prefix| name.starts_with(prefix));
+        if ours && name.ends_with(".tmp") {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// How a lock-changing command runs.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -445,6 +465,7 @@ pub fn relock(options: &Options, plan: Plan, edit: &mut Edit<'_>) -> Result<Outc
         });
     }
     let _lock = atom::fs::FileLock::acquire(&options.dir)?;
+    sweep_temporaries(&options.dir);
     let original =
         std::fs::read_to_string(&path).map_err(|source| atom::manifest::Error::Read {
             path: path.clone(),
@@ -548,9 +569,11 @@ pub fn relock(options: &Options, plan: Plan, edit: &mut Edit<'_>) -> Result<Outc
     }
     let mut written = false;
     if !options.dry_run && (lock_changed || manifest_changed) {
+        // `atom.lock` first: a crash between the two renames leaves the lock ahead of
+        // its manifest, which `eka resolve` repairs (see `atom::fs`).
         atom::fs::write_together(&[
-            (path.as_path(), manifest_text.as_bytes()),
             (lock_path.as_path(), new_text.as_bytes()),
+            (path.as_path(), manifest_text.as_bytes()),
         ])?;
         written = true;
     }
