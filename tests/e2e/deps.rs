@@ -460,3 +460,34 @@ fn concurrent_adds_all_land_in_the_lock() {
         PROCESSES * ADDS
     );
 }
+
+#[test]
+fn an_alias_from_the_project_config_is_expanded_before_anything_is_written() {
+    let (set_a, _set_b) = two_sets(Transport::File);
+    let url = set_a.url();
+    let (base, repo) = url.rsplit_once('/').unwrap();
+    let sandbox = Sandbox::new();
+    project(&sandbox, "");
+    // `eka.toml` beside the project: `loc:` expands to the remotes' directory.
+    sandbox.write("app/eka.toml", &format!("[aliases]\nloc = \"{base}/\"\n"));
+    sandbox
+        .eka_in("app", &["add", &format!("loc:{repo}::a@^1")])
+        .success();
+    let manifest = sandbox.read("app/atom.toml");
+    assert!(
+        manifest.contains(&format!("\"{url}\"")),
+        "the expanded URL is written: {manifest}"
+    );
+    assert!(
+        !manifest.contains("loc:"),
+        "no alias in the manifest: {manifest}"
+    );
+    assert_eq!(
+        lock_versions(&sandbox),
+        pairs(&[("a", "1.0.0"), ("b", "1.1.0"), ("c", "2.0.0")])
+    );
+    // An unknown alias is refused and nothing changes.
+    let run = sandbox.eka_in("app", &["add", "nope:x.git::a"]).refused();
+    assert!(run.stderr.contains("nope"), "{}", run.stderr);
+    assert_eq!(sandbox.read("app/atom.toml"), manifest);
+}
