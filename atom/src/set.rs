@@ -340,7 +340,8 @@ pub struct Set {
 impl Set {
     /// Read `ekala.toml` and every listed atom's `atom.toml` from `source`.
     ///
-    /// Refuses a listed directory without `atom.toml` and two atoms with one label.
+    /// Refuses a listed directory without `atom.toml`, an atom inside another atom's
+    /// directory, and two atoms with one label.
     pub fn load(source: &dyn FileSource) -> Result<Set, Error> {
         let read = |relative: &Path| -> Result<Option<(PathBuf, String)>, Error> {
             let shown = source.display_path(relative);
@@ -364,6 +365,24 @@ impl Set {
         };
         let set = SetManifest::from_str(&index_text, &shown)?;
         let index_spans = Spans::new(&index_text);
+        // An atom's commit takes its directory's whole tree, so an atom inside another
+        // would be published twice, once as part of its parent: refuse the nesting.
+        for (index, package) in set.packages.iter().enumerate() {
+            if let Some(outer) = set.packages[..index]
+                .iter()
+                .chain(&set.packages[index + 1..])
+                .find(|other| contains(other, package))
+            {
+                let at = [Seg::Key("set"), Seg::Key("packages"), Seg::Index(index)];
+                return Err(invalid(
+                    &shown,
+                    &index_text,
+                    index_spans.value(&at),
+                    format!("package `{package}` is inside package `{outer}`"),
+                    "an atom is published with its whole directory: move one of them so that no atom contains another",
+                ));
+            }
+        }
         let mut atoms: Vec<SetAtom> = Vec::new();
         let mut labels: BTreeMap<Label, PathBuf> = BTreeMap::new();
         for (index, package) in set.packages.iter().enumerate() {
@@ -413,9 +432,31 @@ impl Set {
     }
 }
 
+/// Whether directory `outer` strictly contains directory `inner` (both normalised).
+fn contains(outer: &RelativePath, inner: &RelativePath) -> bool {
+    if outer.as_str() == inner.as_str() {
+        return false;
+    }
+    outer.is_root()
+        || inner
+            .as_str()
+            .strip_prefix(outer.as_str())
+            .is_some_and(|rest| rest.starts_with('/'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nesting_is_strict_containment_of_whole_components() {
+        let path = |text: &str| RelativePath::parse(text).unwrap();
+        assert!(contains(&path("a"), &path("a/b")));
+        assert!(contains(&path("."), &path("a")));
+        assert!(!contains(&path("a"), &path("ab")));
+        assert!(!contains(&path("a/b"), &path("a")));
+        assert!(!contains(&path("a"), &path("a")));
+    }
 
     struct Memory(BTreeMap<PathBuf, Vec<u8>>);
 
@@ -434,10 +475,10 @@ mod tests {
         let files = Memory(BTreeMap::from([
             (
                 PathBuf::from(FILE_NAME),
-                b"[set]\npackages = [\"b\", \".\"]\n".to_vec(),
+                b"[set]\npackages = [\"b\", \"a\"]\n".to_vec(),
             ),
             (PathBuf::from("b/atom.toml"), atom_text("bee")),
-            (PathBuf::from("atom.toml"), atom_text("root")),
+            (PathBuf::from("a/atom.toml"), atom_text("ay")),
         ]));
         let set = Set::load(&files).unwrap();
         let labels: Vec<_> = set
@@ -445,10 +486,29 @@ mod tests {
             .iter()
             .map(|a| a.manifest.package.label.as_str())
             .collect();
-        assert_eq!(labels, ["bee", "root"]);
+        assert_eq!(labels, ["bee", "ay"]);
+    }
+
+    #[test]
+    fn a_root_atom_alone_loads_and_with_others_is_nested() {
+        let files = |index: &str| {
+            Memory(BTreeMap::from([
+                (PathBuf::from(FILE_NAME), index.as_bytes().to_vec()),
+                (PathBuf::from("b/atom.toml"), atom_text("bee")),
+                (PathBuf::from("atom.toml"), atom_text("root")),
+            ]))
+        };
+        let set = Set::load(&files("[set]\npackages = [\".\"]\n")).unwrap();
         assert!(
             set.atom(&Label::parse("root").unwrap())
                 .is_some_and(|a| a.path.is_root())
+        );
+        let error = Set::load(&files("[set]\npackages = [\"b\", \".\"]\n")).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("package `b` is inside package `.`"),
+            "{error}"
         );
     }
 
