@@ -52,30 +52,9 @@ fn eka(sandbox: &Sandbox, nix: &Nix, dir: &Path, args: &[&str]) -> Run {
 fn eval_evaluates_the_atom_with_its_locked_inputs() {
     let set = publish_set(&[]);
     let inputs = nix_inputs();
-    // A direct input that is itself a flake (`flake = true`): Nix evaluates its outputs
-    // from the exported node, pinned by rev and narHash.
-    let flake_repo = eka_test_support::TestRepo::init();
-    flake_repo.write("flake.nix", "{ outputs = { self }: { answer = 7; }; }\n");
-    flake_repo.commit("a flake");
-    let flake_tree =
-        gix::ObjectId::from_hex(flake_repo.rev_parse("HEAD^{tree}").as_bytes()).unwrap();
-    let flake_nar = nar::hash_git_tree(&gix::open(flake_repo.path()).unwrap(), flake_tree)
-        .unwrap()
-        .to_sri();
-    let flake_input = LockedNixInput {
-        name: Label::parse("upstream").unwrap(),
-        kind: NixKind::Git,
-        url: file_url(flake_repo.path()),
-        reference: Some("refs/heads/main".into()),
-        version: None,
-        rev: Some(atom::lock::ObjectId::parse(flake_repo.head().trim()).unwrap()),
-        nar_hash: Some(NarHash::parse(&flake_nar).unwrap()),
-        hash: None,
-        flake: true,
-    };
     let lock = Lockfile {
         atoms: set.atoms.clone(),
-        nix: vec![inputs.git.clone(), inputs.tar.clone(), flake_input],
+        nix: vec![inputs.git.clone(), inputs.tar.clone()],
     };
     let app = consumer(&set.url(), &lock);
     let (sandbox, nix) = (Sandbox::new(), Nix::new());
