@@ -24,18 +24,8 @@ work=$(mktemp -d)
 results=$work/results
 mkdir -p "$results"
 # medians BASELINE JSON…: one markdown row per command: median, ratio to BASELINE.
-medians() {
-  python3 - "$@" <<'PY'
-import json, sys
-baseline, files = sys.argv[1], sys.argv[2:]
-for path in files:
-    results = json.load(open(path))["results"]
-    base = next(r["median"] for r in results if r["command"] == baseline)
-    print(f"\n{path.rsplit('/', 1)[-1]}\n| command | median | ratio |\n| --- | --- | --- |")
-    for r in results:
-        print(f"| {r['command']} | {r['median'] * 1000:.1f} ms | {r['median'] / base:.2f}x |")
-PY
-}
+benches=$(cd "$(dirname "$0")" && pwd)
+medians() { python3 "$benches/medians.py" "$@"; }
 daemon_pid=
 cleanup() {
   [ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null || true
