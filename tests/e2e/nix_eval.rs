@@ -48,6 +48,18 @@ fn eka(sandbox: &Sandbox, nix: &Nix, dir: &Path, args: &[&str]) -> Run {
     run(command)
 }
 
+/// The published three-level set and a consumer locking its atoms and no Nix input.
+/// The set is returned so its remote lives as long as the test.
+fn atoms_only_consumer() -> (crate::nix::Published, tempfile::TempDir) {
+    let set = publish_set(&[]);
+    let lock = Lockfile {
+        atoms: set.atoms.clone(),
+        nix: vec![],
+    };
+    let app = consumer(&set.url(), &lock);
+    (set, app)
+}
+
 #[test]
 fn eval_evaluates_the_atom_with_its_locked_inputs() {
     let set = publish_set(&[]);
@@ -76,14 +88,7 @@ fn eval_evaluates_the_atom_with_its_locked_inputs() {
 
 #[test]
 fn the_configuration_is_canonical_hashed_and_seen_by_the_entry_point() {
-    let set = publish_set(&[]);
-    let app = consumer(
-        &set.url(),
-        &Lockfile {
-            atoms: set.atoms.clone(),
-            nix: vec![],
-        },
-    );
+    let (_set, app) = atoms_only_consumer();
     fs::write(
         app.path().join("nix/default.nix"),
         "{ deps, nix, atom }: { hash = atom.configHash; config = atom.config; n = deps.top.n; }\n",
@@ -115,14 +120,7 @@ fn the_configuration_is_canonical_hashed_and_seen_by_the_entry_point() {
 
 #[test]
 fn evaluation_is_pure() {
-    let set = publish_set(&[]);
-    let app = consumer(
-        &set.url(),
-        &Lockfile {
-            atoms: set.atoms.clone(),
-            nix: vec![],
-        },
-    );
+    let (_set, app) = atoms_only_consumer();
     let (sandbox, nix) = (Sandbox::new(), Nix::new());
     let outside = tempfile::tempdir().unwrap();
     fs::write(outside.path().join("secret"), "s").unwrap();
@@ -152,14 +150,7 @@ fn evaluation_is_pure() {
 
 #[test]
 fn build_builds_a_derivation_of_the_atom() {
-    let set = publish_set(&[]);
-    let app = consumer(
-        &set.url(),
-        &Lockfile {
-            atoms: set.atoms.clone(),
-            nix: vec![],
-        },
-    );
+    let (_set, app) = atoms_only_consumer();
     fs::write(
         app.path().join("nix/default.nix"),
         // A chroot store cannot run `/bin/sh`; Nix's built-in `buildenv` builder needs nothing.
