@@ -17,12 +17,14 @@
 
 pub mod config;
 pub mod diagnostic;
+pub mod error;
 pub mod fs;
 pub mod id;
 pub mod label;
 pub mod lock;
 pub mod manifest;
 pub mod nix;
+pub mod progress;
 pub mod set;
 pub mod store;
 pub mod uri;
