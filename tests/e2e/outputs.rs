@@ -71,10 +71,6 @@ fn init_and_new() {
             .refused()
             .transcript()
     );
-    snapshot!(
-        "new_bad_label_refused",
-        sandbox.eka(&["new", "9lives"]).refused().transcript()
-    );
 }
 
 #[test]
@@ -88,13 +84,6 @@ fn help_completions_and_usage_errors() {
     snapshot!(
         "usage_error",
         sandbox.eka(&["frobnicate"]).refused().transcript()
-    );
-    snapshot!(
-        "missing_directory_refused",
-        sandbox
-            .eka(&["-C", "nowhere", "init"])
-            .refused()
-            .transcript()
     );
 }
 
