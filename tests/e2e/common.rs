@@ -151,6 +151,10 @@ pub fn filters() -> Vec<(String, String)> {
             "$1[atom-id]".to_owned(),
         ),
         (r"\b[0-9a-f]{64}\b".to_owned(), "[hash]".to_owned()),
+        (
+            r"sha256-[A-Za-z0-9+/]{43}=".to_owned(),
+            "sha256-[nar-hash]".to_owned(),
+        ),
         (r"\b[0-9a-f]{40}\b".to_owned(), "[commit]".to_owned()),
         (
             r"\b[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(Z|[+-][0-9:]+)?"
