@@ -108,6 +108,10 @@ pub fn isolate(command: &mut Command, root: &Path) {
         .env_remove("EKA_CACHE_DIR")
         .env_remove("EKA_SIGNING_KEY")
         .env_remove("EKA_LOG")
+        // clap wraps help to `COLUMNS`; unset, it uses a fixed width (stable snapshots).
+        .env_remove("COLUMNS")
+        .env_remove("LINES")
+        .env_remove("CLICOLOR_FORCE")
         .env("HOME", root.join("home"))
         .env("XDG_CONFIG_HOME", root.join("config"))
         .env("XDG_CACHE_HOME", root.join("cache"))
