@@ -8,9 +8,11 @@ bash scripts/install-deps.sh
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# Doc tests run here once; nextest (configured in `.config/nextest.toml`: timeouts, and
+# test groups for the Nix and server tests) cannot run them, and the fallback skips them.
 cargo test --workspace --doc --locked
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --locked --no-fail-fast
 else
-  cargo test --workspace --locked --no-fail-fast
+  cargo test --workspace --locked --no-fail-fast --lib --bins --tests
 fi

@@ -8,6 +8,7 @@ mod cli;
 mod command;
 mod error;
 mod printer;
+mod view;
 
 use std::process::ExitCode;
 

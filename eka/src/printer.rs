@@ -2,14 +2,18 @@
 //!
 //! Colour is decided once (flag, `NO_COLOR`, terminal detection by `anstream`) and applied
 //! to every line; quiet and verbose levels filter status lines; errors print their cause
-//! chain and `hint:` lines.
+//! chain and `hint:` lines; a command's result is a [`crate::view::View`], shown by
+//! [`Printer::show`] as a JSON document or as text.
 
 use std::fmt::Display;
 
 use anstream::{eprintln, println};
 use anstyle::{AnsiColor, Style};
 
-use crate::cli::ColorChoice;
+use crate::{
+    cli::ColorChoice,
+    view::{Document, View},
+};
 
 const STATUS: Style = AnsiColor::Green.on_default().bold();
 const WARNING: Style = AnsiColor::Yellow.on_default().bold();
@@ -101,11 +105,23 @@ impl Printer {
         println!("{line}");
     }
 
-    /// A JSON document on stdout.
-    pub(crate) fn json_value(&self, value: &serde_json::Value) {
-        match serde_json::to_string_pretty(value) {
-            Ok(text) => println!("{text}"),
-            Err(error) => eprintln!("{ERROR}error{ERROR:#}: cannot encode JSON: {error}"),
+    /// An error line for one item of a run that goes on (the run's own error goes
+    /// through [`Printer::error`]).
+    pub(crate) fn problem(&self, message: impl Display) {
+        eprintln!("{ERROR}error{ERROR:#}: {message}");
+    }
+
+    /// A command's result: status lines, then a JSON document with `--json` (when the view
+    /// is one) or the human form.
+    pub(crate) fn show<V: View>(&self, view: &V) {
+        view.render_status(self);
+        if self.json && V::DOCUMENT {
+            match serde_json::to_string_pretty(&Document::new(view)) {
+                Ok(text) => println!("{text}"),
+                Err(error) => self.problem(format_args!("cannot encode JSON: {error}")),
+            }
+        } else {
+            view.render_human(self);
         }
     }
 }

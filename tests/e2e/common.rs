@@ -108,6 +108,10 @@ pub fn isolate(command: &mut Command, root: &Path) {
         .env_remove("EKA_CACHE_DIR")
         .env_remove("EKA_SIGNING_KEY")
         .env_remove("EKA_LOG")
+        // clap wraps help to `COLUMNS`; unset, it uses a fixed width (stable snapshots).
+        .env_remove("COLUMNS")
+        .env_remove("LINES")
+        .env_remove("CLICOLOR_FORCE")
         .env("HOME", root.join("home"))
         .env("XDG_CONFIG_HOME", root.join("config"))
         .env("XDG_CACHE_HOME", root.join("cache"))
@@ -120,3 +124,74 @@ pub fn isolate(command: &mut Command, root: &Path) {
         .env("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z")
         .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z");
 }
+
+impl Run {
+    /// The whole run as one text for a snapshot: exit code, stdout, stderr.
+    pub fn transcript(&self) -> String {
+        format!(
+            "exit: {}\n--- stdout\n{}--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+/// `(regex, replacement)` pairs that make whole outputs stable across runs and machines:
+/// temporary paths, ports, atom ids, BLAKE3 hashes, commit and object ids, short commits,
+/// times and durations. Use through [`snapshot!`].
+pub fn filters() -> Vec<(String, String)> {
+    let temp = std::env::temp_dir();
+    let temp = regex_escape(temp.to_str().unwrap().trim_end_matches('/'));
+    vec![
+        (
+            format!(r"{temp}/(\.tmp|eka-test-[a-z]+-)[A-Za-z0-9_]+"),
+            "[tmp]".to_owned(),
+        ),
+        (
+            r"(127\.0\.0\.1|localhost|\[::1\]):[0-9]+".to_owned(),
+            "$1:[port]".to_owned(),
+        ),
+        (
+            r#"("id": "|id = ")[0-9a-f]{64}"#.to_owned(),
+            "$1[atom-id]".to_owned(),
+        ),
+        (r"\b[0-9a-f]{64}\b".to_owned(), "[hash]".to_owned()),
+        (
+            r"sha256-[A-Za-z0-9+/]{43}=".to_owned(),
+            "sha256-[nar-hash]".to_owned(),
+        ),
+        (r"\b[0-9a-f]{40}\b".to_owned(), "[commit]".to_owned()),
+        (
+            r"\b[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(Z|[+-][0-9:]+)?"
+                .to_owned(),
+            "[time]".to_owned(),
+        ),
+        (
+            r"\b[0-9]+(\.[0-9]+)?(ms|s)\b".to_owned(),
+            "[duration]".to_owned(),
+        ),
+    ]
+}
+
+fn regex_escape(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            let special = "\\.+*?()|[]{}^$#&-~".contains(c);
+            special.then_some('\\').into_iter().chain([c])
+        })
+        .collect()
+}
+
+/// `insta::assert_snapshot!(name, value)` with [`filters`] applied.
+macro_rules! snapshot {
+    ($name:expr, $value:expr $(,)?) => {{
+        let filters = $crate::common::filters();
+        let pairs: Vec<(&str, &str)> = filters
+            .iter()
+            .map(|(regex, replacement)| (regex.as_str(), replacement.as_str()))
+            .collect();
+        insta::with_settings!({ filters => pairs }, {
+            insta::assert_snapshot!($name, $value);
+        });
+    }};
+}
+pub(crate) use snapshot;

@@ -1,17 +1,13 @@
 //! `eka init`, global flags and exit codes.
 
-use crate::common::Sandbox;
+use crate::common::{Sandbox, snapshot};
 
 #[test]
 fn init_writes_a_set_and_refuses_a_second_time() {
     let sandbox = Sandbox::new();
+    // Status on stderr, nothing on stdout.
     let run = sandbox.eka(&["init", "registry"]).success();
-    assert!(run.stderr.contains("Created"), "{}", run.stderr);
-    assert!(
-        run.stdout.is_empty(),
-        "status must go to stderr, got stdout {:?}",
-        run.stdout
-    );
+    snapshot!("init_created", run.transcript());
     let set = sandbox.read("registry/ekala.toml");
     assert!(
         set.contains("[set]") && set.contains("packages = []"),
@@ -19,13 +15,9 @@ fn init_writes_a_set_and_refuses_a_second_time() {
     );
 
     sandbox.write("registry/ekala.toml", "# keep me\n[set]\npackages = []\n");
+    // A refusal carries a hint.
     let run = sandbox.eka(&["init", "registry"]).refused();
-    assert!(run.stderr.contains("already exists"), "{}", run.stderr);
-    assert!(
-        run.stderr.contains("hint: "),
-        "a refusal carries a hint: {}",
-        run.stderr
-    );
+    snapshot!("init_refused_a_second_time", run.transcript());
     assert_eq!(
         sandbox.read("registry/ekala.toml"),
         "# keep me\n[set]\npackages = []\n"
@@ -47,11 +39,7 @@ fn init_git_creates_a_repository_and_honours_dash_c() {
 fn dash_c_to_a_missing_directory_is_refused() {
     let sandbox = Sandbox::new();
     let run = sandbox.eka(&["-C", "nowhere", "init"]).refused();
-    assert!(
-        run.stderr.contains("nowhere") && run.stderr.contains("not a directory"),
-        "{}",
-        run.stderr
-    );
+    snapshot!("dash_c_missing_directory", run.transcript());
 }
 
 #[test]

@@ -16,5 +16,6 @@ mod new;
 mod nix;
 mod nix_eval;
 mod nix_inputs;
+mod outputs;
 mod publish;
 mod verify;

@@ -1,6 +1,6 @@
 //! `eka new`: atoms are created, registered, and refused when they would clash.
 
-use crate::common::Sandbox;
+use crate::common::{Sandbox, snapshot};
 
 fn set() -> Sandbox {
     let sandbox = Sandbox::new();
@@ -17,7 +17,7 @@ fn new_writes_a_valid_manifest_and_registers_it() {
             &["new", "atoms/hello", "--description", "says hello"],
         )
         .success();
-    assert!(run.stderr.contains("atom `hello` 0.1.0"), "{}", run.stderr);
+    snapshot!("new_created", run.transcript());
     let manifest = sandbox.read("set/atoms/hello/atom.toml");
     let parsed = atom::manifest::Manifest::from_str(&manifest, "atom.toml").unwrap();
     assert_eq!(parsed.package.label.as_str(), "hello");
@@ -63,17 +63,8 @@ fn a_taken_label_is_refused_naming_the_other_atom() {
     let run = sandbox
         .eka_in("set", &["new", "b/other", "--label", "hello"])
         .refused();
-    assert!(
-        run.stderr.contains("already has an atom labelled `hello`"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains("a/hello/atom.toml"),
-        "names the other atom: {}",
-        run.stderr
-    );
-    assert!(run.stderr.contains("hint: "), "{}", run.stderr);
+    // Names the other atom, with a hint.
+    snapshot!("new_taken_label", run.transcript());
     assert!(!sandbox.path("set/b/other/atom.toml").exists());
     assert_eq!(sandbox.read("set/ekala.toml"), before);
 }
@@ -85,35 +76,22 @@ fn an_existing_atom_directory_is_refused() {
     let run = sandbox
         .eka_in("set", &["new", "hello", "--label", "other"])
         .refused();
-    assert!(run.stderr.contains("already exists"), "{}", run.stderr);
+    snapshot!("new_existing_directory", run.transcript());
 }
 
 #[test]
 fn bad_labels_versions_and_places_are_refused() {
     let sandbox = set();
+    // The hint mentions `--label`.
     let run = sandbox.eka_in("set", &["new", "1abc"]).refused();
-    assert!(
-        run.stderr.contains("cannot use `1abc` as the label"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains("--label"),
-        "hint mentions --label: {}",
-        run.stderr
-    );
+    snapshot!("new_bad_label", run.transcript());
     let run = sandbox
         .eka_in("set", &["new", "x", "--version", "1.0"])
         .refused();
-    assert!(
-        run.stderr.contains("`1.0` is not a valid version"),
-        "{}",
-        run.stderr
-    );
+    snapshot!("new_bad_version", run.transcript());
     std::fs::create_dir_all(sandbox.path("elsewhere")).unwrap();
     let run = sandbox.eka_in("elsewhere", &["new", "x"]).refused();
-    assert!(run.stderr.contains("not inside a set"), "{}", run.stderr);
-    assert!(run.stderr.contains("eka init"), "{}", run.stderr);
+    snapshot!("new_outside_a_set", run.transcript());
     assert_eq!(
         sandbox.read("set/ekala.toml"),
         "# The atoms of this set: paths of directories holding an `atom.toml`.\n[set]\npackages = []\n"

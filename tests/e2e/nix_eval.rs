@@ -15,7 +15,7 @@ use atom::{
 };
 
 use crate::{
-    common::{Run, Sandbox},
+    common::{Run, Sandbox, snapshot},
     nix::{EXPECTED, Nix, consumer, file_url, nix_inputs, publish_set},
 };
 
@@ -72,6 +72,11 @@ fn eval_evaluates_the_atom_with_its_locked_inputs() {
     let (sandbox, nix) = (Sandbox::new(), Nix::new());
     let value = eka(&sandbox, &nix, app.path(), &["eval"]).success();
     assert_eq!(value.stdout.trim(), EXPECTED);
+    // Only stdout: Nix's own warnings on stderr depend on the machine.
+    snapshot!("eval", &value.stdout);
+    // Nix's value is already JSON: `--json` prints it as is, with no `schema` wrapper.
+    let json = eka(&sandbox, &nix, app.path(), &["--json", "eval"]).success();
+    assert_eq!(json.stdout, value.stdout);
     let value = eka(&sandbox, &nix, app.path(), &["eval", "n"]).success();
     assert_eq!(value.stdout.trim(), "111");
     // The atom directory was copied, not modified, and the staging copy is gone.
@@ -323,6 +328,7 @@ fn export_flake_writes_a_lock_nix_accepts_without_relocking() {
         &["export", "--flake", "--output", flake_dir],
     )
     .success();
+    snapshot!("export_flake", export.transcript());
     let declaration = export.stdout.trim();
     for name in ["\"base\"", "\"mid\"", "\"top\"", "\"helper\"", "\"src\""] {
         assert!(declaration.contains(name), "{declaration}");
@@ -342,6 +348,18 @@ fn export_flake_writes_a_lock_nix_accepts_without_relocking() {
     )
     .success();
     assert!(again.stderr.contains("Unchanged"), "{}", again.stderr);
+    let json = eka(
+        &sandbox,
+        &nix,
+        app.path(),
+        &["--json", "export", "--flake", "--output", flake_dir],
+    )
+    .success();
+    let value: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(value["schema"], 1);
+    assert_eq!(value["changed"], false);
+    assert_eq!(value["inputs"].as_str().unwrap().trim(), declaration);
+    snapshot!("export_flake_json", json.transcript());
 
     fs::write(
         flake.path().join("flake.nix"),

@@ -10,7 +10,7 @@ use std::{
 
 use eka_test_support::{Remote, TestRepo, Transport};
 
-use crate::common::{Run, Sandbox, isolate};
+use crate::common::{Run, Sandbox, isolate, snapshot};
 
 /// Run git in `dir` with an isolated environment, `stdin` fed in; stdout trimmed.
 fn git(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> String {
@@ -582,11 +582,11 @@ fn verify_is_clean_then_detects_every_tamper_kind() {
     for _ in 0..3 {
         assert_clean(&fixture, &[]);
     }
-    // Human output: one verdict per atom.
+    // Human output: one verdict per atom; `--json`: the same verdicts as a document.
     let run = fixture.sandbox.eka_in("consumer", &["verify"]).success();
-    for name in ["ok app@1.0.0", "ok mid@1.0.0", "ok base@0.2.0"] {
-        assert!(run.stdout.contains(name), "{}", run.stdout);
-    }
+    snapshot!("verify_clean", run.transcript());
+    let (run, _) = fixture.verify(&[]);
+    snapshot!("verify_clean_json", run.transcript());
     let cases = cases();
     assert!(cases.len() >= 14);
     for (name, tamper, label, kind) in cases {
@@ -606,12 +606,9 @@ fn verify_is_clean_then_detects_every_tamper_kind() {
     flipped_byte(&fixture);
     swap_tree(&fixture, &flipped_byte(&fixture), true);
     let run = fixture.sandbox.eka_in("consumer", &["verify"]).refused();
-    assert!(
-        run.stdout.contains("FAILED base@0.2.0: content-mismatch"),
-        "{}",
-        run.stdout
-    );
-    assert!(run.stderr.contains("verification failed"), "{}", run.stderr);
+    snapshot!("verify_tampered", run.transcript());
+    let (run, _) = fixture.verify(&[]);
+    snapshot!("verify_tampered_json", run.transcript());
     // After restoring, everything verifies again (no state kept across runs).
     fixture.restore();
     assert_clean(&fixture, &[]);

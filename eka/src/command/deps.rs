@@ -8,7 +8,10 @@ use eka::ops::{
 };
 
 use super::Context;
-use crate::cli::{AddArgs, DryRunArgs, ListArgs, RemoveArgs, UpdateArgs};
+use crate::{
+    cli::{AddArgs, DryRunArgs, ListArgs, RemoveArgs, UpdateArgs},
+    view::{self, View as _, deps::LockReport},
+};
 
 fn config(context: &Context<'_>) -> anyhow::Result<atom::config::Config> {
     Ok(atom::config::Config::load(Some(&context.cwd))?)
@@ -31,72 +34,6 @@ fn labels(names: &[String]) -> anyhow::Result<Vec<Label>> {
         .collect::<Result<_, _>>()?)
 }
 
-/// Print what a lock transaction changed.
-fn report(context: &Context<'_>, outcome: &lock::Outcome, dry_run: bool) {
-    let printer = context.printer;
-    for warning in &outcome.warnings {
-        printer.warn(format_args!(
-            "skipped mirror `{}`: {}",
-            warning.url, warning.message
-        ));
-    }
-    for vanished in &outcome.vanished {
-        printer.warn(vanished);
-    }
-    if printer.json() {
-        if let Ok(value) = serde_json::to_value(outcome) {
-            printer.json_value(&value);
-        }
-        return;
-    }
-    let changes = &outcome.changes;
-    let version = |version: &Option<semver::Version>| {
-        version
-            .as_ref()
-            .map(ToString::to_string)
-            .unwrap_or_default()
-    };
-    for change in &changes.added {
-        printer.status(
-            "Locking",
-            format_args!("{} {}", change.label, version(&change.new)),
-        );
-    }
-    for change in &changes.updated {
-        printer.status(
-            "Updating",
-            format_args!(
-                "{} {} -> {}",
-                change.label,
-                version(&change.old),
-                version(&change.new)
-            ),
-        );
-    }
-    for change in &changes.removed {
-        printer.status(
-            "Removing",
-            format_args!("{} {}", change.label, version(&change.old)),
-        );
-    }
-    for change in &changes.nix {
-        match (&change.old, &change.new) {
-            (None, Some(new)) => printer.status("Locking", format_args!("{} {new}", change.name)),
-            (Some(old), Some(new)) => {
-                printer.status("Updating", format_args!("{} {old} -> {new}", change.name))
-            }
-            (Some(old), None) => printer.status("Removing", format_args!("{} {old}", change.name)),
-            (None, None) => {}
-        }
-    }
-    if changes.is_empty() {
-        printer.status("Unchanged", "atom.lock is up to date");
-    }
-    if dry_run && (!changes.is_empty() || outcome.manifest_changed) {
-        printer.warn("dry run: nothing was written");
-    }
-}
-
 fn locked_error(error: lock::Error, context: &Context<'_>) -> anyhow::Error {
     if let lock::Error::LockedDrift { changes, .. } = &error {
         let outcome = lock::Outcome {
@@ -104,7 +41,8 @@ fn locked_error(error: lock::Error, context: &Context<'_>) -> anyhow::Error {
             ..Default::default()
         };
         if !context.printer.json() {
-            report(context, &outcome, true);
+            // The would-be changes, as a dry run would show them, before the error.
+            LockReport::new(outcome, true).render_human(context.printer);
         }
     }
     error.into()
@@ -136,7 +74,9 @@ fn add_nix(context: &Context<'_>, name: String, args: AddArgs) -> anyhow::Result
         Err(add::Error::Lock(error)) => return Err(locked_error(error, context)),
         Err(error) => return Err(error.into()),
     };
-    report(context, &outcome, args.dry_run);
+    context
+        .printer
+        .show(&LockReport::new(outcome, args.dry_run));
     Ok(())
 }
 
@@ -155,19 +95,9 @@ pub(crate) fn add(context: &Context<'_>, args: AddArgs) -> anyhow::Result<()> {
         Err(add::Error::Lock(error)) => return Err(locked_error(error, context)),
         Err(error) => return Err(error.into()),
     };
-    if context.printer.json() {
-        if let Ok(value) = serde_json::to_value(&outcome) {
-            context.printer.json_value(&value);
-        }
-        return Ok(());
-    }
-    for added in &outcome.added {
-        context.printer.status(
-            "Adding",
-            format_args!("{}::{} `{}`", added.set, added.label, added.requirement),
-        );
-    }
-    report(context, &outcome.lock, args.dry_run);
+    context
+        .printer
+        .show(&view::deps::Add::new(outcome, args.dry_run));
     Ok(())
 }
 
@@ -177,14 +107,18 @@ pub(crate) fn remove(context: &Context<'_>, args: RemoveArgs) -> anyhow::Result<
         names: labels(&args.names)?,
     };
     let outcome = remove_op::run(&options).map_err(|error| locked_error(error, context))?;
-    report(context, &outcome, args.dry_run);
+    context
+        .printer
+        .show(&LockReport::new(outcome, args.dry_run));
     Ok(())
 }
 
 pub(crate) fn resolve(context: &Context<'_>, args: DryRunArgs) -> anyhow::Result<()> {
     let options = lock_options(context, args.dry_run)?;
     let outcome = resolve_op::run(&options).map_err(|error| locked_error(error, context))?;
-    report(context, &outcome, args.dry_run);
+    context
+        .printer
+        .show(&LockReport::new(outcome, args.dry_run));
     Ok(())
 }
 
@@ -194,27 +128,15 @@ pub(crate) fn update(context: &Context<'_>, args: UpdateArgs) -> anyhow::Result<
         names: labels(&args.names)?,
     };
     let outcome = update_op::run(&options).map_err(|error| locked_error(error, context))?;
-    report(context, &outcome, args.dry_run);
+    context
+        .printer
+        .show(&LockReport::new(outcome, args.dry_run));
     Ok(())
 }
 
 pub(crate) fn tree(context: &Context<'_>) -> anyhow::Result<()> {
     let tree = tree_op::run(&context.cwd)?;
-    let printer = context.printer;
-    if printer.json() {
-        printer.json_value(&serde_json::to_value(&tree)?);
-        return Ok(());
-    }
-    printer.data(format_args!("{} {}", tree.label, tree.version));
-    for node in &tree.nodes {
-        let mark = if node.repeated { " (*)" } else { "" };
-        printer.data(format_args!(
-            "{}{} {}{mark}",
-            "    ".repeat(node.depth + 1),
-            node.label,
-            node.version
-        ));
-    }
+    context.printer.show(&view::deps::Tree(tree));
     Ok(())
 }
 
@@ -231,37 +153,6 @@ pub(crate) fn list(context: &Context<'_>, args: ListArgs, show: bool) -> anyhow:
     } else {
         list_op::list(&options)?
     };
-    let printer = context.printer;
-    for warning in &listing.warnings {
-        printer.warn(format_args!(
-            "skipped mirror `{}`: {}",
-            warning.url, warning.message
-        ));
-    }
-    if let Some(set) = &listing.set {
-        printer.detail(format_args!("set root of `{}`: {set}", listing.url));
-    }
-    if printer.json() {
-        printer.json_value(&serde_json::to_value(&listing)?);
-        return Ok(());
-    }
-    for atom in &listing.atoms {
-        if show {
-            for version in &atom.versions {
-                printer.data(format_args!("{} {}", atom.label, version.version));
-                if let Some(description) = &version.description {
-                    printer.data(format_args!("    description: {description}"));
-                }
-                printer.data(format_args!("    commit: {}", version.commit));
-                printer.data(format_args!("    content: {}", version.content));
-                for dependency in &version.dependencies {
-                    printer.data(format_args!("    requires: {dependency}"));
-                }
-            }
-        } else {
-            let versions: Vec<&str> = atom.versions.iter().map(|v| v.version.as_str()).collect();
-            printer.data(format_args!("{} {}", atom.label, versions.join(", ")));
-        }
-    }
+    context.printer.show(&view::deps::Listing { listing, show });
     Ok(())
 }

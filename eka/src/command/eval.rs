@@ -4,7 +4,7 @@ use anyhow::Context as _;
 use eka::ops::eval;
 
 use super::Context;
-use crate::cli::EvalArgs;
+use crate::{cli::EvalArgs, view};
 
 pub(crate) fn exec(context: &Context<'_>, args: EvalArgs, mode: eval::Mode) -> anyhow::Result<()> {
     let config = eval::load_config(
@@ -21,9 +21,6 @@ pub(crate) fn exec(context: &Context<'_>, args: EvalArgs, mode: eval::Mode) -> a
         cache,
         mode,
     })?;
-    context
-        .printer
-        .detail(format_args!("configuration hash: {}", outcome.config_hash));
-    context.printer.data(&outcome.output);
+    context.printer.show(&view::eval::Eval::from(outcome));
     Ok(())
 }

@@ -4,7 +4,7 @@ use anyhow::Context as _;
 use eka::ops::flake;
 
 use super::Context;
-use crate::cli::ExportArgs;
+use crate::{cli::ExportArgs, view};
 
 pub(crate) fn exec(context: &Context<'_>, args: ExportArgs) -> anyhow::Result<()> {
     // `--flake` is the only export format so far (clap requires it).
@@ -22,32 +22,6 @@ pub(crate) fn exec(context: &Context<'_>, args: ExportArgs) -> anyhow::Result<()
         cache,
         offline: context.offline,
     })?;
-    if context.printer.json() {
-        context.printer.json_value(&serde_json::json!({
-            "flake_lock": outcome.lock_path.display().to_string(),
-            "changed": outcome.changed,
-            "inputs": outcome.inputs,
-            "skipped": outcome.skipped,
-        }));
-        return Ok(());
-    }
-    for name in &outcome.skipped {
-        context.printer.warn(format_args!(
-            "direct Nix input `{name}` is a `url`/`build` input, which Nix 2.8 flakes cannot \
-             lock; it is not in `flake.lock`"
-        ));
-    }
-    let verb = if outcome.changed {
-        "Wrote"
-    } else {
-        "Unchanged"
-    };
-    context
-        .printer
-        .status(verb, format_args!("`{}`", outcome.lock_path.display()));
-    context
-        .printer
-        .hint("paste the inputs below into `flake.nix` (`inputs = { ... };`)");
-    context.printer.data(outcome.inputs.trim_end());
+    context.printer.show(&view::export::Export::from(outcome));
     Ok(())
 }

@@ -3,7 +3,7 @@
 use eka::ops::init;
 
 use super::Context;
-use crate::cli::InitArgs;
+use crate::{cli::InitArgs, view};
 
 pub(crate) fn exec(context: &Context<'_>, args: InitArgs) -> anyhow::Result<()> {
     let dir = match args.dir {
@@ -11,12 +11,6 @@ pub(crate) fn exec(context: &Context<'_>, args: InitArgs) -> anyhow::Result<()> 
         None => context.cwd.clone(),
     };
     let outcome = init::run(&init::Options { dir, git: args.git })?;
-    if outcome.created_git {
-        context.printer.status("Initialized", "git repository");
-    }
-    context.printer.status(
-        "Created",
-        format_args!("set `{}`", outcome.set_file.display()),
-    );
+    context.printer.show(&view::new::Init::from(&outcome));
     Ok(())
 }

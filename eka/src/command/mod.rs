@@ -1,5 +1,5 @@
-//! One module per command; each has an `exec` that parses nothing and prints through the
-//! printer.
+//! One module per command; each `exec` turns the parsed arguments into an op's `Options`,
+//! runs the op, and shows its outcome as a [`crate::view`] through the printer.
 
 mod completions;
 mod deps;

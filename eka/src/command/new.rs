@@ -3,7 +3,7 @@
 use eka::ops::new;
 
 use super::Context;
-use crate::cli::NewArgs;
+use crate::{cli::NewArgs, view};
 
 pub(crate) fn exec(context: &Context<'_>, args: NewArgs) -> anyhow::Result<()> {
     let outcome = new::run(&new::Options {
@@ -12,19 +12,6 @@ pub(crate) fn exec(context: &Context<'_>, args: NewArgs) -> anyhow::Result<()> {
         version: args.version,
         description: args.description,
     })?;
-    context.printer.status(
-        "Created",
-        format_args!(
-            "atom `{}` {} at `{}`",
-            outcome.label,
-            outcome.version,
-            outcome.manifest_path.display()
-        ),
-    );
-    context.printer.detail(format_args!(
-        "registered `{}` in `{}`",
-        outcome.set_path.as_str(),
-        outcome.set_root.join(atom::set::FILE_NAME).display()
-    ));
+    context.printer.show(&view::new::New::from(&outcome));
     Ok(())
 }

@@ -1,0 +1,165 @@
+//! The view of `eka publish`: [`Publish`], one [`PublishedAtom`] per selected atom and a
+//! [`Summary`].
+
+use eka::ops::publish::{self, Status};
+use serde::Serialize;
+
+use super::View;
+use crate::printer::Printer;
+
+/// What `eka publish` did.
+#[derive(Debug, Serialize)]
+pub(crate) struct Publish {
+    /// The URL pushed to.
+    pub(crate) remote: String,
+    /// The source commit.
+    pub(crate) origin: String,
+    /// The set's root commit.
+    pub(crate) set_root: String,
+    /// Whether nothing was written or pushed.
+    pub(crate) dry_run: bool,
+    /// Every selected atom, in the order `ekala.toml` lists them.
+    pub(crate) atoms: Vec<PublishedAtom>,
+    /// How many atoms ended in each status.
+    pub(crate) summary: Summary,
+}
+
+/// One atom of the run.
+#[derive(Debug, Serialize)]
+pub(crate) struct PublishedAtom {
+    /// The label.
+    pub(crate) label: String,
+    /// The version.
+    pub(crate) version: String,
+    /// Its directory inside the repository.
+    pub(crate) path: String,
+    /// The atom commit.
+    pub(crate) commit: String,
+    /// The content hash.
+    pub(crate) content: String,
+    /// The `atom.toml` blob.
+    pub(crate) manifest: String,
+    /// `published`, `would-publish`, `skipped` or `refused`.
+    pub(crate) status: &'static str,
+    /// The atom commit the remote already has (only when refused).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) existing: Option<String>,
+}
+
+/// Counts per status.
+#[derive(Debug, Serialize)]
+pub(crate) struct Summary {
+    /// Atoms pushed.
+    pub(crate) published: usize,
+    /// Atoms a dry run would push.
+    pub(crate) would_publish: usize,
+    /// Atoms the remote already has.
+    pub(crate) skipped: usize,
+    /// Atoms the remote has with other content.
+    pub(crate) refused: usize,
+}
+
+impl From<&publish::Outcome> for Publish {
+    fn from(outcome: &publish::Outcome) -> Self {
+        let atoms = outcome
+            .atoms
+            .iter()
+            .map(|atom| PublishedAtom {
+                label: atom.label.to_string(),
+                version: atom.version.to_string(),
+                path: atom.path.clone(),
+                commit: atom.commit.to_string(),
+                content: atom.content.clone(),
+                manifest: atom.manifest.to_string(),
+                status: atom.status.as_str(),
+                existing: match &atom.status {
+                    Status::Refused { existing } => Some(existing.to_string()),
+                    _ => None,
+                },
+            })
+            .collect();
+        let published = outcome.count(Status::Published.as_str());
+        let would_publish = outcome.count(Status::WouldPublish.as_str());
+        let skipped = outcome.count(Status::Skipped.as_str());
+        Publish {
+            remote: outcome.remote_url.clone(),
+            origin: outcome.origin.to_string(),
+            set_root: outcome.set_root.to_string(),
+            dry_run: outcome.dry_run,
+            atoms,
+            summary: Summary {
+                published,
+                would_publish,
+                skipped,
+                refused: outcome.atoms.len() - published - would_publish - skipped,
+            },
+        }
+    }
+}
+
+impl PublishedAtom {
+    fn render_status(&self, printer: &Printer) {
+        let name = format!("{}@{}", self.label, self.version);
+        match (self.status, &self.existing) {
+            ("published", _) => printer.status("Publishing", &name),
+            ("would-publish", _) => printer.status("Would publish", &name),
+            ("skipped", _) => printer.status("Skipped", format_args!("{name} (already published)")),
+            (_, existing) => {
+                printer.problem(format_args!(
+                    "`{name}` is already published with other content (remote commit `{}`, ours `{}`)",
+                    existing.as_deref().unwrap_or_default(),
+                    self.commit
+                ));
+                printer.hint(format_args!(
+                    "published versions are immutable: bump `version` in `{}/atom.toml`, commit, and publish again",
+                    self.path
+                ));
+            }
+        }
+        printer.detail(format_args!(
+            "  commit {} content {} path {}",
+            self.commit, self.content, self.path
+        ));
+    }
+}
+
+impl View for Publish {
+    fn render_status(&self, printer: &Printer) {
+        if self.atoms.is_empty() {
+            printer.warn(format_args!(
+                "the set has no atoms at `{}`: nothing to publish",
+                self.origin
+            ));
+        }
+        for atom in &self.atoms {
+            atom.render_status(printer);
+        }
+        let Summary {
+            published,
+            would_publish,
+            skipped,
+            refused,
+        } = self.summary;
+        let summary = if self.dry_run {
+            format!(
+                "{would_publish} to publish, {skipped} skipped, {refused} refused (dry run: nothing pushed)"
+            )
+        } else {
+            format!(
+                "{published} published, {skipped} skipped, {refused} refused to `{}`",
+                self.remote
+            )
+        };
+        printer.status("Summary", &summary);
+    }
+
+    fn render_human(&self, printer: &Printer) {
+        // Data for scripts: one line per atom.
+        for atom in &self.atoms {
+            printer.data(format_args!(
+                "{}@{} {} {}",
+                atom.label, atom.version, atom.commit, atom.status
+            ));
+        }
+    }
+}

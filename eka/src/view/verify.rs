@@ -1,0 +1,107 @@
+//! The view of `eka verify`: [`Verify`], one [`Verdict`] per locked atom.
+
+use ::verify::walk::{AtomReport, Failure};
+use eka::ops::verify;
+use serde::Serialize;
+
+use super::View;
+use crate::printer::Printer;
+
+/// The verdict on every selected locked atom and on the project's own `atom.toml`.
+#[derive(Debug, Serialize)]
+pub(crate) struct Verify {
+    /// One verdict per selected locked atom.
+    pub(crate) atoms: Vec<Verdict>,
+    /// What is wrong with the lock's top level against the project's `atom.toml`.
+    pub(crate) root_failures: Vec<Failure>,
+    /// Whether everything verified.
+    pub(crate) ok: bool,
+}
+
+/// The verdict on one locked atom.
+#[derive(Debug, Serialize)]
+pub(crate) struct Verdict {
+    /// The report, its keys inlined.
+    #[serde(flatten)]
+    pub(crate) report: AtomReport,
+    /// `ok` or `failed`.
+    pub(crate) verdict: &'static str,
+}
+
+impl From<verify::Outcome> for Verify {
+    fn from(outcome: verify::Outcome) -> Self {
+        let ok = outcome.is_ok();
+        let atoms = outcome
+            .report
+            .atoms
+            .into_iter()
+            .map(|report| Verdict {
+                verdict: if report.is_ok() { "ok" } else { "failed" },
+                report,
+            })
+            .collect();
+        Verify {
+            atoms,
+            root_failures: outcome.root_failures,
+            ok,
+        }
+    }
+}
+
+impl Verify {
+    /// How many atoms did not verify.
+    pub(crate) fn failed(&self) -> usize {
+        self.atoms
+            .iter()
+            .filter(|atom| !atom.report.is_ok())
+            .count()
+    }
+
+    fn render_hints(&self, printer: &Printer) {
+        let mut hints: Vec<&str> = self
+            .atoms
+            .iter()
+            .flat_map(|atom| &atom.report.failures)
+            .chain(&self.root_failures)
+            .filter_map(|failure| failure.hint())
+            .collect();
+        hints.sort_unstable();
+        hints.dedup();
+        for hint in hints {
+            printer.hint(hint);
+        }
+    }
+}
+
+impl View for Verify {
+    fn render_status(&self, printer: &Printer) {
+        if self.ok {
+            let total = self.atoms.len();
+            printer.status("Verified", format_args!("{total} of {total} locked atoms"));
+        }
+    }
+
+    fn render_human(&self, printer: &Printer) {
+        for atom in &self.atoms {
+            let report = &atom.report;
+            if report.is_ok() {
+                printer.data(format_args!("ok {}@{}", report.label, report.version));
+            }
+            for failure in &report.failures {
+                printer.data(format_args!(
+                    "FAILED {}@{}: {}: {failure}",
+                    report.label,
+                    report.version,
+                    failure.kind()
+                ));
+            }
+        }
+        for failure in &self.root_failures {
+            printer.data(format_args!(
+                "FAILED atom.toml: {}: {failure}",
+                failure.kind()
+            ));
+        }
+        self.render_hints(printer);
+    }
+}
