@@ -19,7 +19,7 @@ export GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1 HOME="$work/home"
 export XDG_CONFIG_HOME="$work/config" XDG_CACHE_HOME="$work/cache"
 export GIT_AUTHOR_NAME=tour GIT_AUTHOR_EMAIL=tour@eka.invalid
 export GIT_COMMITTER_NAME=tour GIT_COMMITTER_EMAIL=tour@eka.invalid
-export NIX_CONFIG=$'substituters =\nflake-registry =\n'
+export NIX_CONFIG=$'substituters =\nflake-registry =\nbuild-users-group =\n'
 unset NIX_PATH NIX_REMOTE
 mkdir -p "$HOME"
 

@@ -22,7 +22,7 @@ use crate::{
 fn nix_config(nix: &Nix) -> String {
     format!(
         "substituters =\nflake-registry =\nexperimental-features = nix-command flakes\n\
-         sandbox = false\nstore = {}\n",
+         sandbox = false\nbuild-users-group =\nstore = {}\n",
         nix.store().display()
     )
 }

@@ -30,8 +30,10 @@ pub const NIX_MISSING: &str = "these tests run real Nix, but `nix-hash`/`nix-ins
      `nix-store`/`nix` could not be run: install the Debian package `nix-bin` \
      (`apt-get install -y nix-bin`)";
 
-/// The offline `NIX_CONFIG` of [`Nix::command`]: no substituters, no flake registry.
-pub const OFFLINE_CONFIG: &str = "substituters =\nflake-registry =\nexperimental-features =\n";
+/// The offline `NIX_CONFIG` of [`Nix::command`]: no substituters, no flake registry, no
+/// build users (root has no `nixbld` group on a bare machine).
+pub const OFFLINE_CONFIG: &str =
+    "substituters =\nflake-registry =\nexperimental-features =\nbuild-users-group =\n";
 
 /// Environment variables that would point Nix at the developer's store, daemon or
 /// config; [`Nix::command`] removes them.
