@@ -3,6 +3,6 @@
 
   # No inputs: the library uses builtins only (see docs/nix.md).
   outputs = { self }: {
-    lib = import ./nix;
+    lib = import ./nix/lib;
   };
 }

@@ -23,7 +23,6 @@ pub mod id;
 pub mod label;
 pub mod lock;
 pub mod manifest;
-pub mod nix;
 pub mod progress;
 pub mod set;
 pub mod store;

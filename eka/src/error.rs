@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use atom::error::{Classify as _, Kind};
+
 /// A refusal of the user's input or request: exit code 1.
 ///
 /// Carries what was refused and, on its own line, how to fix it.
@@ -92,11 +94,11 @@ pub(crate) fn exit_code(error: &anyhow::Error) -> u8 {
                 .downcast_ref::<eka::ops::new::Error>()
                 .is_some_and(|error| error.is_refusal())
             || cause
-                .downcast_ref::<eka::ops::eval::Error>()
-                .is_some_and(|error| error.is_refusal())
+                .downcast_ref::<nix::eval::Error>()
+                .is_some_and(|error| error.kind() == Kind::Input)
             || cause
-                .downcast_ref::<eka::ops::flake::Error>()
-                .is_some_and(|error| error.is_refusal())
+                .downcast_ref::<nix::export::Error>()
+                .is_some_and(|error| error.kind() == Kind::Input)
             || cause
                 .downcast_ref::<atom::set::Error>()
                 .is_some_and(|error| !matches!(error, atom::set::Error::Read { .. }))
@@ -127,16 +129,16 @@ pub(crate) fn hints(error: &anyhow::Error) -> Vec<String> {
             if let Some(error) = cause.downcast_ref::<atom::uri::Error>() {
                 error.hint()
             } else if let Some(error) = cause.downcast_ref::<eka::ops::lock::Error>() {
-                error.hint().map(str::to_owned)
+                error.hint()
             } else if let Some(error) = cause.downcast_ref::<eka::ops::add::Error>() {
                 error.hint()
             } else if let Some(error) = cause.downcast_ref::<eka::ops::list::Error>() {
                 error.hint()
             } else if let Some(error) = cause.downcast_ref::<eka::ops::new::Error>() {
                 error.hint()
-            } else if let Some(error) = cause.downcast_ref::<eka::ops::eval::Error>() {
+            } else if let Some(error) = cause.downcast_ref::<nix::eval::Error>() {
                 error.hint()
-            } else if let Some(error) = cause.downcast_ref::<eka::ops::flake::Error>() {
+            } else if let Some(error) = cause.downcast_ref::<nix::export::Error>() {
                 error.hint()
             } else if let Some(error) = cause.downcast_ref::<atom::config::Error>() {
                 // A `Located` already shows its hint in its message.

@@ -1,8 +1,8 @@
 //! The operations behind the `eka` commands (cargo's "ops" layer).
 //!
-//! Each operation in [`ops`] takes `Options`, does the work with the `atom`, `resolver` and
-//! `verify` libraries, and returns an `Outcome` for the binary to print. Nothing here
-//! prints; progress is reported through `tracing`.
+//! Each operation in [`ops`] takes `Options`, does the work with the `atom`, `resolver`,
+//! `verify` and `nix` libraries, and returns an `Outcome` for the binary to print.
+//! Nothing here prints; progress is reported through `tracing`.
 //!
 //! ```no_run
 //! use eka::ops::init;

@@ -1,4 +1,4 @@
-//! The Nix library (`nix/`) against real Nix (Debian `nix-bin` 2.8): a three-level atom
+//! The Nix library (`nix/lib/`) against real Nix (Debian `nix-bin` 2.8): a three-level atom
 //! graph published with the store primitives, locked with `atom::lock`, evaluated by
 //! `nix-instantiate --eval --strict --pure-eval`, and mismatching pins rejected by Nix.
 //!
@@ -12,13 +12,13 @@ use std::{
     process::Command,
 };
 
+use ::nix::nar;
 use atom::{
     Label,
     id::{AtomId, SetRoot},
     lock::{
         AtomIdHex, ContentHash, LockedAtom, LockedNixInput, Lockfile, NarHash, NixKind, ObjectId,
     },
-    nix::nar,
     store::AtomCommit,
     uri::parse_set_url,
 };
@@ -58,9 +58,9 @@ impl NixEval for Nix {
     }
 }
 
-/// The repository's `nix/` library directory.
+/// The repository's Nix library directory, `nix/lib/`.
 pub fn library_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../nix")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../nix/lib")
 }
 
 /// A Nix expression for `path` copied into the store and pinned by its NAR hash, so a
@@ -474,7 +474,8 @@ fn the_flake_exposes_the_library_without_inputs() {
     let repo_root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let dir = tempfile::tempdir().unwrap();
     copy_tree(&repo_root.join("flake.nix"), &dir.path().join("flake.nix"));
-    copy_tree(&library_dir(), &dir.path().join("nix"));
+    fs::create_dir_all(dir.path().join("nix")).unwrap();
+    copy_tree(&library_dir(), &dir.path().join("nix/lib"));
     let nix = Nix::new();
     let output = nix
         .command("nix")

@@ -8,10 +8,10 @@ use std::{
     process::{Command, Stdio},
 };
 
+use ::nix::{flat_hash, nar};
 use atom::{
     Label,
     lock::{FlatHash, LockedNixInput, Lockfile, NarHash, NixKind},
-    nix::{flat_hash, nar},
 };
 
 use crate::{

@@ -349,7 +349,7 @@ fn url_and_tar_inputs_carry_hashes_nix_accepts() {
             ),
         )
         .unwrap();
-    let hex = atom::nix::Sha256Hash::parse(web.hash.as_ref().unwrap().as_str())
+    let hex = ::nix::Sha256Hash::parse(web.hash.as_ref().unwrap().as_str())
         .unwrap()
         .to_hex();
     assert_eq!(hashes, format!("\"{hex}\""));

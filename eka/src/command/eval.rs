@@ -1,7 +1,7 @@
 //! `eka eval [attr]` / `eka build [attr]` with `--config FILE` / `--set KEY=VALUE`.
 
 use anyhow::Context as _;
-use eka::ops::eval;
+use nix::eval;
 
 use super::Context;
 use crate::{cli::EvalArgs, view};

@@ -1,7 +1,7 @@
 //! `eka export --flake [--output DIR]`: write `flake.lock`, print the inputs declaration.
 
 use anyhow::Context as _;
-use eka::ops::flake;
+use nix::export;
 
 use super::Context;
 use crate::{cli::ExportArgs, view};
@@ -16,7 +16,7 @@ pub(crate) fn exec(context: &Context<'_>, args: ExportArgs) -> anyhow::Result<()
         Some(dir) => context.cwd.join(dir),
         None => context.cwd.clone(),
     };
-    let outcome = flake::run(&flake::Options {
+    let outcome = export::run(&export::Options {
         dir: context.cwd.clone(),
         output,
         cache,

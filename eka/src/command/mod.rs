@@ -67,8 +67,8 @@ pub(crate) fn exec(cli: Cli, printer: &Printer) -> anyhow::Result<()> {
         Command::List(args) => deps::list(&context, args, false),
         Command::Show(args) => deps::list(&context, args, true),
         Command::Completions(args) => completions::exec(&context, args),
-        Command::Eval(args) => eval::exec(&context, args, eka::ops::eval::Mode::Eval),
-        Command::Build(args) => eval::exec(&context, args, eka::ops::eval::Mode::Build),
+        Command::Eval(args) => eval::exec(&context, args, nix::eval::Mode::Eval),
+        Command::Build(args) => eval::exec(&context, args, nix::eval::Mode::Build),
         Command::Export(args) => export::exec(&context, args),
         Command::Verify(args) => verify::exec(&context, args),
     }

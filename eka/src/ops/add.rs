@@ -66,7 +66,7 @@ impl Error {
         match self {
             Error::Uri(error) => error.hint(),
             Error::UnknownSet { hint, .. } => Some((*hint).to_owned()),
-            Error::Lock(error) => error.hint().map(str::to_owned),
+            Error::Lock(error) => error.hint(),
             Error::NixArguments { hint, .. } => Some((*hint).to_owned()),
         }
     }

@@ -22,6 +22,7 @@ use std::{
 
 use atom::{
     Label,
+    error::{Classify as _, Kind},
     id::{AtomId, SetRoot},
     lock::{AtomIdHex, ContentHash, LockedAtom, Lockfile},
     manifest::{Manifest, ManifestDocument},
@@ -119,7 +120,7 @@ pub enum Error {
     },
     /// A direct Nix input could not be locked.
     #[error(transparent)]
-    NixInput(#[from] Box<super::nix_inputs::Error>),
+    NixInput(#[from] Box<nix::input::Error>),
     /// A value did not fit the lockfile format.
     #[error("cannot lock `{label}`: {message}")]
     Value {
@@ -136,7 +137,7 @@ impl Error {
     pub fn is_refusal(&self) -> bool {
         match self {
             Error::Registry(error) => error.is_refusal(),
-            Error::NixInput(error) => error.is_refusal(),
+            Error::NixInput(error) => error.kind() == Kind::Input,
             Error::Manifest(error) => !matches!(error, atom::manifest::Error::Read { .. }),
             Error::Lockfile(error) => !matches!(error, atom::lock::Error::Read { .. }),
             Error::Resolve(error) => matches!(error, resolver::Error::NoSolution { .. }),
@@ -146,17 +147,17 @@ impl Error {
     }
 
     /// How to fix it, if eka knows.
-    pub fn hint(&self) -> Option<&str> {
+    pub fn hint(&self) -> Option<String> {
         match self {
             Error::NoManifest { hint, .. }
             | Error::LockedDrift { hint, .. }
             | Error::Local { hint, .. }
             | Error::NotADependency { hint, .. }
             | Error::Vanished { hint, .. }
-            | Error::Downgrade { hint, .. } => Some(hint),
-            Error::Registry(error) => error.hint(),
-            Error::Resolve(error) => error.hint(),
-            Error::Manifest(error) => error.hint(),
+            | Error::Downgrade { hint, .. } => Some((*hint).to_owned()),
+            Error::Registry(error) => error.hint().map(str::to_owned),
+            Error::Resolve(error) => error.hint().map(str::to_owned),
+            Error::Manifest(error) => error.hint().map(str::to_owned),
             Error::NixInput(error) => error.hint(),
             _ => None,
         }
@@ -187,7 +188,7 @@ pub struct Changes {
     pub removed: Vec<Change>,
     /// Direct Nix inputs added, re-pinned or dropped.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub nix: Vec<super::nix_inputs::NixChange>,
+    pub nix: Vec<nix::input::NixChange>,
 }
 
 impl Changes {
@@ -236,7 +237,7 @@ pub fn diff(old: &Lockfile, new: &Lockfile) -> Changes {
             });
         }
     }
-    changes.nix = super::nix_inputs::diff(&old_lock.nix, &new_lock.nix);
+    changes.nix = nix::input::diff(&old_lock.nix, &new_lock.nix);
     changes
 }
 
@@ -541,16 +542,16 @@ pub fn relock(options: &Options, plan: Plan, edit: &mut Edit<'_>) -> Result<Outc
         }
     }
     let mut new = synthesize(&catalog, &resolution, &sources, &manifest, &old)?;
-    new.nix = super::nix_inputs::lock_nix_inputs(
+    new.nix = nix::input::lock_nix_inputs(
         &manifest,
         &old,
-        &super::nix_inputs::Options {
+        &nix::input::Options {
             cache: options.cache.clone(),
             offline: options.offline,
             relock: match &plan.unpin {
-                Unpin::Nothing => super::nix_inputs::Relock::Nothing,
-                Unpin::All => super::nix_inputs::Relock::All,
-                Unpin::Labels(names) => super::nix_inputs::Relock::Names(names.clone()),
+                Unpin::Nothing => nix::input::Relock::Nothing,
+                Unpin::All => nix::input::Relock::All,
+                Unpin::Labels(names) => nix::input::Relock::Names(names.clone()),
             },
         },
     )

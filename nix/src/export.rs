@@ -6,7 +6,7 @@
 //! set>` when two sets lock the same label) with `flake = false` and
 //! `locked = { type = "git"; url = <first mirror>; ref = "refs/eka/atoms/<label>/<version>";
 //! rev = <atom commit>; narHash; }`. The `narHash` is computed by eka from the atom
-//! commit's tree ([`atom::nix::nar::hash_git_tree`]); the commit is fetched into a bare
+//! commit's tree ([`crate::nar::hash_git_tree`]); the commit is fetched into a bare
 //! cache repository (`<cache>/git/atoms.git`) when it is not there yet. Direct `git`
 //! and `tar` inputs become `git` / `tarball` nodes pinned by `rev` and `narHash`
 //! (`flake` as locked). Nix 2.8 has no `file` input type, so `url` and `build` inputs
@@ -17,7 +17,7 @@
 //! ```
 //! use std::collections::BTreeMap;
 //! use atom::lock::Lockfile;
-//! use eka::ops::flake::flake_lock;
+//! use nix::export::flake_lock;
 //!
 //! let export = flake_lock(&Lockfile::default(), &BTreeMap::new()).unwrap();
 //! assert!(export.lock.contains("\"version\": 7"));
@@ -29,10 +29,13 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use atom::lock::{AtomIdHex, LockedAtom, Lockfile, NixKind};
+use atom::{
+    error::{Classify, Kind},
+    lock::{AtomIdHex, LockedAtom, LockedNixInput, Lockfile, NixKind},
+};
 use serde_json::{Map, Value, json};
 
-use super::eval::nix_string;
+use crate::eval::nix_string;
 
 /// What to export.
 #[derive(Debug, Clone)]
@@ -116,7 +119,7 @@ pub enum Error {
         label: String,
         /// The cause.
         #[source]
-        source: atom::nix::nar::Error,
+        source: crate::nar::Error,
     },
     /// Writing `flake.lock` failed.
     #[error("cannot write `{}`", path.display())]
@@ -129,18 +132,20 @@ pub enum Error {
     },
 }
 
-impl Error {
-    /// Whether this is the user's input being refused (exit 1).
-    pub fn is_refusal(&self) -> bool {
+impl Classify for Error {
+    /// A lock that cannot be parsed, a missing hash, mirror or commit is the user's data;
+    /// a cache, hash or write failure is the environment.
+    fn kind(&self) -> Kind {
         match self {
-            Error::Lock(error) => matches!(error, atom::lock::Error::Invalid(_)),
-            Error::NoNarHash { .. } | Error::NoMirror { .. } | Error::Missing { .. } => true,
-            Error::Cache { .. } | Error::Hash { .. } | Error::Write { .. } => false,
+            // `atom::lock::Error` is a format error unless the file could not be read.
+            Error::Lock(atom::lock::Error::Invalid(_)) => Kind::Input,
+            Error::Lock(atom::lock::Error::Read { .. }) => Kind::Environment,
+            Error::NoNarHash { .. } | Error::NoMirror { .. } | Error::Missing { .. } => Kind::Input,
+            Error::Cache { .. } | Error::Hash { .. } | Error::Write { .. } => Kind::Environment,
         }
     }
 
-    /// How to fix it.
-    pub fn hint(&self) -> Option<String> {
+    fn hint(&self) -> Option<String> {
         match self {
             Error::Lock(atom::lock::Error::Read { .. }) => {
                 Some("run `eka resolve` to write `atom.lock` first".into())
@@ -192,6 +197,43 @@ fn declaration(entries: &Map<String, Value>, flake: bool) -> String {
     out
 }
 
+/// A flake lock node's attribute set (`original`, `locked`).
+type Attributes = Map<String, Value>;
+
+/// The `original` and `locked` attributes of a direct Nix input's node; `None` for the
+/// kinds Nix 2.8 flakes cannot lock (`url`, `build`).
+fn input_node(input: &LockedNixInput) -> Result<Option<(Attributes, Attributes)>, Error> {
+    let mut original = Map::new();
+    let mut locked;
+    match input.kind {
+        NixKind::Git => {
+            let nar_hash = input.nar_hash.as_ref().ok_or_else(|| Error::NoNarHash {
+                name: input.name.to_string(),
+            })?;
+            if let Some(reference) = &input.reference {
+                original.insert("ref".into(), json!(reference));
+            }
+            original.insert("type".into(), json!("git"));
+            original.insert("url".into(), json!(input.url));
+            locked = original.clone();
+            locked.insert("narHash".into(), json!(nar_hash.as_str()));
+            if let Some(rev) = &input.rev {
+                locked.insert("rev".into(), json!(rev.as_str()));
+            }
+        }
+        NixKind::Tar => {
+            original.insert("type".into(), json!("tarball"));
+            original.insert("url".into(), json!(input.url));
+            locked = original.clone();
+            if let Some(nar_hash) = &input.nar_hash {
+                locked.insert("narHash".into(), json!(nar_hash.as_str()));
+            }
+        }
+        NixKind::Url | NixKind::Build => return Ok(None),
+    }
+    Ok(Some((original, locked)))
+}
+
 /// The `flake.lock` and inputs declaration for `lock`, given the NAR hash (SRI) of
 /// each locked atom's tree by atom id.
 pub fn flake_lock(
@@ -233,37 +275,10 @@ pub fn flake_lock(
         if nodes.contains_key(&name) || name == "root" {
             name.push_str("-nix");
         }
-        let mut original = Map::new();
-        let mut locked;
-        match input.kind {
-            NixKind::Git => {
-                let nar_hash = input.nar_hash.as_ref().ok_or_else(|| Error::NoNarHash {
-                    name: input.name.to_string(),
-                })?;
-                if let Some(reference) = &input.reference {
-                    original.insert("ref".into(), json!(reference));
-                }
-                original.insert("type".into(), json!("git"));
-                original.insert("url".into(), json!(input.url));
-                locked = original.clone();
-                locked.insert("narHash".into(), json!(nar_hash.as_str()));
-                if let Some(rev) = &input.rev {
-                    locked.insert("rev".into(), json!(rev.as_str()));
-                }
-            }
-            NixKind::Tar => {
-                original.insert("type".into(), json!("tarball"));
-                original.insert("url".into(), json!(input.url));
-                locked = original.clone();
-                if let Some(nar_hash) = &input.nar_hash {
-                    locked.insert("narHash".into(), json!(nar_hash.as_str()));
-                }
-            }
-            NixKind::Url | NixKind::Build => {
-                skipped.push(input.name.to_string());
-                continue;
-            }
-        }
+        let Some((original, locked)) = input_node(input)? else {
+            skipped.push(input.name.to_string());
+            continue;
+        };
         declarations.insert(name.clone(), declaration(&original, input.flake));
         let mut node = Map::new();
         if !input.flake {
@@ -362,7 +377,7 @@ pub fn atom_nar_hashes(
             .and_then(|commit| commit.tree_id().ok())
             .ok_or_else(missing)?
             .detach();
-        let hash = atom::nix::nar::hash_git_tree(&repo, tree).map_err(|source| Error::Hash {
+        let hash = crate::nar::hash_git_tree(&repo, tree).map_err(|source| Error::Hash {
             label: atom.label.to_string(),
             source,
         })?;
@@ -401,7 +416,7 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
 mod tests {
     use atom::{
         Label,
-        lock::{ContentHash, LockedNixInput, NarHash, ObjectId},
+        lock::{ContentHash, NarHash, ObjectId},
     };
 
     use super::*;
@@ -482,6 +497,9 @@ mod tests {
             nix: vec![input("g", NixKind::Git, None)],
         };
         let error = flake_lock(&lock, &BTreeMap::new()).unwrap_err();
-        assert!(error.is_refusal() && error.hint().is_some(), "{error}");
+        assert!(
+            error.kind() == Kind::Input && error.hint().is_some(),
+            "{error}"
+        );
     }
 }

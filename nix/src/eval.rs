@@ -2,7 +2,7 @@
 //! pure mode, so nobody hand-writes the bootstrap expression.
 //!
 //! [`run`] materialises the Nix library shipped inside eka ([`LIBRARY`], the files of
-//! `nix/`) in the cache, copies the atom directory (without `.git`) to a staging
+//! `nix/lib/`) in the cache, copies the atom directory (without `.git`) to a staging
 //! directory, pins both into the store with `builtins.path { sha256 = <NAR hash>; }`
 //! and calls `importAtomWith` with a configuration. Nix runs with
 //! `--option pure-eval true`: only what the lock pins (and the two pinned paths) can be
@@ -12,7 +12,7 @@
 //! `atom.configHash`.
 //!
 //! ```
-//! use eka::ops::eval::{canonical_json, config_hash, load_config};
+//! use nix::eval::{canonical_json, config_hash, load_config};
 //!
 //! let config = load_config(None, &["b=2".into(), "a=x".into()]).unwrap();
 //! assert_eq!(canonical_json(&config), r#"{"a":"x","b":2}"#);
@@ -26,14 +26,16 @@ use std::{
     process::{Command, Stdio},
 };
 
+use atom::error::{Classify, Kind};
+use fs_err as fs;
 use serde_json::Value;
 
-/// The Nix library shipped with eka: `(file name, text)` of every file of `nix/`.
+/// The Nix library shipped with eka: `(file name, text)` of every file of `nix/lib/`.
 pub const LIBRARY: [(&str, &str); 4] = [
-    ("default.nix", include_str!("../../../nix/default.nix")),
-    ("fetch.nix", include_str!("../../../nix/fetch.nix")),
-    ("graph.nix", include_str!("../../../nix/graph.nix")),
-    ("lock.nix", include_str!("../../../nix/lock.nix")),
+    ("default.nix", include_str!("../lib/default.nix")),
+    ("fetch.nix", include_str!("../lib/fetch.nix")),
+    ("graph.nix", include_str!("../lib/graph.nix")),
+    ("lock.nix", include_str!("../lib/lock.nix")),
 ];
 
 /// What to run.
@@ -126,11 +128,14 @@ pub enum Error {
         /// The attribute path.
         attr: String,
     },
-    /// A file could not be read or written.
-    #[error("cannot access `{}`", path.display())]
-    Io {
-        /// The path.
-        path: PathBuf,
+    /// The atom or the cache could not be read or written (the cause names the path).
+    #[error("cannot stage the atom and the Nix library for evaluation")]
+    Io(#[from] io::Error),
+    /// Nix is installed but could not be started.
+    #[error("cannot run `{program}`")]
+    Run {
+        /// The program.
+        program: &'static str,
         /// The cause.
         #[source]
         source: io::Error,
@@ -142,7 +147,7 @@ pub enum Error {
         path: PathBuf,
         /// The cause.
         #[source]
-        source: atom::nix::nar::Error,
+        source: crate::nar::Error,
     },
     /// Nix ran and failed (its diagnostics went to stderr).
     #[error("`{program}` failed on atom `{}` ({status})", dir.display())]
@@ -156,14 +161,17 @@ pub enum Error {
     },
 }
 
-impl Error {
-    /// Whether this is the user's input being refused (exit 1) rather than a failure.
-    pub fn is_refusal(&self) -> bool {
-        !matches!(self, Error::Io { .. } | Error::Hash { .. })
+impl Classify for Error {
+    /// Reading the atom or the cache, or hashing it, is the environment; everything else
+    /// (no atom, no Nix, a bad configuration, a failed evaluation) is the user's input.
+    fn kind(&self) -> Kind {
+        match self {
+            Error::Io(_) | Error::Run { .. } | Error::Hash { .. } => Kind::Environment,
+            _ => Kind::Input,
+        }
     }
 
-    /// How to fix it.
-    pub fn hint(&self) -> Option<String> {
+    fn hint(&self) -> Option<String> {
         match self {
             Error::NoManifest { .. } => {
                 Some("run eka in an atom's directory or pass it with `-C <dir>`".into())
@@ -261,7 +269,7 @@ fn write_canonical(value: &Value, out: &mut String) {
 /// The configuration hash: `sha256:` and the lowercase hex sha256 of the canonical JSON.
 pub fn config_hash(canonical: &str) -> String {
     // Hashing from memory cannot fail.
-    let hash = atom::nix::flat_hash(canonical.as_bytes())
+    let hash = crate::flat_hash(canonical.as_bytes())
         .map(|hash| hash.to_hex())
         .unwrap_or_default();
     format!("sha256:{hash}")
@@ -289,7 +297,7 @@ pub fn nix_string(text: &str) -> String {
 
 /// A Nix expression for `path` added to the store and pinned by its NAR hash.
 fn pinned(path: &Path, name: &str) -> Result<String, Error> {
-    let hash = atom::nix::nar::hash_path(path).map_err(|source| Error::Hash {
+    let hash = crate::nar::hash_path(path).map_err(|source| Error::Hash {
         path: path.to_owned(),
         source,
     })?;
@@ -299,13 +307,6 @@ fn pinned(path: &Path, name: &str) -> Result<String, Error> {
         nix_string(name),
         nix_string(&hash.to_sri()),
     ))
-}
-
-fn io_error(path: &Path) -> impl FnOnce(io::Error) -> Error + '_ {
-    move |source| Error::Io {
-        path: path.to_owned(),
-        source,
-    }
 }
 
 /// Write the embedded library to `<cache>/nix/<hash of its files>/` (once) and return
@@ -325,19 +326,19 @@ pub fn materialise_library(cache: &Path) -> Result<PathBuf, Error> {
         return Ok(dir);
     }
     let parent = cache.join("nix");
-    std::fs::create_dir_all(&parent).map_err(io_error(&parent))?;
+    fs::create_dir_all(&parent)?;
     let staging = parent.join(format!(".{short}.{}.tmp", std::process::id()));
-    let _ = std::fs::remove_dir_all(&staging);
-    std::fs::create_dir_all(&staging).map_err(io_error(&staging))?;
+    let _ = fs::remove_dir_all(&staging);
+    fs::create_dir_all(&staging)?;
     for (name, text) in LIBRARY {
         let path = staging.join(name);
-        std::fs::write(&path, text).map_err(io_error(&path))?;
+        fs::write(&path, text)?;
     }
-    if let Err(error) = std::fs::rename(&staging, &dir) {
-        let _ = std::fs::remove_dir_all(&staging);
+    if let Err(error) = fs::rename(&staging, &dir) {
+        let _ = fs::remove_dir_all(&staging);
         // Another eka may have won the race.
         if !dir.join("default.nix").is_file() {
-            return Err(io_error(&dir)(error));
+            return Err(Error::Io(error));
         }
     }
     Ok(dir)
@@ -345,22 +346,22 @@ pub fn materialise_library(cache: &Path) -> Result<PathBuf, Error> {
 
 /// Copy `from` to `to` recursively, skipping `.git` and keeping symlinks as symlinks.
 fn copy_tree(from: &Path, to: &Path) -> Result<(), Error> {
-    std::fs::create_dir_all(to).map_err(io_error(to))?;
-    for entry in std::fs::read_dir(from).map_err(io_error(from))? {
-        let entry = entry.map_err(io_error(from))?;
+    fs::create_dir_all(to)?;
+    for entry in fs::read_dir(from)? {
+        let entry = entry?;
         if entry.file_name() == ".git" {
             continue;
         }
         let source = entry.path();
         let target = to.join(entry.file_name());
-        let kind = entry.file_type().map_err(io_error(&source))?;
+        let kind = entry.file_type()?;
         if kind.is_symlink() {
-            let link = std::fs::read_link(&source).map_err(io_error(&source))?;
-            std::os::unix::fs::symlink(link, &target).map_err(io_error(&target))?;
+            let link = fs::read_link(&source)?;
+            fs::os::unix::fs::symlink(link, &target)?;
         } else if kind.is_dir() {
             copy_tree(&source, &target)?;
         } else {
-            std::fs::copy(&source, &target).map_err(io_error(&source))?;
+            fs::copy(&source, &target)?;
         }
     }
     Ok(())
@@ -389,20 +390,20 @@ struct Staging(PathBuf);
 
 impl Drop for Staging {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        let _ = fs::remove_dir_all(&self.0);
     }
 }
 
 /// Evaluate or build the atom at `options.dir`.
 pub fn run(options: &Options) -> Result<Outcome, Error> {
-    let dir = std::fs::canonicalize(&options.dir).map_err(io_error(&options.dir))?;
+    let dir = fs::canonicalize(&options.dir)?;
     if !dir.join("atom.toml").is_file() {
         return Err(Error::NoManifest { dir });
     }
     let selection = select(options.attr.as_deref())?;
     let library = materialise_library(&options.cache)?;
     let stage_root = options.cache.join("eval");
-    std::fs::create_dir_all(&stage_root).map_err(io_error(&stage_root))?;
+    fs::create_dir_all(&stage_root)?;
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|duration| duration.subsec_nanos())
@@ -438,8 +439,8 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
         if error.kind() == io::ErrorKind::NotFound {
             Error::NixMissing { program }
         } else {
-            Error::Io {
-                path: PathBuf::from(program),
+            Error::Run {
+                program,
                 source: error,
             }
         }

@@ -14,7 +14,7 @@
 //! [`Sha256Hash::parse`] accepts any of these, bare or with a `sha256:` prefix.
 //!
 //! ```
-//! use atom::nix::hash::{Sha256Hash, flat_hash};
+//! use nix::hash::{Sha256Hash, flat_hash};
 //!
 //! let hash = flat_hash(&b""[..]).unwrap();
 //! assert_eq!(hash.to_sri(), "sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=");
@@ -25,6 +25,7 @@
 
 use std::{fmt, io::Read, str::FromStr};
 
+use atom::error::{Classify, Kind};
 use base64::Engine as _;
 use sha2::Digest as _;
 
@@ -53,6 +54,20 @@ pub enum Error {
         /// The algorithm it names.
         algorithm: String,
     },
+}
+
+impl Classify for Error {
+    /// A hash that does not parse is always the user's input.
+    fn kind(&self) -> Kind {
+        Kind::Input
+    }
+
+    fn hint(&self) -> Option<String> {
+        match self {
+            Error::Invalid { hint, .. } => Some((*hint).to_owned()),
+            Error::Algorithm { .. } => Some("write a sha256 hash".to_owned()),
+        }
+    }
 }
 
 /// One SHA-256 digest (a NAR hash or a flat hash).

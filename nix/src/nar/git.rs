@@ -14,7 +14,7 @@ use gix::ObjectId;
 use sha2::Digest as _;
 
 use super::{Encoder, Error, MAX_DEPTH, join_display};
-use crate::nix::hash::Sha256Hash;
+use crate::hash::Sha256Hash;
 
 /// Attributes that make `git archive` write something other than the blob's bytes, or
 /// leave files out.

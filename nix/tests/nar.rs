@@ -1,6 +1,6 @@
-//! `atom::nix` against real Nix (Debian `nix-bin`, 2.8): NAR bytes and hashes of paths,
-//! git trees (`builtins.fetchGit`), tarballs (`builtins.fetchTarball`) and flat files
-//! (`builtins.fetchurl`), plus hash text forms.
+//! `nix::hash` and `nix::nar` against real Nix (Debian `nix-bin`, 2.8): NAR bytes and
+//! hashes of paths, git trees (`builtins.fetchGit`), tarballs (`builtins.fetchTarball`)
+//! and flat files (`builtins.fetchurl`), plus hash text forms.
 //!
 //! Every Nix call is offline (`file://` URLs only, no substituters, no flake registry)
 //! and uses a private chroot store (`--store <tempdir>`), cache and `HOME`, so the tests
@@ -14,8 +14,8 @@ use std::{
     process::{Command, Output, Stdio},
 };
 
-use atom::nix::{Sha256Hash, flat_hash, hash::Error as HashError, nar};
 use eka_test_support::{Nix, TestRepo, nix::NIX_MISSING};
+use nix::{Sha256Hash, flat_hash, hash::Error as HashError, nar};
 use tempfile::TempDir;
 
 // ---------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ use sha2::Digest as _;
 use tar::EntryType;
 
 use super::{Encoder, Error, MAX_DEPTH, join_display};
-use crate::nix::hash::Sha256Hash;
+use crate::hash::Sha256Hash;
 
 enum Node {
     Regular { executable: bool, contents: Vec<u8> },

@@ -8,7 +8,7 @@
 //! - `git` + `ref`: the ref is resolved on the remote with `git ls-remote` (`main` means
 //!   `refs/heads/main`, then `refs/tags/main`), the commit is fetched into
 //!   `<cache>/git/inputs.git` and `narHash` is the NAR hash of its tree
-//!   ([`atom::nix::nar::hash_git_tree`], which refuses submodules and export attributes).
+//!   ([`crate::nar::hash_git_tree`], which refuses submodules and export attributes).
 //! - `git` + `version`: the newest tag `refs/tags/[v]X.Y.Z` matching the requirement
 //!   (pre-releases as [`semver::VersionReq::matches`] allows them); annotated tags are
 //!   peeled to their commit.
@@ -19,7 +19,7 @@
 //! ```
 //! use atom::lock::Lockfile;
 //! use atom::manifest::Manifest;
-//! use eka::ops::nix_inputs::{Options, lock_nix_inputs};
+//! use nix::input::{Options, lock_nix_inputs};
 //!
 //! let manifest = Manifest::from_str("[package]\nlabel = \"app\"\nversion = \"0.1.0\"\n", "atom.toml")?;
 //! let options = Options { cache: "/nonexistent".into(), offline: true, relock: Default::default() };
@@ -35,6 +35,7 @@ use std::{
 
 use atom::{
     Label,
+    error::{Classify, Kind},
     lock::{FlatHash, LockedNixInput, Lockfile, NarHash, NixKind, ObjectId},
     manifest::{GitSelector, Manifest, NixFetch, NixInput},
 };
@@ -115,7 +116,7 @@ pub enum Error {
         name: Label,
         /// The cause.
         #[source]
-        source: atom::nix::nar::Error,
+        source: crate::nar::Error,
     },
     /// The cache could not be used.
     #[error("cannot use the cache `{}`: {message}", path.display())]
@@ -127,32 +128,32 @@ pub enum Error {
     },
 }
 
-impl Error {
-    /// Whether the user's input was refused (exit 1) rather than something failing
-    /// unexpectedly (exit 2).
-    pub fn is_refusal(&self) -> bool {
-        matches!(
-            self,
+impl Classify for Error {
+    /// An input eka cannot lock as written is the user's; git, the network or the cache
+    /// failing is the environment.
+    fn kind(&self) -> Kind {
+        match self {
             Error::Offline { .. }
-                | Error::NoSuchRef { .. }
-                | Error::NoMatchingTag { .. }
-                | Error::Scheme { .. }
-                | Error::Hash { .. }
-        )
+            | Error::NoSuchRef { .. }
+            | Error::NoMatchingTag { .. }
+            | Error::Scheme { .. }
+            | Error::Hash { .. } => Kind::Input,
+            Error::Git { .. } | Error::Fetch { .. } | Error::Cache { .. } => Kind::Environment,
+        }
     }
 
-    /// How to fix it, if eka knows.
-    pub fn hint(&self) -> Option<&str> {
+    fn hint(&self) -> Option<String> {
         match self {
             Error::Offline { hint, .. }
             | Error::NoSuchRef { hint, .. }
-            | Error::Scheme { hint, .. } => Some(hint),
-            Error::NoMatchingTag { hint, .. } => Some(hint),
+            | Error::Scheme { hint, .. } => Some((*hint).to_owned()),
+            Error::NoMatchingTag { hint, .. } => Some(hint.clone()),
             Error::Hash { .. } => Some(
                 "a git input with submodules or export attributes cannot be pinned by eka; \
-                 use a `tar` input instead",
+                 use a `tar` input instead"
+                    .to_owned(),
             ),
-            _ => None,
+            Error::Git { .. } | Error::Fetch { .. } | Error::Cache { .. } => None,
         }
     }
 }
@@ -279,7 +280,7 @@ fn lock_one(name: &Label, input: &NixInput, cache: &Path) -> Result<LockedNixInp
         NixFetch::Tar(_) => {
             locked.kind = NixKind::Tar;
             let file = download(name, &url, cache)?;
-            let hash = atom::nix::nar::hash_tarball(&file).map_err(|source| Error::Hash {
+            let hash = crate::nar::hash_tarball(&file).map_err(|source| Error::Hash {
                 name: name.clone(),
                 source,
             })?;
@@ -295,11 +296,11 @@ fn lock_one(name: &Label, input: &NixInput, cache: &Path) -> Result<LockedNixInp
                 url: url.clone(),
                 message: error.to_string(),
             };
-            let flat = atom::nix::flat_hash(&file).map_err(io_error)?;
+            let flat = crate::flat_hash(&file).map_err(io_error)?;
             let size = file.seek(std::io::SeekFrom::End(0)).map_err(io_error)?;
             file.rewind().map_err(io_error)?;
             let nar =
-                atom::nix::nar::hash_regular(&file, size, false).map_err(|source| Error::Hash {
+                crate::nar::hash_regular(&file, size, false).map_err(|source| Error::Hash {
                     name: name.clone(),
                     source,
                 })?;
@@ -526,7 +527,7 @@ impl InputsRepo {
                 path: self.path.clone(),
                 message: error.to_string(),
             })?;
-        let hash = atom::nix::nar::hash_git_tree(&repo, tree).map_err(|source| Error::Hash {
+        let hash = crate::nar::hash_git_tree(&repo, tree).map_err(|source| Error::Hash {
             name: self.name.clone(),
             source,
         })?;

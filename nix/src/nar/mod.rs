@@ -25,7 +25,7 @@
 //! - a tarball: [`hash_tarball`] (what `builtins.fetchTarball` unpacks).
 //!
 //! ```
-//! use atom::nix::nar;
+//! use nix::nar;
 //!
 //! let hash = nar::hash_regular(&b"hi\n"[..], 3, false).unwrap();
 //! assert_eq!(hash.to_sri(), "sha256-EFUdrtf6Rn0LWIJufrmg8q99aT3jGfLvd1//zaJEufY=");
@@ -41,6 +41,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
+use atom::error::{Classify, Kind};
 use sha2::Digest as _;
 
 pub use git::hash_git_tree;
@@ -174,6 +175,42 @@ pub enum Error {
         /// What to do.
         hint: &'static str,
     },
+}
+
+impl Classify for Error {
+    /// Content Nix cannot archive or eka will not pin (submodules, export attributes,
+    /// a malformed or unsafe tarball) is the input's; a file, git object or sink that
+    /// cannot be read or written is the environment.
+    fn kind(&self) -> Kind {
+        match self {
+            Error::Io { .. }
+            | Error::FileChanged { .. }
+            | Error::Write(_)
+            | Error::GitObject { .. } => Kind::Environment,
+            Error::UnsupportedFileType { .. }
+            | Error::InvalidName { .. }
+            | Error::DuplicateName { .. }
+            | Error::TooDeep { .. }
+            | Error::Gitlink { .. }
+            | Error::GitMode { .. }
+            | Error::GitAttribute { .. }
+            | Error::Tarball(_)
+            | Error::TarballCompression { .. }
+            | Error::TarballEntryType { .. }
+            | Error::TarballPath { .. }
+            | Error::TarballTopLevel { .. } => Kind::Input,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        match self {
+            Error::Gitlink { hint, .. }
+            | Error::GitAttribute { hint, .. }
+            | Error::TarballCompression { hint, .. }
+            | Error::TarballTopLevel { hint, .. } => Some((*hint).to_owned()),
+            _ => None,
+        }
+    }
 }
 
 /// NAR hash of a path on disk, as `nix-hash --type sha256 <path>` computes it.
