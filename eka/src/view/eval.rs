@@ -1,6 +1,6 @@
 //! The view of `eka eval` and `eka build`: [`Eval`].
 
-use eka::ops::eval;
+use nix::eval;
 use serde::Serialize;
 
 use super::View;

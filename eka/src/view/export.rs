@@ -1,6 +1,6 @@
 //! The view of `eka export --flake`: [`Export`].
 
-use eka::ops::flake;
+use nix::export;
 use serde::Serialize;
 
 use super::View;
@@ -19,8 +19,8 @@ pub(crate) struct Export {
     pub(crate) skipped: Vec<String>,
 }
 
-impl From<flake::Outcome> for Export {
-    fn from(outcome: flake::Outcome) -> Self {
+impl From<export::Outcome> for Export {
+    fn from(outcome: export::Outcome) -> Self {
         Export {
             flake_lock: outcome.lock_path.display().to_string(),
             changed: outcome.changed,
