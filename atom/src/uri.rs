@@ -35,7 +35,11 @@ use std::{collections::BTreeMap, fmt, str::FromStr};
 
 use semver::VersionReq;
 
-use crate::{Label, label};
+use crate::{
+    Label,
+    error::{Classify, Kind},
+    label,
+};
 
 /// The URL schemes a set URL may use.
 pub const SCHEMES: [&str; 5] = ["https", "http", "git", "ssh", "file"];
@@ -221,9 +225,13 @@ fn format_chain(chain: &[String]) -> String {
         .join(" -> ")
 }
 
-impl Error {
-    /// How to fix the input, if there is something to say.
-    pub fn hint(&self) -> Option<String> {
+impl Classify for Error {
+    /// Every URI error is the user's input being refused.
+    fn kind(&self) -> Kind {
+        Kind::Input
+    }
+
+    fn hint(&self) -> Option<String> {
         let text = match self {
             Error::UnsupportedScheme { .. } => {
                 "use an `https://`, `http://`, `git://`, `ssh://`, `file:///` or `user@host:path` URL"

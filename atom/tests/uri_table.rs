@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use atom::error::Classify as _;
 use atom::uri::{Aliases, AtomUri, Error, MAX_ALIAS_DEPTH, Source, parse_set_url};
 
 /// The expected source of a good row.

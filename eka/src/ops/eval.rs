@@ -458,6 +458,21 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
     })
 }
 
+// classify: nix
+impl atom::error::Classify for Error {
+    fn kind(&self) -> atom::error::Kind {
+        if self.is_refusal() {
+            atom::error::Kind::Input
+        } else {
+            atom::error::Kind::Environment
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        Error::hint(self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -142,7 +142,7 @@ impl Error {
     /// How to fix it.
     pub fn hint(&self) -> Option<String> {
         match self {
-            Error::Lock(atom::lock::Error::Read { .. }) => {
+            Error::Lock(atom::lock::Error::Io(_)) => {
                 Some("run `eka resolve` to write `atom.lock` first".into())
             }
             Error::NoNarHash { .. } => {
@@ -395,6 +395,21 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
         inputs: export.inputs,
         skipped: export.skipped,
     })
+}
+
+// classify: nix
+impl atom::error::Classify for Error {
+    fn kind(&self) -> atom::error::Kind {
+        if self.is_refusal() {
+            atom::error::Kind::Input
+        } else {
+            atom::error::Kind::Environment
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        Error::hint(self)
+    }
 }
 
 #[cfg(test)]

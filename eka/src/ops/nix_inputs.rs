@@ -652,3 +652,18 @@ pub fn diff(old: &[LockedNixInput], new: &[LockedNixInput]) -> Vec<NixChange> {
     }
     changes
 }
+
+// classify: nix
+impl atom::error::Classify for Error {
+    fn kind(&self) -> atom::error::Kind {
+        if self.is_refusal() {
+            atom::error::Kind::Input
+        } else {
+            atom::error::Kind::Environment
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        Error::hint(self).map(str::to_owned)
+    }
+}
