@@ -380,7 +380,7 @@ fn rows() -> Vec<(&'static str, Expect)> {
                 matches!(
                     e,
                     Error::InvalidLabel {
-                        source: atom::label::Error::InvalidStart { found: '-', .. },
+                        reason: atom::label::Error::InvalidStart { found: '-', .. },
                         ..
                     }
                 )
@@ -392,7 +392,7 @@ fn rows() -> Vec<(&'static str, Expect)> {
                 matches!(
                     e,
                     Error::InvalidLabel {
-                        source: atom::label::Error::InvalidChar { .. },
+                        reason: atom::label::Error::InvalidChar { .. },
                         ..
                     }
                 )
