@@ -52,7 +52,12 @@ use std::{
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::{Label, diagnostic::Located, uri};
+use crate::{
+    Label,
+    diagnostic::Located,
+    error::{Classify, Kind},
+    uri,
+};
 
 /// The file name of the configuration, in the user's config directory and in projects.
 pub const FILE_NAME: &str = "eka.toml";
@@ -67,14 +72,10 @@ pub const ENV_SIGNING_KEY: &str = "EKA_SIGNING_KEY";
 /// Why the configuration could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// A configuration file exists (or is required) but cannot be read.
-    #[error("cannot read `{}`: {source}", path.display())]
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
-    },
+    /// A configuration file exists (or is required) but cannot be read; the I/O error
+    /// names it.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
     /// A configuration file is not valid; the diagnostic points at the fault.
     #[error(transparent)]
     Invalid(Box<Located>),
@@ -94,13 +95,21 @@ pub enum Error {
     },
 }
 
-impl Error {
-    /// How to fix it, if there is something to say.
-    pub fn hint(&self) -> Option<&str> {
+impl Classify for Error {
+    fn kind(&self) -> Kind {
         match self {
-            Error::Invalid(located) => located.hint.as_deref(),
-            Error::Read { .. } => Some("check the path, or unset `EKA_CONFIG`"),
-            Error::NoHome { .. } => Some("set `HOME` or `XDG_CONFIG_HOME` and `XDG_CACHE_HOME`"),
+            Error::Invalid(_) | Error::InvalidEnv { .. } => Kind::Input,
+            Error::Io(_) | Error::NoHome { .. } => Kind::Environment,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        match self {
+            Error::Invalid(located) => located.hint(),
+            Error::Io(_) => Some("check the path, or unset `EKA_CONFIG`".to_owned()),
+            Error::NoHome { .. } => {
+                Some("set `HOME` or `XDG_CONFIG_HOME` and `XDG_CACHE_HOME`".to_owned())
+            }
             Error::InvalidEnv { .. } => None,
         }
     }
@@ -395,16 +404,13 @@ fn env_value(sources: &Sources<'_>, name: &str) -> Option<String> {
 }
 
 fn read(source: &FileSource) -> Result<Option<Loaded>, Error> {
-    match std::fs::read_to_string(&source.path) {
+    match fs_err::read_to_string(&source.path) {
         Ok(text) => Ok(Some(Loaded {
             path: source.path.clone(),
             text,
         })),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound && !source.required => Ok(None),
-        Err(error) => Err(Error::Read {
-            path: source.path.clone(),
-            source: error,
-        }),
+        Err(error) => Err(Error::Io(error)),
     }
 }
 

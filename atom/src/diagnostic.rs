@@ -130,6 +130,18 @@ impl fmt::Display for Located {
 
 impl std::error::Error for Located {}
 
+impl crate::error::Classify for Located {
+    /// A diagnostic points into a file the user wrote: the input is refused.
+    fn kind(&self) -> crate::error::Kind {
+        crate::error::Kind::Input
+    }
+
+    /// `None`: the message already ends with its `hint:` line.
+    fn hint(&self) -> Option<String> {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

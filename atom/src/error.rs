@@ -69,6 +69,13 @@ impl Classify for std::io::Error {
     }
 }
 
+impl Classify for semver::Error {
+    /// A version or requirement that does not parse is the user's input.
+    fn kind(&self) -> Kind {
+        Kind::Input
+    }
+}
+
 impl<T: Classify + ?Sized> Classify for Box<T> {
     fn kind(&self) -> Kind {
         (**self).kind()
@@ -76,5 +83,58 @@ impl<T: Classify + ?Sized> Classify for Box<T> {
 
     fn hint(&self) -> Option<String> {
         (**self).hint()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_map_to_exit_codes() {
+        assert_eq!(Kind::Input.exit_code(), 1);
+        assert_eq!(Kind::Environment.exit_code(), 2);
+    }
+
+    #[test]
+    fn library_errors_classify() {
+        let label = crate::Label::parse("").unwrap_err();
+        assert_eq!(label.kind(), Kind::Input);
+        let uri = crate::uri::Error::Credentials {
+            url: "https://user:pw@host/repo".into(),
+        };
+        assert_eq!(uri.kind(), Kind::Input);
+        assert!(
+            uri.hint()
+                .is_some_and(|hint| hint.contains("credential helper"))
+        );
+        let missing = crate::manifest::Manifest::read("/nonexistent/eka/atom.toml").unwrap_err();
+        assert_eq!(missing.kind(), Kind::Environment);
+        let invalid = crate::manifest::Manifest::from_str("[package\n", "atom.toml").unwrap_err();
+        assert_eq!(invalid.kind(), Kind::Input);
+        assert_eq!(
+            invalid.hint(),
+            None,
+            "a located error shows its hint in its message"
+        );
+        let set = crate::set::Error::Missing {
+            path: "ekala.toml".into(),
+        };
+        assert_eq!(set.kind(), Kind::Input);
+        assert!(set.hint().is_some_and(|hint| hint.contains("eka init")));
+        let boxed: Box<crate::set::Error> = Box::new(set);
+        assert_eq!(boxed.kind(), Kind::Input);
+    }
+
+    #[test]
+    fn io_errors_name_the_file_once() {
+        let error = crate::manifest::Manifest::read("/nonexistent/eka/atom.toml").unwrap_err();
+        let text = error.to_string();
+        assert!(text.contains("/nonexistent/eka/atom.toml"), "{text}");
+        let source = std::error::Error::source(&error);
+        assert!(
+            source.is_none_or(|cause| !text.contains(&cause.to_string())),
+            "{text}"
+        );
     }
 }

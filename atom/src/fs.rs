@@ -47,7 +47,7 @@ pub enum Outcome {
 
 /// A file system operation failed.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot {action} `{}`: {source}", path.display())]
+#[error("cannot {action} `{}`", path.display())]
 pub struct Error {
     /// What was being done (`write`, `rename`, `lock`...).
     pub action: &'static str,
@@ -283,4 +283,20 @@ pub fn write_together(files: &[(&Path, &[u8])]) -> Result<Vec<Outcome>, Error> {
         .collect::<Result<Vec<_>, _>>()?;
     transaction.commit()?;
     Ok(outcomes)
+}
+
+impl crate::error::Classify for Error {
+    /// The file system failed.
+    fn kind(&self) -> crate::error::Kind {
+        crate::error::Kind::Environment
+    }
+}
+
+/// An I/O error from a read that names the file, as `fs_err` does, for readers that get
+/// a bare [`io::Error`] (a [`crate::set::FileSource`], say).
+pub fn read_failed(path: &Path, error: io::Error) -> io::Error {
+    io::Error::new(
+        error.kind(),
+        format!("failed to read `{}`: {error}", path.display()),
+    )
 }

@@ -189,6 +189,13 @@ fn is_lower_hex(input: &str) -> bool {
         .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
+impl crate::error::Classify for Error {
+    /// An id that does not parse is the input being refused.
+    fn kind(&self) -> crate::error::Kind {
+        crate::error::Kind::Input
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -175,3 +175,10 @@ impl<'de> serde::Deserialize<'de> for Label {
         Label::parse(&raw).map_err(serde::de::Error::custom)
     }
 }
+
+impl crate::error::Classify for Error {
+    /// A label that is not valid is the user's input being refused.
+    fn kind(&self) -> crate::error::Kind {
+        crate::error::Kind::Input
+    }
+}

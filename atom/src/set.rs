@@ -28,6 +28,7 @@ use toml_edit::{Array, DocumentMut, Item, Table, Value};
 use crate::{
     Label,
     diagnostic::Located,
+    error::{Classify, Kind},
     manifest::{
         self, Manifest, RelativePath,
         span::{Seg, Spans, located_from_toml},
@@ -40,15 +41,9 @@ pub const FILE_NAME: &str = "ekala.toml";
 /// Why a set could not be read, parsed, edited or loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// A file could not be read.
-    #[error("cannot read `{}`: {source}", path.display())]
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// The cause.
-        #[source]
-        source: io::Error,
-    },
+    /// A file could not be read; the I/O error names it.
+    #[error(transparent)]
+    Io(#[from] io::Error),
     /// The set has no `ekala.toml`.
     #[error("`{}` does not exist", path.display())]
     Missing {
@@ -73,15 +68,22 @@ pub enum Error {
     },
 }
 
-impl Error {
-    /// How to fix the problem, if there is something to say.
-    pub fn hint(&self) -> Option<&str> {
+impl Classify for Error {
+    fn kind(&self) -> Kind {
         match self {
-            Error::Missing { .. } => Some("run `eka init` to make this directory a set"),
-            Error::Invalid(located) => located.hint.as_deref(),
+            Error::Io(_) => Kind::Environment,
+            Error::Manifest(error) => error.kind(),
+            Error::Missing { .. } | Error::Invalid(_) | Error::Uneditable { .. } => Kind::Input,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        match self {
+            Error::Missing { .. } => Some("run `eka init` to make this directory a set".to_owned()),
+            Error::Invalid(located) => located.hint(),
             Error::Manifest(error) => error.hint(),
-            Error::Uneditable { .. } => Some("fix the file by hand, then retry"),
-            Error::Read { .. } => None,
+            Error::Uneditable { .. } => Some("fix the file by hand, then retry".to_owned()),
+            Error::Io(_) => None,
         }
     }
 }
@@ -149,10 +151,7 @@ impl SetManifest {
     /// Read, parse and validate an `ekala.toml`.
     pub fn read(path: impl AsRef<Path>) -> Result<SetManifest, Error> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| Error::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let bytes = fs_err::read(path)?;
         let text = manifest::text_from_bytes(bytes, path)?;
         SetManifest::from_str(&text, path)
     }
@@ -209,10 +208,7 @@ impl SetDocument {
     /// Read and parse an `ekala.toml`.
     pub fn read(path: impl AsRef<Path>) -> Result<Self, Error> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| Error::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let bytes = fs_err::read(path)?;
         SetDocument::parse(&manifest::text_from_bytes(bytes, path)?, path)
     }
 
@@ -351,10 +347,7 @@ impl Set {
                     manifest::text_from_bytes(bytes, &shown)?,
                 ))),
                 Ok(None) => Ok(None),
-                Err(source) => Err(Error::Read {
-                    path: shown,
-                    source,
-                }),
+                Err(error) => Err(Error::Io(crate::fs::read_failed(&shown, error))),
             }
         };
         let index_path = Path::new(FILE_NAME);

@@ -35,7 +35,11 @@ use std::{collections::BTreeMap, fmt, str::FromStr};
 
 use semver::VersionReq;
 
-use crate::{Label, label};
+use crate::{
+    Label,
+    error::{Classify, Kind},
+    label,
+};
 
 /// The URL schemes a set URL may use.
 pub const SCHEMES: [&str; 5] = ["https", "http", "git", "ssh", "file"];
@@ -142,12 +146,12 @@ pub enum Error {
         uri: String,
     },
     /// The URI's label is not a valid label.
-    #[error("`{uri}` has an invalid label: {source}")]
+    #[error("`{uri}` has an invalid label: {reason}")]
     InvalidLabel {
         /// The URI as given.
         uri: String,
-        /// Why the label is invalid.
-        source: label::Error,
+        /// Why the label is invalid (shown in the message, so not a `source`).
+        reason: label::Error,
     },
     /// The version requirement after `@` is not a semver requirement.
     #[error("`{uri}` has an invalid version requirement `{requirement}`: {reason}")]
@@ -160,14 +164,15 @@ pub enum Error {
         reason: String,
     },
     /// The set name before `::` is not a valid name.
-    #[error("`{uri}` names the set `{name}`, which is not a valid set name: {source}")]
+    #[error("`{uri}` names the set `{name}`, which is not a valid set name: {reason}")]
     InvalidSetName {
         /// The URI as given.
         uri: String,
         /// The set name.
         name: String,
-        /// Why (set names follow the label rules).
-        source: label::Error,
+        /// Why (set names follow the label rules; shown in the message, so not a
+        /// `source`).
+        reason: label::Error,
     },
     /// The alias is not defined.
     #[error("`{input}` uses the unknown alias `{alias}`")]
@@ -221,9 +226,13 @@ fn format_chain(chain: &[String]) -> String {
         .join(" -> ")
 }
 
-impl Error {
-    /// How to fix the input, if there is something to say.
-    pub fn hint(&self) -> Option<String> {
+impl Classify for Error {
+    /// Every URI error is the user's input being refused.
+    fn kind(&self) -> Kind {
+        Kind::Input
+    }
+
+    fn hint(&self) -> Option<String> {
         let text = match self {
             Error::UnsupportedScheme { .. } => {
                 "use an `https://`, `http://`, `git://`, `ssh://`, `file:///` or `user@host:path` URL"
@@ -710,7 +719,7 @@ impl AtomUri {
             return Err(Error::EmptyLabel { uri: uri() });
         }
         let label =
-            Label::parse(label).map_err(|source| Error::InvalidLabel { uri: uri(), source })?;
+            Label::parse(label).map_err(|reason| Error::InvalidLabel { uri: uri(), reason })?;
         let requirement = requirement
             .map(|text| {
                 VersionReq::parse(text).map_err(|error| Error::InvalidRequirement {
@@ -749,7 +758,7 @@ fn parse_source(input: &str, source: &str, aliases: &Aliases) -> Result<Source, 
             Err(error) => Err(Error::InvalidSetName {
                 uri: input.to_owned(),
                 name: source.to_owned(),
-                source: error,
+                reason: error,
             }),
         };
     }

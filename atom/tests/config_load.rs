@@ -327,6 +327,6 @@ fn explicit_user_file_must_exist() {
     );
     assert!(matches!(
         Config::load_from(&sources),
-        Err(Error::Read { path, .. }) if path == missing
+        Err(Error::Io(error)) if error.to_string().contains(&*missing.to_string_lossy())
     ));
 }

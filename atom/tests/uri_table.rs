@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use atom::error::Classify as _;
 use atom::uri::{Aliases, AtomUri, Error, MAX_ALIAS_DEPTH, Source, parse_set_url};
 
 /// The expected source of a good row.
@@ -379,7 +380,7 @@ fn rows() -> Vec<(&'static str, Expect)> {
                 matches!(
                     e,
                     Error::InvalidLabel {
-                        source: atom::label::Error::InvalidStart { found: '-', .. },
+                        reason: atom::label::Error::InvalidStart { found: '-', .. },
                         ..
                     }
                 )
@@ -391,7 +392,7 @@ fn rows() -> Vec<(&'static str, Expect)> {
                 matches!(
                     e,
                     Error::InvalidLabel {
-                        source: atom::label::Error::InvalidChar { .. },
+                        reason: atom::label::Error::InvalidChar { .. },
                         ..
                     }
                 )

@@ -1,8 +1,92 @@
-//! Exit codes: 0 success, 1 a check failed or input was refused, 2 an unexpected failure.
+//! Exit codes: 0 success, 1 a check failed or input was refused, 2 the environment failed.
+//!
+//! Every command returns [`Error`], which captures the [`Kind`] and the hint of a library
+//! error at the `?` that converts it (the error type implements
+//! [`atom::error::Classify`]; a type that does not cannot be converted, so it cannot exit
+//! with a guessed code). [`Refusal`] and [`CheckFailed`] are the binary's own errors, both
+//! [`Kind::Input`].
 
 use std::fmt;
 
-use atom::error::{Classify as _, Kind};
+use atom::error::{Classify, Kind};
+
+/// What a command returns.
+pub(crate) type Result<T> = std::result::Result<T, Error>;
+
+/// A failed command: what went wrong (with its causes), whose fault it is, and how to fix
+/// it.
+///
+/// Not itself a [`std::error::Error`], so that the blanket `From` below can accept every
+/// classified error.
+#[derive(Debug)]
+pub(crate) struct Error {
+    kind: Kind,
+    hint: Option<String>,
+    error: anyhow::Error,
+}
+
+impl<E> From<E> for Error
+where
+    E: Classify + std::error::Error + Send + Sync + 'static,
+{
+    fn from(error: E) -> Self {
+        Error {
+            kind: error.kind(),
+            hint: error.hint(),
+            error: error.into(),
+        }
+    }
+}
+
+impl Error {
+    /// The same error under a message saying what was being done; kind and hint are kept.
+    pub(crate) fn context(self, message: impl fmt::Display + Send + Sync + 'static) -> Self {
+        Error {
+            error: self.error.context(message.to_string()),
+            ..self
+        }
+    }
+
+    /// The process exit code: 1 for input, 2 for the environment.
+    pub(crate) fn exit_code(&self) -> u8 {
+        self.kind.exit_code()
+    }
+
+    /// How to fix it, if the error knows.
+    pub(crate) fn hint(&self) -> Option<&str> {
+        self.hint.as_deref()
+    }
+
+    /// The message, then each cause, outermost first.
+    pub(crate) fn chain(&self) -> anyhow::Chain<'_> {
+        self.error.chain()
+    }
+}
+
+/// `.context(…)` for results whose error is classified: the kind and hint are kept.
+pub(crate) trait ResultExt<T> {
+    /// Wrap the error under `message`.
+    fn context(self, message: impl fmt::Display + Send + Sync + 'static) -> Result<T>;
+
+    /// Wrap the error under the message `message` makes, only when there is an error.
+    fn with_context<M: fmt::Display + Send + Sync + 'static>(
+        self,
+        message: impl FnOnce() -> M,
+    ) -> Result<T>;
+}
+
+impl<T, E: Into<Error>> ResultExt<T> for std::result::Result<T, E> {
+    fn context(self, message: impl fmt::Display + Send + Sync + 'static) -> Result<T> {
+        self.map_err(|error| error.into().context(message))
+    }
+
+    fn with_context<M: fmt::Display + Send + Sync + 'static>(
+        self,
+        message: impl FnOnce() -> M,
+    ) -> Result<T> {
+        self.map_err(|error| error.into().context(message()))
+    }
+}
 
 /// A refusal of the user's input or request: exit code 1.
 ///
@@ -29,15 +113,21 @@ impl Refusal {
 
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)?;
-        if let Some(hint) = &self.hint {
-            write!(f, "\nhint: {hint}")?;
-        }
-        Ok(())
+        f.write_str(&self.message)
     }
 }
 
 impl std::error::Error for Refusal {}
+
+impl Classify for Refusal {
+    fn kind(&self) -> Kind {
+        Kind::Input
+    }
+
+    fn hint(&self) -> Option<String> {
+        self.hint.clone()
+    }
+}
 
 /// A check that failed (verification mismatch, `--locked` drift): exit code 1, the
 /// details were already printed.
@@ -52,109 +142,48 @@ impl fmt::Display for CheckFailed {
 
 impl std::error::Error for CheckFailed {}
 
-/// The exit code for an error: 1 when any error in the chain is the user's input being
-/// refused or a check failing, 2 otherwise.
-pub(crate) fn exit_code(error: &anyhow::Error) -> u8 {
-    let refused = error.chain().any(|cause| {
-        cause.is::<Refusal>()
-            || cause.is::<CheckFailed>()
-            || cause.is::<atom::diagnostic::Located>()
-            || cause.is::<atom::label::Error>()
-            || cause.is::<atom::uri::Error>()
-            || cause.is::<semver::Error>()
-            || cause
-                .downcast_ref::<atom::config::Error>()
-                .is_some_and(|error| {
-                    matches!(
-                        error,
-                        atom::config::Error::Invalid(_) | atom::config::Error::InvalidEnv { .. }
-                    )
-                })
-            || cause
-                .downcast_ref::<eka::ops::lock::Error>()
-                .is_some_and(eka::ops::lock::Error::is_refusal)
-            || cause
-                .downcast_ref::<eka::ops::add::Error>()
-                .is_some_and(|error| match error {
-                    eka::ops::add::Error::Lock(error) => error.is_refusal(),
-                    _ => true,
-                })
-            || cause
-                .downcast_ref::<eka::ops::list::Error>()
-                .is_some_and(|error| match error {
-                    eka::ops::list::Error::Fetch(error) => error.is_refusal(),
-                    eka::ops::list::Error::Remote(_) => false,
-                    _ => true,
-                })
-            || cause.downcast_ref::<eka::ops::tree::Error>().is_some()
-            || cause
-                .downcast_ref::<eka::ops::init::Error>()
-                .is_some_and(|error| matches!(error, eka::ops::init::Error::AlreadyASet { .. }))
-            || cause
-                .downcast_ref::<eka::ops::new::Error>()
-                .is_some_and(|error| error.is_refusal())
-            || cause
-                .downcast_ref::<nix::eval::Error>()
-                .is_some_and(|error| error.kind() == Kind::Input)
-            || cause
-                .downcast_ref::<nix::export::Error>()
-                .is_some_and(|error| error.kind() == Kind::Input)
-            || cause
-                .downcast_ref::<atom::set::Error>()
-                .is_some_and(|error| !matches!(error, atom::set::Error::Read { .. }))
-            || cause
-                .downcast_ref::<atom::manifest::Error>()
-                .is_some_and(|error| !matches!(error, atom::manifest::Error::Read { .. }))
-            || cause
-                .downcast_ref::<atom::lock::Error>()
-                .is_some_and(|error| matches!(error, atom::lock::Error::Invalid(_)))
-            || cause
-                .downcast_ref::<eka::ops::publish::Error>()
-                .is_some_and(eka::ops::publish::Error::is_refusal)
-            || cause
-                .downcast_ref::<verify::signature::Error>()
-                .is_some_and(|error| error.hint().is_some())
-            || cause
-                .downcast_ref::<eka::ops::verify::Error>()
-                .is_some_and(eka::ops::verify::Error::is_refusal)
-    });
-    if refused { 1 } else { 2 }
+impl Classify for CheckFailed {
+    fn kind(&self) -> Kind {
+        Kind::Input
+    }
 }
 
-/// Hints carried beside (not inside) the messages of library errors in the chain.
-pub(crate) fn hints(error: &anyhow::Error) -> Vec<String> {
-    error
-        .chain()
-        .filter_map(|cause| {
-            if let Some(error) = cause.downcast_ref::<atom::uri::Error>() {
-                error.hint()
-            } else if let Some(error) = cause.downcast_ref::<eka::ops::lock::Error>() {
-                error.hint()
-            } else if let Some(error) = cause.downcast_ref::<eka::ops::add::Error>() {
-                error.hint()
-            } else if let Some(error) = cause.downcast_ref::<eka::ops::list::Error>() {
-                error.hint()
-            } else if let Some(error) = cause.downcast_ref::<eka::ops::new::Error>() {
-                error.hint()
-            } else if let Some(error) = cause.downcast_ref::<nix::eval::Error>() {
-                error.hint()
-            } else if let Some(error) = cause.downcast_ref::<nix::export::Error>() {
-                error.hint()
-            } else if let Some(error) = cause.downcast_ref::<atom::config::Error>() {
-                // A `Located` already shows its hint in its message.
-                match error {
-                    atom::config::Error::Invalid(_) => None,
-                    _ => error.hint().map(str::to_owned),
-                }
-            } else if let Some(error) = cause.downcast_ref::<eka::ops::publish::Error>() {
-                error.hint()
-            } else if let Some(error) = cause.downcast_ref::<eka::ops::verify::Error>() {
-                error.hint().map(str::to_owned)
-            } else if let Some(error) = cause.downcast_ref::<verify::signature::Error>() {
-                error.hint().map(str::to_owned)
-            } else {
-                None
-            }
-        })
-        .collect()
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conversion_keeps_kind_and_hint() {
+        let error = Error::from(Refusal::new("no").hint("do this"));
+        assert_eq!(error.exit_code(), 1);
+        assert_eq!(error.hint(), Some("do this"));
+        assert_eq!(error.chain().count(), 1);
+
+        let io = std::io::Error::other("disk on fire");
+        let error = Error::from(io).context("cannot write `x`");
+        assert_eq!(error.exit_code(), 2);
+        let texts: Vec<String> = error.chain().map(ToString::to_string).collect();
+        assert_eq!(texts, ["cannot write `x`", "disk on fire"]);
+    }
+
+    #[test]
+    fn library_errors_keep_their_kind_through_wrappers() {
+        let uri = atom::uri::Error::EmptyUrl;
+        let add = eka::ops::add::Error::Uri(uri);
+        let error = Error::from(add);
+        assert_eq!(error.exit_code(), 1);
+
+        let manifest = atom::manifest::Error::Io(std::io::Error::other("gone"));
+        let lock = eka::ops::lock::Error::Manifest(manifest);
+        let error = Error::from(eka::ops::add::Error::Lock(lock));
+        assert_eq!(
+            error.exit_code(),
+            2,
+            "an unreadable manifest is the environment"
+        );
+
+        let error = Error::from(CheckFailed("1 atom refused".into()));
+        assert_eq!(error.exit_code(), 1);
+        assert_eq!(error.hint(), None);
+    }
 }

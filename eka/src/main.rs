@@ -2,7 +2,8 @@
 //!
 //! Each command lives in [`command`] as a thin `exec` over the `atom`, `resolver` and
 //! `verify` libraries; all output goes through one [`printer::Printer`]; exit codes are
-//! 0 (success), 1 (input refused or a check failed) and 2 (unexpected failure).
+//! 0 (success), 1 (input refused or a check failed) and 2 (the environment failed), taken
+//! from the kind of the [`error::Error`] a command returns.
 
 mod cli;
 mod command;
@@ -39,7 +40,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             printer.error(&error);
-            ExitCode::from(error::exit_code(&error))
+            ExitCode::from(error.exit_code())
         }
     }
 }

@@ -74,15 +74,12 @@ impl Printer {
         }
     }
 
-    /// An error with its causes; `hint:` lines inside messages are highlighted.
-    pub(crate) fn error(&self, error: &anyhow::Error) {
+    /// An error, each of its causes once, and its hint on its own line; `hint:` lines
+    /// inside messages (a located diagnostic ends with one) are highlighted.
+    pub(crate) fn error(&self, error: &crate::error::Error) {
         let mut shown = String::new();
         for (index, cause) in error.chain().enumerate() {
             let text = cause.to_string();
-            // A cause whose text the previous message already includes adds nothing.
-            if index > 0 && shown.contains(&text) {
-                continue;
-            }
             if index == 0 {
                 eprintln!("{ERROR}error{ERROR:#}: {}", highlight_hints(&text));
             } else {
@@ -91,11 +88,10 @@ impl Printer {
             shown.push_str(&text);
             shown.push('\n');
         }
-        for hint in crate::error::hints(error) {
-            let line = format!("hint: {hint}");
-            if !shown.contains(&line) {
+        if let Some(hint) = error.hint() {
+            // A message that already ends with this hint line says it.
+            if !shown.contains(&format!("hint: {hint}")) {
                 self.hint(hint);
-                shown.push_str(&line);
             }
         }
     }

@@ -137,9 +137,7 @@ impl Classify for Error {
     /// a cache, hash or write failure is the environment.
     fn kind(&self) -> Kind {
         match self {
-            // `atom::lock::Error` is a format error unless the file could not be read.
-            Error::Lock(atom::lock::Error::Invalid(_)) => Kind::Input,
-            Error::Lock(atom::lock::Error::Read { .. }) => Kind::Environment,
+            Error::Lock(error) => error.kind(),
             Error::NoNarHash { .. } | Error::NoMirror { .. } | Error::Missing { .. } => Kind::Input,
             Error::Cache { .. } | Error::Hash { .. } | Error::Write { .. } => Kind::Environment,
         }
@@ -147,7 +145,7 @@ impl Classify for Error {
 
     fn hint(&self) -> Option<String> {
         match self {
-            Error::Lock(atom::lock::Error::Read { .. }) => {
+            Error::Lock(atom::lock::Error::Io(_)) => {
                 Some("run `eka resolve` to write `atom.lock` first".into())
             }
             Error::NoNarHash { .. } => {

@@ -98,6 +98,13 @@ pub struct RegistryError {
     pub source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
 }
 
+impl atom::error::Classify for RegistryError {
+    /// The caller's registry failed to read: the environment.
+    fn kind(&self) -> atom::error::Kind {
+        atom::error::Kind::Environment
+    }
+}
+
 impl RegistryError {
     /// An error with a message and no underlying cause.
     pub fn new(message: impl Into<String>) -> Self {

@@ -130,11 +130,20 @@ pub enum Error {
     },
 }
 
-impl Error {
-    /// How to fix the problem, if there is advice.
-    pub fn hint(&self) -> Option<&str> {
+impl atom::error::Classify for Error {
+    /// No solution is the requirements being refused; a registry that fails or a budget
+    /// that runs out is the environment.
+    fn kind(&self) -> atom::error::Kind {
         match self {
-            Self::NoSolution { hint, .. } | Self::BudgetExceeded { hint, .. } => Some(hint),
+            Self::NoSolution { .. } => atom::error::Kind::Input,
+            Self::BudgetExceeded { .. } | Self::Registry { .. } => atom::error::Kind::Environment,
+        }
+    }
+
+    /// How to fix the problem, if there is advice.
+    fn hint(&self) -> Option<String> {
+        match self {
+            Self::NoSolution { hint, .. } | Self::BudgetExceeded { hint, .. } => Some(hint.clone()),
             Self::Registry { .. } => None,
         }
     }

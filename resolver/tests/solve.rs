@@ -6,6 +6,8 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use atom::error::{Classify as _, Kind};
+
 use common::{OTHER_SET, key, key_in, registry, req, version};
 use resolver::{Budget, Error, MemoryRegistry, Options, resolve};
 
@@ -116,6 +118,22 @@ fn downgrades_can_be_refused() {
     let error = resolve(&registry, &root, &options).unwrap_err();
     assert!(matches!(error, Error::NoSolution { .. }), "{error}");
     assert!(error.hint().unwrap().contains("downgrades are not allowed"));
+    assert_eq!(
+        error.kind(),
+        Kind::Input,
+        "no solution is the requirements refused"
+    );
+}
+
+#[test]
+fn registry_failures_are_the_environment() {
+    let error = Error::Registry {
+        key: key("a"),
+        what: "versions".into(),
+        source: resolver::RegistryError::new("cannot read the set"),
+    };
+    assert_eq!(error.kind(), Kind::Environment);
+    assert_eq!(error.hint(), None);
 }
 
 #[test]

@@ -11,6 +11,7 @@ mod corpus;
 mod deps;
 mod deps_local;
 mod deps_stress;
+mod errors;
 mod init;
 mod new;
 mod nix;

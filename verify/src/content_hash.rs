@@ -192,6 +192,13 @@ impl TreeHasher {
     }
 }
 
+impl atom::error::Classify for ParseError {
+    /// A malformed content hash is the input (a lockfile, an argument) being refused.
+    fn kind(&self) -> atom::error::Kind {
+        atom::error::Kind::Input
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -298,7 +298,7 @@ impl Error {
     }
 
     /// How to fix it, when there is something to say.
-    pub fn hint(&self) -> Option<&'static str> {
+    fn hint_text(&self) -> Option<&'static str> {
         Some(match self {
             Self::EncryptedKey { .. } => {
                 "load the key into `ssh-agent` (`ssh-add <key>`) or use a key without a passphrase"
@@ -621,4 +621,20 @@ fn verify(
         return Err(Error::Revoked { fingerprint });
     }
     allowed.judge(key.key_data(), &fingerprint, principal, NAMESPACE, now)
+}
+
+impl atom::error::Classify for Error {
+    /// A signing or signature failure that eka can explain (it has a hint) is the input
+    /// being refused; the rest (reading keys, encoding commits) is the environment.
+    fn kind(&self) -> atom::error::Kind {
+        if self.hint_text().is_some() {
+            atom::error::Kind::Input
+        } else {
+            atom::error::Kind::Environment
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        self.hint_text().map(str::to_owned)
+    }
 }

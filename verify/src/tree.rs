@@ -795,6 +795,22 @@ fn hash_blobs(
     Ok(hashes)
 }
 
+impl atom::error::Classify for Error {
+    /// A refused tree is the data at fault; a failed object read is the environment.
+    fn kind(&self) -> atom::error::Kind {
+        match self {
+            Self::Refused { .. } => atom::error::Kind::Input,
+            Self::Read { .. } => atom::error::Kind::Environment,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        self.violation()
+            .and_then(Violation::hint)
+            .map(str::to_owned)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -809,6 +809,13 @@ fn check_closure(
     Ok(failures)
 }
 
+impl atom::error::Classify for Error {
+    /// The object database failed: the environment.
+    fn kind(&self) -> atom::error::Kind {
+        atom::error::Kind::Environment
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,7 @@ use std::{
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
-use atom::store::AtomCommit;
+use atom::{error::Classify as _, store::AtomCommit};
 use gix::ObjectId;
 use verify::signature::{
     AllowedSigners, Error, Kind, RevokedKeys, Signer, load_private_key, sign_atom_commit,
@@ -707,12 +707,19 @@ fn encrypted_keys_are_refused_with_a_hint() {
     let error = load_private_key(&key_path).unwrap_err();
     assert!(matches!(error, Error::EncryptedKey { .. }), "{error}");
     assert!(error.hint().unwrap().contains("ssh-agent"));
+    assert_eq!(
+        atom::error::Classify::kind(&error),
+        atom::error::Kind::Input,
+        "an encrypted key is the user's input, with a fix"
+    );
     let error = Signer::from_key_file(&key_path, None).unwrap_err();
     assert!(matches!(error, Error::EncryptedKey { .. }), "{error}");
-    assert!(matches!(
-        load_private_key(&lab.path("missing")),
-        Err(Error::ReadKey { .. })
-    ));
+    let missing = load_private_key(&lab.path("missing")).unwrap_err();
+    assert!(matches!(missing, Error::ReadKey { .. }), "{missing}");
+    assert_eq!(
+        atom::error::Classify::kind(&missing),
+        atom::error::Kind::Environment
+    );
 }
 
 /// An `ssh-agent` of our own, killed on drop.

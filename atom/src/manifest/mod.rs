@@ -45,7 +45,12 @@ pub use edit::ManifestDocument;
 pub use path::{PathError, RelativePath};
 use span::{Seg, Spans, located_from_toml, with_hint};
 
-use crate::{Label, diagnostic::Located, uri::SetUrl};
+use crate::{
+    Label,
+    diagnostic::Located,
+    error::{Classify, Kind},
+    uri::SetUrl,
+};
 
 /// The file name of an atom's manifest.
 pub const FILE_NAME: &str = "atom.toml";
@@ -56,15 +61,9 @@ pub const HERE: &str = "::";
 /// Why a manifest could not be read, parsed or edited.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The file could not be read.
-    #[error("cannot read `{}`: {source}", path.display())]
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// The cause.
-        #[source]
-        source: io::Error,
-    },
+    /// The file could not be read; the I/O error names it.
+    #[error(transparent)]
+    Io(#[from] io::Error),
     /// The file is not a valid manifest; the error points into it.
     #[error(transparent)]
     Invalid(Box<Located>),
@@ -86,19 +85,29 @@ pub enum Error {
     },
 }
 
-impl Error {
-    /// How to fix the problem, if there is something to say.
-    pub fn hint(&self) -> Option<&str> {
+impl Classify for Error {
+    fn kind(&self) -> Kind {
         match self {
-            Error::Read { .. } => None,
-            Error::NotATable { .. } => Some("fix the file by hand, then retry"),
-            Error::Invalid(located) => located.hint.as_deref(),
-            Error::UndeclaredSet { .. } => {
-                Some("add the set to `[package.sets]` with its URL first")
+            Error::Io(_) => Kind::Environment,
+            Error::Invalid(_) | Error::UndeclaredSet { .. } | Error::NotATable { .. } => {
+                Kind::Input
             }
         }
     }
 
+    fn hint(&self) -> Option<String> {
+        match self {
+            Error::Io(_) => None,
+            Error::NotATable { .. } => Some("fix the file by hand, then retry".to_owned()),
+            Error::Invalid(located) => located.hint(),
+            Error::UndeclaredSet { .. } => {
+                Some("add the set to `[package.sets]` with its URL first".to_owned())
+            }
+        }
+    }
+}
+
+impl Error {
     /// The located diagnostic, when the error points into the file.
     pub fn located(&self) -> Option<&Located> {
         match self {
@@ -615,11 +624,7 @@ impl Manifest {
 }
 
 pub(crate) fn read_text(path: &Path) -> Result<String, Error> {
-    let bytes = std::fs::read(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    text_from_bytes(bytes, path)
+    text_from_bytes(fs_err::read(path)?, path)
 }
 
 pub(crate) fn text_from_bytes(bytes: Vec<u8>, path: &Path) -> Result<String, Error> {

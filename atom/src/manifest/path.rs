@@ -153,6 +153,13 @@ impl<'de> serde::Deserialize<'de> for RelativePath {
     }
 }
 
+impl crate::error::Classify for PathError {
+    /// A path outside the repository is the input being refused.
+    fn kind(&self) -> crate::error::Kind {
+        crate::error::Kind::Input
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,11 +13,11 @@ use crate::{
     view::{self, View as _, deps::LockReport},
 };
 
-fn config(context: &Context<'_>) -> anyhow::Result<atom::config::Config> {
+fn config(context: &Context<'_>) -> crate::error::Result<atom::config::Config> {
     Ok(atom::config::Config::load(Some(&context.cwd))?)
 }
 
-fn lock_options(context: &Context<'_>, dry_run: bool) -> anyhow::Result<lock::Options> {
+fn lock_options(context: &Context<'_>, dry_run: bool) -> crate::error::Result<lock::Options> {
     Ok(lock::Options {
         dir: context.cwd.clone(),
         cache: config(context)?.cache,
@@ -27,14 +27,14 @@ fn lock_options(context: &Context<'_>, dry_run: bool) -> anyhow::Result<lock::Op
     })
 }
 
-fn labels(names: &[String]) -> anyhow::Result<Vec<Label>> {
+fn labels(names: &[String]) -> crate::error::Result<Vec<Label>> {
     Ok(names
         .iter()
         .map(|name| Label::parse(name))
         .collect::<Result<_, _>>()?)
 }
 
-fn locked_error(error: lock::Error, context: &Context<'_>) -> anyhow::Error {
+fn locked_error(error: lock::Error, context: &Context<'_>) -> crate::error::Error {
     if let lock::Error::LockedDrift { changes, .. } = &error {
         let outcome = lock::Outcome {
             changes: (**changes).clone(),
@@ -49,7 +49,7 @@ fn locked_error(error: lock::Error, context: &Context<'_>) -> anyhow::Error {
 }
 
 /// `eka add --nix NAME URL`.
-fn add_nix(context: &Context<'_>, name: String, args: AddArgs) -> anyhow::Result<()> {
+fn add_nix(context: &Context<'_>, name: String, args: AddArgs) -> crate::error::Result<()> {
     let fetch = match (args.git, args.git_version) {
         (Some(reference), _) => add::NixFetchArg::GitRef(reference),
         (None, Some(requirement)) => add::NixFetchArg::GitVersion(requirement),
@@ -80,7 +80,7 @@ fn add_nix(context: &Context<'_>, name: String, args: AddArgs) -> anyhow::Result
     Ok(())
 }
 
-pub(crate) fn add(context: &Context<'_>, args: AddArgs) -> anyhow::Result<()> {
+pub(crate) fn add(context: &Context<'_>, args: AddArgs) -> crate::error::Result<()> {
     if let Some(name) = args.nix.clone() {
         return add_nix(context, name, args);
     }
@@ -101,7 +101,7 @@ pub(crate) fn add(context: &Context<'_>, args: AddArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub(crate) fn remove(context: &Context<'_>, args: RemoveArgs) -> anyhow::Result<()> {
+pub(crate) fn remove(context: &Context<'_>, args: RemoveArgs) -> crate::error::Result<()> {
     let options = remove_op::Options {
         lock: lock_options(context, args.dry_run)?,
         names: labels(&args.names)?,
@@ -113,7 +113,7 @@ pub(crate) fn remove(context: &Context<'_>, args: RemoveArgs) -> anyhow::Result<
     Ok(())
 }
 
-pub(crate) fn resolve(context: &Context<'_>, args: DryRunArgs) -> anyhow::Result<()> {
+pub(crate) fn resolve(context: &Context<'_>, args: DryRunArgs) -> crate::error::Result<()> {
     let options = lock_options(context, args.dry_run)?;
     let outcome = resolve_op::run(&options).map_err(|error| locked_error(error, context))?;
     context
@@ -122,7 +122,7 @@ pub(crate) fn resolve(context: &Context<'_>, args: DryRunArgs) -> anyhow::Result
     Ok(())
 }
 
-pub(crate) fn update(context: &Context<'_>, args: UpdateArgs) -> anyhow::Result<()> {
+pub(crate) fn update(context: &Context<'_>, args: UpdateArgs) -> crate::error::Result<()> {
     let options = update_op::Options {
         lock: lock_options(context, args.dry_run)?,
         names: labels(&args.names)?,
@@ -134,13 +134,13 @@ pub(crate) fn update(context: &Context<'_>, args: UpdateArgs) -> anyhow::Result<
     Ok(())
 }
 
-pub(crate) fn tree(context: &Context<'_>) -> anyhow::Result<()> {
+pub(crate) fn tree(context: &Context<'_>) -> crate::error::Result<()> {
     let tree = tree_op::run(&context.cwd)?;
     context.printer.show(&view::deps::Tree(tree));
     Ok(())
 }
 
-pub(crate) fn list(context: &Context<'_>, args: ListArgs, show: bool) -> anyhow::Result<()> {
+pub(crate) fn list(context: &Context<'_>, args: ListArgs, show: bool) -> crate::error::Result<()> {
     let config = config(context)?;
     let options = list_op::Options {
         input: args.uri,

@@ -1,12 +1,16 @@
 //! `eka eval [attr]` / `eka build [attr]` with `--config FILE` / `--set KEY=VALUE`.
 
-use anyhow::Context as _;
+use crate::error::ResultExt as _;
 use nix::eval;
 
 use super::Context;
 use crate::{cli::EvalArgs, view};
 
-pub(crate) fn exec(context: &Context<'_>, args: EvalArgs, mode: eval::Mode) -> anyhow::Result<()> {
+pub(crate) fn exec(
+    context: &Context<'_>,
+    args: EvalArgs,
+    mode: eval::Mode,
+) -> crate::error::Result<()> {
     let config = eval::load_config(
         args.config.map(|path| context.cwd.join(path)).as_deref(),
         &args.settings,

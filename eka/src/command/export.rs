@@ -1,12 +1,12 @@
 //! `eka export --flake [--output DIR]`: write `flake.lock`, print the inputs declaration.
 
-use anyhow::Context as _;
+use crate::error::ResultExt as _;
 use nix::export;
 
 use super::Context;
 use crate::{cli::ExportArgs, view};
 
-pub(crate) fn exec(context: &Context<'_>, args: ExportArgs) -> anyhow::Result<()> {
+pub(crate) fn exec(context: &Context<'_>, args: ExportArgs) -> crate::error::Result<()> {
     // `--flake` is the only export format so far (clap requires it).
     let _ = args.flake;
     let cache = atom::config::Config::load(Some(&context.cwd))

@@ -5,7 +5,7 @@ use eka::ops::init;
 use super::Context;
 use crate::{cli::InitArgs, view};
 
-pub(crate) fn exec(context: &Context<'_>, args: InitArgs) -> anyhow::Result<()> {
+pub(crate) fn exec(context: &Context<'_>, args: InitArgs) -> crate::error::Result<()> {
     let dir = match args.dir {
         Some(dir) => context.cwd.join(dir),
         None => context.cwd.clone(),

@@ -12,7 +12,7 @@ mod verify;
 
 use std::path::PathBuf;
 
-use anyhow::Context as _;
+use crate::error::ResultExt as _;
 
 use crate::{
     cli::{Cli, Command, GlobalArgs},
@@ -30,7 +30,7 @@ pub(crate) struct Context<'a> {
 }
 
 impl<'a> Context<'a> {
-    fn new(global: &GlobalArgs, printer: &'a Printer) -> anyhow::Result<Self> {
+    fn new(global: &GlobalArgs, printer: &'a Printer) -> crate::error::Result<Self> {
         let base = std::env::current_dir().context("cannot read the current directory")?;
         let cwd = match &global.directory {
             Some(dir) => base.join(dir),
@@ -53,7 +53,7 @@ impl<'a> Context<'a> {
     }
 }
 
-pub(crate) fn exec(cli: Cli, printer: &Printer) -> anyhow::Result<()> {
+pub(crate) fn exec(cli: Cli, printer: &Printer) -> crate::error::Result<()> {
     let context = Context::new(&cli.global, printer)?;
     match cli.command {
         Command::Init(args) => init::exec(&context, args),

@@ -5,7 +5,7 @@ use eka::ops::new;
 use super::Context;
 use crate::{cli::NewArgs, view};
 
-pub(crate) fn exec(context: &Context<'_>, args: NewArgs) -> anyhow::Result<()> {
+pub(crate) fn exec(context: &Context<'_>, args: NewArgs) -> crate::error::Result<()> {
     let outcome = new::run(&new::Options {
         path: context.cwd.join(&args.path),
         label: args.label,

@@ -1,12 +1,12 @@
 //! `eka publish [paths… | --all] [--remote R] [--rev REV] [--sign [--key FILE]] [--dry-run]`.
 
-use anyhow::Context as _;
+use crate::error::ResultExt as _;
 use eka::ops::publish;
 
 use super::Context;
 use crate::{cli::PublishArgs, error::CheckFailed, view};
 
-pub(crate) fn exec(context: &Context<'_>, args: PublishArgs) -> anyhow::Result<()> {
+pub(crate) fn exec(context: &Context<'_>, args: PublishArgs) -> crate::error::Result<()> {
     let printer = context.printer;
     if context.offline {
         return Err(crate::error::Refusal::new(

@@ -6,7 +6,7 @@ use eka::ops::verify;
 use super::Context;
 use crate::{cli::VerifyArgs, error::CheckFailed, view};
 
-pub(crate) fn exec(context: &Context<'_>, args: VerifyArgs) -> anyhow::Result<()> {
+pub(crate) fn exec(context: &Context<'_>, args: VerifyArgs) -> crate::error::Result<()> {
     let printer = context.printer;
     let config = atom::config::Config::load(Some(&context.cwd))?;
     let names = args

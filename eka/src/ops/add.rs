@@ -14,6 +14,7 @@
 //! assert_eq!(set_name_for_url(&url).as_str(), "company-set");
 //! ```
 
+use atom::error::{Classify, Kind};
 use std::path::Path;
 
 use atom::{
@@ -60,9 +61,16 @@ pub enum Error {
     },
 }
 
-impl Error {
-    /// How to fix it, if eka knows.
-    pub fn hint(&self) -> Option<String> {
+impl Classify for Error {
+    /// Locking decides for itself; every other error is the arguments refused.
+    fn kind(&self) -> Kind {
+        match self {
+            Error::Lock(error) => error.kind(),
+            Error::Uri(_) | Error::UnknownSet { .. } | Error::NixArguments { .. } => Kind::Input,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
         match self {
             Error::Uri(error) => error.hint(),
             Error::UnknownSet { hint, .. } => Some((*hint).to_owned()),

@@ -1,9 +1,6 @@
 //! `eka init`: make a directory the root of a set.
 
-use std::{
-    io::Write as _,
-    path::{Path, PathBuf},
-};
+use std::{io::Write as _, path::PathBuf};
 
 /// The name of the set index at a set's root.
 pub const SET_FILE: &str = "ekala.toml";
@@ -33,20 +30,14 @@ pub struct Outcome {
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The directory is already a set.
-    #[error("`{}` already exists\nhint: this directory is already a set; use `eka new <path>` to add atoms to it", path.display())]
+    #[error("`{}` already exists", path.display())]
     AlreadyASet {
         /// The existing `ekala.toml`.
         path: PathBuf,
     },
-    /// Filesystem failure.
-    #[error("cannot write `{}`", path.display())]
-    Io {
-        /// The path being written.
-        path: PathBuf,
-        /// The cause.
-        #[source]
-        source: std::io::Error,
-    },
+    /// Filesystem failure; the I/O error names the path.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
     /// git repository creation failed.
     #[error("cannot create a git repository in `{}`", path.display())]
     Git {
@@ -61,11 +52,7 @@ pub enum Error {
 /// Make `options.dir` a set.
 pub fn run(options: &Options) -> Result<Outcome, Error> {
     let dir = &options.dir;
-    let io = |path: &Path| {
-        let path = path.to_owned();
-        move |source| Error::Io { path, source }
-    };
-    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    fs_err::create_dir_all(dir)?;
     let set_file = dir.join(SET_FILE);
     if set_file.exists() {
         return Err(Error::AlreadyASet { path: set_file });
@@ -79,19 +66,39 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
     } else {
         false
     };
-    let mut file = match std::fs::File::create_new(&set_file) {
+    let mut file = match fs_err::File::create_new(&set_file) {
         Ok(file) => file,
         Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
             return Err(Error::AlreadyASet { path: set_file });
         }
-        Err(error) => return Err(io(&set_file)(error)),
+        Err(error) => return Err(error.into()),
     };
-    file.write_all(TEMPLATE.as_bytes()).map_err(io(&set_file))?;
-    file.sync_all().map_err(io(&set_file))?;
+    file.write_all(TEMPLATE.as_bytes())?;
+    file.sync_all()?;
     Ok(Outcome {
         set_file,
         created_git,
     })
+}
+
+impl atom::error::Classify for Error {
+    /// An existing set is the request refused; writing and `git init` are the environment.
+    fn kind(&self) -> atom::error::Kind {
+        match self {
+            Error::AlreadyASet { .. } => atom::error::Kind::Input,
+            Error::Io(_) | Error::Git { .. } => atom::error::Kind::Environment,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        match self {
+            Error::AlreadyASet { .. } => Some(
+                "this directory is already a set; use `eka new <path>` to add atoms to it"
+                    .to_owned(),
+            ),
+            Error::Io(_) | Error::Git { .. } => None,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@
 //! # Ok::<(), eka::ops::list::Error>(())
 //! ```
 
+use atom::error::{Classify, Kind};
 use std::path::PathBuf;
 
 use atom::{
@@ -47,12 +48,29 @@ pub enum Error {
     Fetch(#[from] fetch::Error),
 }
 
-impl Error {
-    /// How to fix it, if eka knows.
-    pub fn hint(&self) -> Option<String> {
+impl Classify for Error {
+    /// A bad URI is the input; listing and fetching decide for themselves.
+    fn kind(&self) -> Kind {
+        match self {
+            Error::Uri(_) | Error::NotRemote { .. } => Kind::Input,
+            // classify: store
+            Error::Fetch(error) => {
+                if error.is_refusal() {
+                    Kind::Input
+                } else {
+                    Kind::Environment
+                }
+            }
+            // classify: store
+            Error::Remote(_) => Kind::Environment,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
         match self {
             Error::Uri(error) => error.hint(),
             Error::NotRemote { hint, .. } => Some((*hint).to_owned()),
+            // classify: store
             Error::Fetch(error) => error.hint().map(str::to_owned),
             Error::Remote(_) => None,
         }

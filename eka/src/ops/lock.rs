@@ -15,6 +15,7 @@
 //! assert!(changes.is_empty());
 //! ```
 
+use atom::error::{Classify, Kind};
 use std::{
     collections::{BTreeMap, HashMap},
     path::{Path, PathBuf},
@@ -22,7 +23,6 @@ use std::{
 
 use atom::{
     Label,
-    error::{Classify as _, Kind},
     id::{AtomId, SetRoot},
     lock::{AtomIdHex, ContentHash, LockedAtom, Lockfile},
     manifest::{Manifest, ManifestDocument},
@@ -131,23 +131,28 @@ pub enum Error {
     },
 }
 
-impl Error {
-    /// Whether the failure is the user's input or data being refused, or a check that
-    /// failed (exit 1), rather than an unexpected failure (exit 2).
-    pub fn is_refusal(&self) -> bool {
+impl Classify for Error {
+    /// The user's input or data refused, or a check that failed, is [`Kind::Input`];
+    /// writing files and a resolution that names an unknown atom (a bug) are not.
+    fn kind(&self) -> Kind {
         match self {
-            Error::Registry(error) => error.is_refusal(),
-            Error::NixInput(error) => error.kind() == Kind::Input,
-            Error::Manifest(error) => !matches!(error, atom::manifest::Error::Read { .. }),
-            Error::Lockfile(error) => !matches!(error, atom::lock::Error::Read { .. }),
-            Error::Resolve(error) => matches!(error, resolver::Error::NoSolution { .. }),
-            Error::Write(_) | Error::Unknown { .. } => false,
-            _ => true,
+            Error::Registry(error) => error.kind(),
+            Error::NixInput(error) => error.kind(),
+            Error::Manifest(error) => error.kind(),
+            Error::Lockfile(error) => error.kind(),
+            Error::Resolve(error) => error.kind(),
+            Error::Write(_) | Error::Unknown { .. } => Kind::Environment,
+            Error::NoManifest { .. }
+            | Error::LockedDrift { .. }
+            | Error::Local { .. }
+            | Error::NotADependency { .. }
+            | Error::Vanished { .. }
+            | Error::Downgrade { .. }
+            | Error::Value { .. } => Kind::Input,
         }
     }
 
-    /// How to fix it, if eka knows.
-    pub fn hint(&self) -> Option<String> {
+    fn hint(&self) -> Option<String> {
         match self {
             Error::NoManifest { hint, .. }
             | Error::LockedDrift { hint, .. }
@@ -155,11 +160,13 @@ impl Error {
             | Error::NotADependency { hint, .. }
             | Error::Vanished { hint, .. }
             | Error::Downgrade { hint, .. } => Some((*hint).to_owned()),
-            Error::Registry(error) => error.hint().map(str::to_owned),
-            Error::Resolve(error) => error.hint().map(str::to_owned),
-            Error::Manifest(error) => error.hint().map(str::to_owned),
+            Error::Registry(error) => error.hint(),
+            Error::Resolve(error) => error.hint(),
+            Error::Manifest(error) => error.hint(),
             Error::NixInput(error) => error.hint(),
-            _ => None,
+            Error::Lockfile(_) | Error::Write(_) | Error::Unknown { .. } | Error::Value { .. } => {
+                None
+            }
         }
     }
 }
@@ -467,11 +474,7 @@ pub fn relock(options: &Options, plan: Plan, edit: &mut Edit<'_>) -> Result<Outc
     }
     let _lock = atom::fs::FileLock::acquire(&options.dir)?;
     sweep_temporaries(&options.dir);
-    let original =
-        std::fs::read_to_string(&path).map_err(|source| atom::manifest::Error::Read {
-            path: path.clone(),
-            source,
-        })?;
+    let original = fs_err::read_to_string(&path).map_err(atom::manifest::Error::Io)?;
     let mut document = ManifestDocument::parse(&original, &path)?;
     let lock_path = options.dir.join(atom::lock::FILE_NAME);
     let old_text = std::fs::read_to_string(&lock_path).ok();

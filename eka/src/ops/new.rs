@@ -5,6 +5,7 @@
 //! label, writes `atom.toml` and then adds the path to `ekala.toml` with a format-preserving
 //! edit, so the user's comments and ordering stay as they were.
 
+use atom::error::{Classify, Kind};
 use std::path::{Component, Path, PathBuf};
 
 use atom::{
@@ -103,34 +104,28 @@ pub enum Error {
     /// Writing failed.
     #[error(transparent)]
     Write(#[from] atom::fs::Error),
-    /// Creating the directory failed.
-    #[error("cannot create `{}`", path.display())]
-    Io {
-        /// The directory.
-        path: PathBuf,
-        /// Why.
-        #[source]
-        source: std::io::Error,
-    },
+    /// Creating the directory failed; the I/O error names it.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
 }
 
-impl Error {
-    /// Whether the error is a refusal of the user's input (exit code 1).
-    pub fn is_refusal(&self) -> bool {
+impl Classify for Error {
+    /// The arguments or the set refused are [`Kind::Input`]; writing is the environment.
+    fn kind(&self) -> Kind {
         match self {
             Error::NoSet { .. }
             | Error::Exists { .. }
             | Error::Label { .. }
             | Error::Version { .. }
             | Error::Path { .. }
-            | Error::LabelTaken { .. } => true,
-            Error::Set(error) => !matches!(error, set::Error::Read { .. }),
-            Error::Write(_) | Error::Io { .. } => false,
+            | Error::LabelTaken { .. } => Kind::Input,
+            Error::Set(error) => error.kind(),
+            Error::Write(_) | Error::Io(_) => Kind::Environment,
         }
     }
 
     /// How to fix the problem.
-    pub fn hint(&self) -> Option<String> {
+    fn hint(&self) -> Option<String> {
         match self {
             Error::NoSet { .. } => Some("run `eka init` at the root of your repository first".into()),
             Error::Exists { .. } => Some("pick another directory; this one is already an atom".into()),
@@ -140,8 +135,8 @@ impl Error {
             Error::Version { .. } => Some("pass `--version 0.1.0` or another `MAJOR.MINOR.PATCH`".into()),
             Error::Path { .. } => Some("create atoms in a directory below the set's root".into()),
             Error::LabelTaken { .. } => Some("pass another `--label`".into()),
-            Error::Set(error) => error.hint().map(str::to_owned),
-            Error::Write(_) | Error::Io { .. } => None,
+            Error::Set(error) => error.hint(),
+            Error::Write(_) | Error::Io(_) => None,
         }
     }
 }
@@ -198,10 +193,7 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
     let mut document = SetDocument::read(&set_file)?;
     document.add_package(&set_path)?;
 
-    std::fs::create_dir_all(&target).map_err(|source| Error::Io {
-        path: target.clone(),
-        source,
-    })?;
+    fs_err::create_dir_all(&target)?;
     let text = Manifest::template(&label, &version, options.description.as_deref());
     atom::fs::write_atomic(&manifest_path, text.as_bytes())?;
     if let Err(error) = atom::fs::write_atomic(&set_file, document.to_string().as_bytes()) {

@@ -29,6 +29,7 @@
 //! # Ok::<(), eka::ops::publish::Error>(())
 //! ```
 
+use atom::error::{Classify, Kind};
 use std::{
     collections::{BTreeMap, BTreeSet},
     path::{Component, Path, PathBuf},
@@ -311,11 +312,11 @@ fn rejected_list(rejected: &[(String, String)]) -> String {
         .join(", ")
 }
 
-impl Error {
-    /// Whether the user's input or the remote's state is refused (exit 1), rather than
-    /// something failing unexpectedly.
-    pub fn is_refusal(&self) -> bool {
-        match self {
+impl Classify for Error {
+    /// The user's input or the remote's state refused is [`Kind::Input`]; something
+    /// failing unexpectedly is [`Kind::Environment`].
+    fn kind(&self) -> Kind {
+        let refused = match self {
             Error::Revision { .. }
             | Error::OutsideRepository { .. }
             | Error::NotAnAtom { .. }
@@ -325,16 +326,22 @@ impl Error {
             | Error::OtherSet { .. }
             | Error::Rejected { .. }
             | Error::NoRepository { .. } => true,
-            Error::Set { source, .. } => !matches!(**source, set::Error::Read { .. }),
-            Error::Tree { source, .. } => source.violation().is_some(),
+            Error::Set { source, .. } => return source.kind(),
+            Error::Tree { source, .. } => return source.kind(),
+            // classify: store
             Error::SetRoot(error) => matches!(**error, root::Error::Shallow { .. }),
-            Error::Sign { source, .. } => source.hint().is_some(),
+            Error::Sign { source, .. } => return source.kind(),
             _ => false,
+        };
+        if refused {
+            Kind::Input
+        } else {
+            Kind::Environment
         }
     }
 
     /// How to fix the problem, if there is something to say.
-    pub fn hint(&self) -> Option<String> {
+    fn hint(&self) -> Option<String> {
         Some(match self {
             Error::NoRepository { .. } => {
                 "run eka inside a set's git repository, or pass `-C <dir>`".into()
@@ -343,7 +350,7 @@ impl Error {
             // A `Located` error shows its hint in its own message.
             Error::Set { source, .. } => match &**source {
                 set::Error::Missing { .. } | set::Error::Uneditable { .. } => {
-                    return source.hint().map(str::to_owned);
+                    return source.hint();
                 }
                 _ => return None,
             },
@@ -366,7 +373,7 @@ impl Error {
                 root::Error::Shallow { hint, .. } => (*hint).into(),
                 _ => return None,
             },
-            Error::Sign { source, .. } => return source.hint().map(str::to_owned),
+            Error::Sign { source, .. } => return source.hint(),
             Error::NoRemote { .. } => {
                 "add it with `git remote add <name> <url>`, or pass `--remote <url>`".into()
             }
@@ -594,17 +601,14 @@ fn read_index(source: &TreeSource) -> Result<SetManifest, set::Error> {
     let shown = source.display_path(path);
     match source.read(path) {
         Ok(Some(bytes)) => {
-            let text = String::from_utf8(bytes).map_err(|error| set::Error::Read {
-                path: shown.clone(),
-                source: std::io::Error::new(std::io::ErrorKind::InvalidData, error),
+            let text = String::from_utf8(bytes).map_err(|error| {
+                let error = std::io::Error::new(std::io::ErrorKind::InvalidData, error);
+                set::Error::Io(atom::fs::read_failed(&shown, error))
             })?;
             SetManifest::from_str(&text, &shown)
         }
         Ok(None) => Err(set::Error::Missing { path: shown }),
-        Err(error) => Err(set::Error::Read {
-            path: shown,
-            source: error,
-        }),
+        Err(error) => Err(set::Error::Io(atom::fs::read_failed(&shown, error))),
     }
 }
 

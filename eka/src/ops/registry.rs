@@ -24,6 +24,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use atom::error::{Classify, Kind};
 use std::{
     collections::{BTreeMap, BTreeSet},
     path::{Path, PathBuf},
@@ -77,22 +78,31 @@ pub enum Error {
     },
 }
 
-impl Error {
-    /// Whether the failure is the user's input or data being refused (exit 1).
-    pub fn is_refusal(&self) -> bool {
+impl Classify for Error {
+    /// A fetch failure decides for itself; every other error is the data refused.
+    fn kind(&self) -> Kind {
         match self {
-            Error::Fetch(error) => error.is_refusal(),
-            _ => true,
+            // classify: store
+            Error::Fetch(error) => {
+                if error.is_refusal() {
+                    Kind::Input
+                } else {
+                    Kind::Environment
+                }
+            }
+            Error::UndeclaredSet { .. } | Error::NoLocalSet { .. } | Error::LocalSet { .. } => {
+                Kind::Input
+            }
         }
     }
 
-    /// How to fix it, if eka knows.
-    pub fn hint(&self) -> Option<&str> {
+    fn hint(&self) -> Option<String> {
         match self {
-            Error::Fetch(error) => error.hint(),
-            Error::NoLocalSet { hint, .. } => Some(hint),
-            Error::LocalSet { hint, .. } => *hint,
-            Error::UndeclaredSet { .. } => Some("add the set under `[package.sets]`"),
+            // classify: store
+            Error::Fetch(error) => error.hint().map(str::to_owned),
+            Error::NoLocalSet { hint, .. } => Some((*hint).to_owned()),
+            Error::LocalSet { hint, .. } => hint.map(str::to_owned),
+            Error::UndeclaredSet { .. } => Some("add the set under `[package.sets]`".to_owned()),
         }
     }
 }

@@ -124,3 +124,18 @@ fn walk(
         walk(lock, dep, depth + 1, shown, nodes);
     }
 }
+
+impl atom::error::Classify for Error {
+    /// A missing or invalid `atom.toml` or `atom.lock` is the project refused (exit 1,
+    /// whatever the cause).
+    fn kind(&self) -> atom::error::Kind {
+        atom::error::Kind::Input
+    }
+
+    fn hint(&self) -> Option<String> {
+        match self {
+            Error::Manifest(error) => atom::error::Classify::hint(error),
+            Error::Lockfile(error) => atom::error::Classify::hint(error),
+        }
+    }
+}

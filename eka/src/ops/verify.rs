@@ -29,6 +29,7 @@
 //! # Ok::<(), eka::ops::verify::Error>(())
 //! ```
 
+use atom::error::{Classify, Kind};
 use std::{
     collections::{BTreeMap, BTreeSet},
     path::{Path, PathBuf},
@@ -150,30 +151,33 @@ pub enum Error {
     Walk(#[from] verify::walk::Error),
 }
 
-impl Error {
-    /// Whether the user's input was refused (exit 1) rather than something failing.
-    pub fn is_refusal(&self) -> bool {
+impl Classify for Error {
+    /// A missing file, an unknown name or bad trust entries are the input refused; the
+    /// cache and the object walk are the environment.
+    fn kind(&self) -> Kind {
         match self {
-            Self::NoManifest { .. } | Self::NoLock { .. } | Self::UnknownName { .. } => true,
-            Self::Signers { .. } => true,
-            Self::Manifest(error) => !matches!(error, atom::manifest::Error::Read { .. }),
-            Self::Lock(error) => matches!(error, atom::lock::Error::Invalid(_)),
-            Self::Cache { .. } | Self::Walk(_) => false,
+            Self::NoManifest { .. } | Self::NoLock { .. } | Self::UnknownName { .. } => Kind::Input,
+            Self::Signers { .. } => Kind::Input,
+            Self::Manifest(error) => error.kind(),
+            Self::Lock(error) => error.kind(),
+            Self::Cache { .. } => Kind::Environment,
+            Self::Walk(error) => error.kind(),
         }
     }
 
     /// How to fix it.
-    pub fn hint(&self) -> Option<&'static str> {
-        match self {
-            Self::NoManifest { .. } => Some("run `eka verify` in an atom's directory"),
-            Self::NoLock { .. } => Some("create the lock with `eka resolve`"),
-            Self::UnknownName { .. } => Some("name a label listed by `eka tree`"),
-            Self::Signers { .. } => Some(
+    fn hint(&self) -> Option<String> {
+        let text = match self {
+            Self::NoManifest { .. } => "run `eka verify` in an atom's directory",
+            Self::NoLock { .. } => "create the lock with `eka resolve`",
+            Self::UnknownName { .. } => "name a label listed by `eka tree`",
+            Self::Signers { .. } => {
                 "each entry of `allowed_signers` is one OpenSSH allowed_signers line: \
-                 `principal keytype key`",
-            ),
-            _ => None,
-        }
+                 `principal keytype key`"
+            }
+            _ => return None,
+        };
+        Some(text.to_owned())
     }
 }
 
@@ -191,11 +195,7 @@ pub fn verify(options: &Options) -> Result<Outcome, Error> {
             dir: options.dir.clone(),
         });
     }
-    let text =
-        std::fs::read_to_string(&manifest_path).map_err(|source| atom::manifest::Error::Read {
-            path: manifest_path.clone(),
-            source,
-        })?;
+    let text = fs_err::read_to_string(&manifest_path).map_err(atom::manifest::Error::Io)?;
     let manifest = Manifest::from_str(&text, &manifest_path)?;
     let lock = Lockfile::read(&lock_path)?;
     let selected = select(&lock, &options.names)?;
