@@ -611,3 +611,30 @@ fn a_fetch_from_a_silent_server_times_out_naming_the_url() {
         assert!(error.hint().unwrap().contains("EKA_NET_TIMEOUT"));
     }
 }
+
+#[test]
+fn a_full_fetch_brings_the_trees_of_commits_fetched_tree_less() {
+    use atom::store::git::{Depth, FetchSpec, Repo};
+    let source = TestRepo::init();
+    source.run(["config", "uploadpack.allowFilter", "true"]);
+    source.write("d/a.txt", "hello\n");
+    let commit = id(&source.commit("one"));
+    let tree = id(&source.rev_parse("HEAD^{tree}"));
+    let url = format!("file://{}", source.path().display());
+    let dir = tempfile::tempdir().unwrap();
+    let store = Repo::init_bare(&dir.path().join("store.git")).unwrap();
+
+    let tree_less = FetchSpec::objects(&[commit], "refs/cache/", Depth::TreeLess);
+    store.fetch(&url, &tree_less).unwrap();
+    let repo = open(store.path());
+    assert!(repo.has_object(commit));
+    assert!(!repo.has_object(tree), "a tree-less fetch brought the tree");
+
+    let full = FetchSpec::objects(&[commit], "refs/cache/", Depth::Full);
+    store.fetch(&url, &full).unwrap();
+    let repo = open(store.path());
+    assert!(repo.has_object(tree), "the full fetch brought no tree");
+    let subtree = id(&source.rev_parse("HEAD:d"));
+    let file = id(&source.rev_parse("HEAD:d/a.txt"));
+    assert!(repo.has_object(subtree) && repo.has_object(file));
+}

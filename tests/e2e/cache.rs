@@ -190,3 +190,21 @@ fn git_variables_of_the_environment_do_not_redirect_eka() {
     assert_eq!(std::fs::read_dir(&decoy).unwrap().count(), 0);
     assert!(layout(&sandbox).join("atoms.git").join("HEAD").is_file());
 }
+
+#[test]
+fn verify_refetches_into_a_rebuilt_store_when_its_objects_are_garbled() {
+    let set = one_atom_set();
+    let sandbox = Sandbox::new();
+    project(&sandbox, "");
+    sandbox
+        .eka_in("app", &["add", &format!("{}::a", set.url())])
+        .success();
+    let first = sandbox.eka_in("app", &["verify"]).success();
+    assert!(first.stdout.contains("ok a@1.0.0"), "{}", first.stdout);
+    let store = layout(&sandbox).join("atoms.git");
+    assert!(garble_objects(&store) > 0, "the fetch left no object files");
+
+    let run = sandbox.eka_in("app", &["verify"]).success();
+    assert_rebuilt(&run.stderr, "is unreadable");
+    assert_eq!(run.stdout, first.stdout);
+}

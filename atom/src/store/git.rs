@@ -190,7 +190,8 @@ pub enum Depth {
     /// Commits and blobs named directly, no trees (`--filter=tree:0`): discovery.
     TreeLess,
     /// Everything reachable, even when some of it (a tree-less commit) is already
-    /// present: negotiation is skipped (`--refetch`), so the server sends the trees.
+    /// present: negotiation is skipped (`--refetch`) and no remembered partial-clone
+    /// filter applies (`--no-filter`), so the server sends the trees.
     Full,
     /// Everything reachable, negotiating with what is present (ordinary fetch).
     Incremental,
@@ -313,7 +314,13 @@ impl Repo {
         .to_vec();
         match spec.depth {
             Depth::TreeLess => arguments.push("--filter=tree:0".into()),
-            Depth::Full => arguments.push("--refetch".into()),
+            Depth::Full => {
+                // `--no-filter`: a store that once fetched tree-less from this URL
+                // remembers the filter as the URL's default; `--refetch`: skip
+                // negotiation, or the server hears "have <commit>" and sends no trees.
+                arguments.push("--refetch".into());
+                arguments.push("--no-filter".into());
+            }
             Depth::Incremental => {}
         }
         arguments.push("--".into());

@@ -99,6 +99,9 @@ pub struct Outcome {
     pub report: Report,
     /// What is wrong with the lock's top level against the project's own `atom.toml`.
     pub root_failures: Vec<Failure>,
+    /// Parts of the cache found damaged and rebuilt (to print as warnings).
+    #[serde(skip)]
+    pub warnings: Vec<String>,
 }
 
 impl Outcome {
@@ -217,6 +220,12 @@ pub fn verify(options: &Options) -> Result<Outcome, Error> {
     }
 
     let cache = open_store(&options.cache)?;
+    if let Some(reason) = unreadable_commit(&cache, &selected)? {
+        // A damaged store: rebuild it; the locked commits are fetched again below.
+        cache
+            .rebuild_atoms_repo(&reason)
+            .map_err(|error| cache_error(cache.dir(), error))?;
+    }
     let mut network: BTreeMap<String, Vec<Failure>> = BTreeMap::new();
     if !options.offline {
         network = check_mirrors(&selected, &cache)?;
@@ -246,6 +255,11 @@ pub fn verify(options: &Options) -> Result<Outcome, Error> {
     Ok(Outcome {
         report,
         root_failures,
+        warnings: cache
+            .take_repairs()
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
     })
 }
 
@@ -330,6 +344,31 @@ fn cache_error(path: &Path, message: impl std::fmt::Display) -> Error {
 /// Open (creating or repairing) the cache's atom store, where commits are verified.
 fn open_store(cache: &Path) -> Result<Cache, Error> {
     Cache::open(cache).map_err(|error| cache_error(cache, error))
+}
+
+/// The first locked commit (or its root tree) the store has but cannot read, as a reason.
+fn unreadable_commit(cache: &Cache, lock: &Lockfile) -> Result<Option<String>, Error> {
+    let repo = cache
+        .atoms_repo()
+        .map_err(|error| cache_error(cache.dir(), error))?;
+    for id in lock.atoms.iter().filter_map(|atom| object_id(&atom.commit)) {
+        if !repo.has_object(id) {
+            continue;
+        }
+        let object = match repo.find_object(id) {
+            Ok(object) => object,
+            Err(error) => return Ok(Some(format!("object `{id}` is unreadable: {error}"))),
+        };
+        let tree = gix::objs::CommitRef::from_bytes(&object.data, repo.object_hash())
+            .ok()
+            .map(|commit| commit.tree());
+        if let Some(tree) = tree.filter(|tree| repo.has_object(*tree))
+            && let Err(error) = repo.find_object(tree)
+        {
+            return Ok(Some(format!("object `{tree}` is unreadable: {error}")));
+        }
+    }
+    Ok(None)
 }
 
 /// Whether the store holds `id` with its root tree (discovery fetches commits without).
