@@ -374,6 +374,33 @@ mod tests {
     }
 
     #[test]
+    fn a_repository_without_config_is_rebuilt_and_a_later_read_failure_too() {
+        let root = tempfile::tempdir().unwrap();
+        let cache = Cache::open(root.path()).unwrap();
+        fs_err::remove_file(cache.atoms_repo_path().join("config")).unwrap();
+        let cache = Cache::open(root.path()).unwrap();
+        let repairs = cache.take_repairs();
+        assert_eq!(repairs.len(), 1, "{repairs:?}");
+        assert_eq!(repairs[0].reason, "`config` is missing");
+        assert!(cache.atoms_repo_path().join("config").is_file());
+
+        cache
+            .rebuild_atoms_repo("object `x` is unreadable")
+            .unwrap();
+        let repairs = cache.take_repairs();
+        assert_eq!(repairs.len(), 1, "{repairs:?}");
+        assert_eq!(repairs[0].path, cache.atoms_repo_path());
+        assert_eq!(
+            repairs[0].to_string(),
+            format!(
+                "the cache at `{}` was damaged (object `x` is unreadable); it was rebuilt",
+                cache.atoms_repo_path().display()
+            )
+        );
+        cache.atoms_repo().unwrap();
+    }
+
+    #[test]
     fn stale_temporaries_are_removed() {
         let root = tempfile::tempdir().unwrap();
         let cache = Cache::open(root.path()).unwrap();

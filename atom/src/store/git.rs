@@ -75,7 +75,7 @@ pub const CLEARED_VARIABLES: &[&str] = &[
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The binary could not be started.
-    #[error("cannot run `{command}`: {source}")]
+    #[error("cannot run `{command}`")]
     Spawn {
         /// `git` and its subcommand.
         command: String,
@@ -686,7 +686,7 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_remote_repository_is_a_refusal() {
+    fn a_missing_remote_repository_is_refused_by_the_remote() {
         let dir = tempfile::tempdir().unwrap();
         let repo = Repo::init_bare(&dir.path().join("local.git")).unwrap();
         let url = format!("file://{}", dir.path().join("absent.git").display());
