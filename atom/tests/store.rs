@@ -569,3 +569,72 @@ fn push_to_an_unreachable_remote_is_an_error() {
         "{error:?}"
     );
 }
+
+/// A loopback server that accepts connections and never answers; its URL with `scheme`.
+fn silent_server(scheme: &str) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    format!("{scheme}://127.0.0.1:{port}/set.git")
+}
+
+#[test]
+fn a_fetch_from_a_silent_server_times_out_naming_the_url() {
+    use atom::error::{Classify, Kind};
+    use atom::store::git::{Depth, Error, FetchSpec, Repo};
+    let dir = tempfile::tempdir().unwrap();
+    let repo = Repo::init_bare(&dir.path().join("cache.git"))
+        .unwrap()
+        .with_deadline(std::time::Duration::from_secs(2));
+    let wanted = id("1111111111111111111111111111111111111111");
+    for scheme in ["git", "http"] {
+        let url = silent_server(scheme);
+        let spec = FetchSpec::objects(&[wanted], "refs/cache/", Depth::TreeLess);
+        let error = repo.fetch(&url, &spec).unwrap_err();
+        let Error::Timeout {
+            url: named,
+            seconds,
+            ..
+        } = &error
+        else {
+            panic!("{scheme}: expected a timeout, got {error:?}");
+        };
+        assert_eq!(*named, url);
+        assert_eq!(*seconds, 2);
+        assert_eq!(error.kind(), Kind::Environment);
+        assert!(error.to_string().contains(&url), "{error}");
+        assert!(error.hint().unwrap().contains("EKA_NET_TIMEOUT"));
+    }
+}
+
+#[test]
+fn a_full_fetch_brings_the_trees_of_commits_fetched_tree_less() {
+    use atom::store::git::{Depth, FetchSpec, Repo};
+    let source = TestRepo::init();
+    source.run(["config", "uploadpack.allowFilter", "true"]);
+    source.write("d/a.txt", "hello\n");
+    let commit = id(&source.commit("one"));
+    let tree = id(&source.rev_parse("HEAD^{tree}"));
+    let url = format!("file://{}", source.path().display());
+    let dir = tempfile::tempdir().unwrap();
+    let store = Repo::init_bare(&dir.path().join("store.git")).unwrap();
+
+    let tree_less = FetchSpec::objects(&[commit], "refs/cache/", Depth::TreeLess);
+    store.fetch(&url, &tree_less).unwrap();
+    let repo = open(store.path());
+    assert!(repo.has_object(commit));
+    assert!(!repo.has_object(tree), "a tree-less fetch brought the tree");
+
+    let full = FetchSpec::objects(&[commit], "refs/cache/", Depth::Full);
+    store.fetch(&url, &full).unwrap();
+    let repo = open(store.path());
+    assert!(repo.has_object(tree), "the full fetch brought no tree");
+    let subtree = id(&source.rev_parse("HEAD:d"));
+    let file = id(&source.rev_parse("HEAD:d/a.txt"));
+    assert!(repo.has_object(subtree) && repo.has_object(file));
+}

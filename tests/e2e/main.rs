@@ -6,6 +6,7 @@
     unreachable_pub
 )]
 
+mod cache;
 mod common;
 mod corpus;
 mod deps;

@@ -10,12 +10,18 @@
 //! 2. skip a mirror that fails, with a [`Warning`] in the outcome, while another answers;
 //!    refuse two mirrors naming different commits (or manifests) for one version
 //!    ([`Error::Tampering`]);
-//! 3. fetch the commits and manifest blobs not yet cached into the [`Cache`]'s bare
-//!    repository (`<cache>/objects.git`) with one `git fetch --filter=tree:0` per remote,
-//!    by object id, each under `refs/cache/<id>` (objects are immutable, so cached forever);
+//! 3. fetch the commits and manifest blobs not yet cached into the [`Cache`]'s atom store
+//!    (`<cache>/v1/atoms.git`) with one tree-less fetch per remote
+//!    ([`git::Depth::TreeLess`]), by object id, each under `refs/cache/<id>` (objects are
+//!    immutable, so cached forever);
 //! 4. record what each URL listed in a small index file per URL
-//!    (`<cache>/index/<digest of the URL>.toml`, written atomically), so `--offline` can
-//!    answer from the cache alone and say exactly what is missing.
+//!    (`<cache>/v1/index/<digest of the URL>.toml`, written atomically), so `--offline`
+//!    can answer from the cache alone and say exactly what is missing;
+//! 5. read the commits and manifests back; an object the store has but cannot read (a
+//!    damaged cache) makes the store be rebuilt and fetched once more, and a garbled
+//!    index file is dropped; both come back as [`Warning::CacheRebuilt`].
+//!
+//! Each step is a function of its own ([`discover`] calls them in order).
 //!
 //! A server that does not allow filters sends the trees too (git warns and ignores the
 //! filter); the answer is the same, only bigger.
@@ -42,11 +48,15 @@ use gix::ObjectId;
 use semver::Version;
 use serde::{Deserialize, Serialize};
 
+pub use super::cache::Cache;
 use crate::{
     Label,
+    error::{Classify, Kind},
     manifest::Manifest,
     store::{
+        cache,
         commit::AtomCommit,
+        git::{self, Depth, FetchSpec},
         refs::{AtomRef, RefKind, atom_prefix, meta_prefix},
         remote,
     },
@@ -56,7 +66,7 @@ use crate::{
 /// Why discovery failed.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The cache directory or its repository could not be prepared or read.
+    /// A listing index file could not be read or written.
     #[error("cannot use the cache at `{}`: {message}", path.display())]
     Cache {
         /// The path at fault.
@@ -99,13 +109,24 @@ pub enum Error {
         hint: &'static str,
     },
     /// Fetching objects from every mirror failed.
-    #[error("cannot fetch from `{url}`: {stderr}")]
+    #[error("cannot fetch from `{url}`: {}", error.detail())]
     Fetch {
         /// The URL.
         url: SetUrl,
-        /// What git printed on stderr.
-        stderr: String,
+        /// What went wrong.
+        error: Box<git::Error>,
     },
+    /// The mirrors answered the fetch without sending an object they list.
+    #[error("cannot fetch from `{url}`: object `{id}` was not sent")]
+    NotSent {
+        /// The URL.
+        url: SetUrl,
+        /// The object.
+        id: ObjectId,
+    },
+    /// The cache's object store could not be prepared or repaired.
+    #[error(transparent)]
+    Store(#[from] cache::Error),
     /// A published version lacks its manifest ref.
     #[error("`{atom}` at `{url}` has no manifest ref under `refs/eka/meta/`")]
     MissingManifest {
@@ -152,10 +173,7 @@ impl Error {
     /// Whether the failure is a refusal or a failed check (bad data, tampering, missing
     /// cache entries) rather than an unexpected failure (I/O, unreachable servers).
     pub fn is_refusal(&self) -> bool {
-        !matches!(
-            self,
-            Error::Cache { .. } | Error::Unreachable { .. } | Error::Fetch { .. }
-        )
+        self.kind() == Kind::Input
     }
 
     /// How to fix it, if eka knows.
@@ -165,6 +183,33 @@ impl Error {
             | Error::Tampering { hint, .. }
             | Error::NotCached { hint, .. } => Some(hint),
             _ => None,
+        }
+    }
+}
+
+impl Classify for Error {
+    /// Bad data, tampering and missing cache entries are refusals (input); the cache,
+    /// unreachable mirrors and failed fetches are the environment.
+    fn kind(&self) -> Kind {
+        match self {
+            Error::Cache { .. }
+            | Error::Unreachable { .. }
+            | Error::Fetch { .. }
+            | Error::NotSent { .. }
+            | Error::Store(_) => Kind::Environment,
+            Error::Tampering { .. }
+            | Error::NotCached { .. }
+            | Error::MissingManifest { .. }
+            | Error::BadCommit { .. }
+            | Error::BadManifest { .. }
+            | Error::MixedSets { .. } => Kind::Input,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        match self {
+            Error::Fetch { error, .. } => error.hint(),
+            _ => Error::hint(self).map(str::to_owned),
         }
     }
 }
@@ -188,13 +233,29 @@ pub struct Disagreement {
     pub second_id: ObjectId,
 }
 
-/// A mirror skipped because it failed while another answered.
+/// Something the caller should print; the run went on.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Warning {
-    /// The mirror.
-    pub url: SetUrl,
-    /// Why it was skipped.
-    pub message: String,
+pub enum Warning {
+    /// A mirror skipped because it failed while another answered.
+    SkippedMirror {
+        /// The mirror.
+        url: SetUrl,
+        /// Why it was skipped.
+        message: String,
+    },
+    /// A damaged part of the cache was rebuilt (the text of a [`cache::Repair`]).
+    CacheRebuilt(String),
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Warning::SkippedMirror { url, message } => {
+                write!(formatter, "skipped mirror `{url}`: {message}")
+            }
+            Warning::CacheRebuilt(repair) => formatter.write_str(repair),
+        }
+    }
 }
 
 /// One published version, read from the cache.
@@ -219,12 +280,6 @@ pub struct SetAtoms {
     pub atoms: BTreeMap<Label, BTreeMap<Version, Published>>,
     /// Mirrors skipped.
     pub warnings: Vec<Warning>,
-}
-
-/// The on-disk cache: a bare repository of fetched objects and an index per URL.
-#[derive(Debug, Clone)]
-pub struct Cache {
-    dir: PathBuf,
 }
 
 /// The refs of one version as a URL listed them.
@@ -255,6 +310,9 @@ impl From<ObjectIdText> for String {
 
 type Listing = BTreeMap<Label, BTreeMap<Version, Entry>>;
 
+/// Where fetched atom objects are kept in the store: `refs/cache/<id>`.
+pub const CACHE_NAMESPACE: &str = "refs/cache/";
+
 /// The index file of one URL.
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Index {
@@ -264,131 +322,99 @@ struct Index {
 }
 
 impl Cache {
-    /// Open (creating if needed) the cache in `dir`.
-    pub fn open(dir: &Path) -> Result<Cache, Error> {
-        let cache = Cache {
-            dir: dir.to_path_buf(),
-        };
-        let repo = cache.repo_path();
-        if !repo.join("HEAD").is_file() {
-            std::fs::create_dir_all(dir).map_err(|error| cache.error(dir, error))?;
-            let _lock =
-                crate::fs::FileLock::acquire(dir).map_err(|error| cache.error(dir, error))?;
-            if !repo.join("HEAD").is_file() {
-                // Build it aside and rename, so no reader ever sees a half-made repository.
-                let temporary = format!("objects.git.tmp-{}", std::process::id());
-                let _ = std::fs::remove_dir_all(dir.join(&temporary));
-                run_git(dir, &["init", "-q", "--bare", &temporary], &cache.dir)?;
-                run_git(
-                    &dir.join(&temporary),
-                    &["config", "gc.auto", "0"],
-                    &cache.dir,
-                )?;
-                std::fs::rename(dir.join(&temporary), &repo)
-                    .map_err(|error| cache.error(&repo, error))?;
-            }
-        }
-        Ok(cache)
-    }
-
-    /// The cache directory.
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
-    /// The bare repository holding fetched objects.
-    pub fn repo_path(&self) -> PathBuf {
-        self.dir.join("objects.git")
-    }
-
-    /// Open the object repository.
-    pub fn repo(&self) -> Result<gix::Repository, Error> {
-        let path = self.repo_path();
-        gix::open(&path).map_err(|error| self.error(&path, error))
-    }
-
-    fn error(&self, path: &Path, error: impl std::fmt::Display) -> Error {
-        Error::Cache {
-            path: path.to_path_buf(),
-            message: error.to_string(),
-        }
-    }
-
-    fn index_path(&self, url: &SetUrl) -> PathBuf {
-        let digest = blake3::hash(url.as_str().as_bytes()).to_hex();
-        self.dir
-            .join("index")
-            .join(format!("{}.toml", &digest.as_str()[..32]))
-    }
-
     /// The labels the cache's index of `url` holds (what `--offline` can answer for).
     pub fn cached_labels(&self, url: &SetUrl) -> Result<Vec<Label>, Error> {
-        Ok(self
-            .read_index(url)?
+        Ok(read_index(self, url)?
             .map(|listing| listing.into_keys().collect())
             .unwrap_or_default())
     }
+}
 
-    fn read_index(&self, url: &SetUrl) -> Result<Option<Listing>, Error> {
-        let path = self.index_path(url);
-        let text = match std::fs::read_to_string(&path) {
-            Ok(text) => text,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(error) => return Err(self.error(&path, error)),
-        };
-        let index: Index = toml::from_str(&text).map_err(|error| self.error(&path, error))?;
-        let mut listing = Listing::new();
-        for (label, versions) in index.atoms {
-            let label = Label::parse(&label).map_err(|error| self.error(&path, error))?;
-            let mut parsed = BTreeMap::new();
-            for (version, entry) in versions {
-                let version = Version::parse(&version).map_err(|error| self.error(&path, error))?;
-                parsed.insert(version, entry);
-            }
-            listing.insert(label, parsed);
-        }
-        Ok(Some(listing))
-    }
+fn index_path(cache: &Cache, url: &SetUrl) -> PathBuf {
+    let digest = blake3::hash(url.as_str().as_bytes()).to_hex();
+    cache
+        .index_dir()
+        .join(format!("{}.toml", &digest.as_str()[..32]))
+}
 
-    /// Merge `listing` (complete for its labels) into the index of `url`.
-    fn write_index(&self, url: &SetUrl, listing: &Listing) -> Result<(), Error> {
-        let path = self.index_path(url);
-        let mut merged = self.read_index(url)?.unwrap_or_default();
-        for (label, versions) in listing {
-            merged.insert(label.clone(), versions.clone());
-        }
-        let index = Index {
-            url: url.as_str().to_owned(),
-            atoms: merged
-                .into_iter()
-                .map(|(label, versions)| {
-                    (
-                        label.to_string(),
-                        versions
-                            .into_iter()
-                            .map(|(version, entry)| (version.to_string(), entry))
-                            .collect(),
-                    )
-                })
-                .collect(),
-        };
-        let text = toml::to_string(&index).map_err(|error| self.error(&path, error))?;
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|error| self.error(parent, error))?;
-        }
-        crate::fs::write_atomic(&path, text.as_bytes())
-            .map_err(|error| self.error(&path, error))?;
-        Ok(())
+fn index_error(path: &Path, error: impl std::fmt::Display) -> Error {
+    Error::Cache {
+        path: path.to_path_buf(),
+        message: error.to_string(),
     }
 }
 
-fn run_git(dir: &Path, args: &[&str], cache: &Path) -> Result<String, Error> {
-    super::git::run(Some(dir), args)
-        .map(|stdout| String::from_utf8_lossy(&stdout).into_owned())
-        .map_err(|error| Error::Cache {
-            path: cache.to_path_buf(),
-            message: error.to_string(),
-        })
+/// The listing the cache recorded for `url`; a garbled index file is deleted (and the
+/// repair recorded), as if it had never been written.
+fn read_index(cache: &Cache, url: &SetUrl) -> Result<Option<Listing>, Error> {
+    let path = index_path(cache, url);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(error) if error.kind() == std::io::ErrorKind::InvalidData => {
+            return discard_index(cache, &path, "it is not UTF-8");
+        }
+        Err(error) => return Err(index_error(&path, error)),
+    };
+    match parse_index(&text) {
+        Ok(listing) => Ok(Some(listing)),
+        Err(reason) => discard_index(cache, &path, &reason),
+    }
+}
+
+fn discard_index(cache: &Cache, path: &Path, reason: &str) -> Result<Option<Listing>, Error> {
+    match fs_err::remove_file(path) {
+        Ok(()) => {}
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+        Err(error) => return Err(index_error(path, error)),
+    }
+    cache.record_repair(path, format!("the listing index is unreadable: {reason}"));
+    Ok(None)
+}
+
+fn parse_index(text: &str) -> Result<Listing, String> {
+    let index: Index = toml::from_str(text).map_err(|error| error.message().to_owned())?;
+    let mut listing = Listing::new();
+    for (label, versions) in index.atoms {
+        let label = Label::parse(&label).map_err(|error| error.to_string())?;
+        let mut parsed = BTreeMap::new();
+        for (version, entry) in versions {
+            let version = Version::parse(&version).map_err(|error| error.to_string())?;
+            parsed.insert(version, entry);
+        }
+        listing.insert(label, parsed);
+    }
+    Ok(listing)
+}
+
+/// Merge `listing` (complete for its labels) into the index of `url`.
+fn write_index(cache: &Cache, url: &SetUrl, listing: &Listing) -> Result<(), Error> {
+    let path = index_path(cache, url);
+    let mut merged = read_index(cache, url)?.unwrap_or_default();
+    for (label, versions) in listing {
+        merged.insert(label.clone(), versions.clone());
+    }
+    let index = Index {
+        url: url.as_str().to_owned(),
+        atoms: merged
+            .into_iter()
+            .map(|(label, versions)| {
+                (
+                    label.to_string(),
+                    versions
+                        .into_iter()
+                        .map(|(version, entry)| (version.to_string(), entry))
+                        .collect(),
+                )
+            })
+            .collect(),
+    };
+    let text = toml::to_string(&index).map_err(|error| index_error(&path, error))?;
+    if let Some(parent) = path.parent() {
+        fs_err::create_dir_all(parent).map_err(|error| index_error(parent, error))?;
+    }
+    crate::fs::write_atomic(&path, text.as_bytes()).map_err(|error| index_error(&path, error))?;
+    Ok(())
 }
 
 /// Parse listed refs into a listing for `labels` (every label present, maybe empty).
@@ -429,6 +455,9 @@ fn parse_listing(refs: &[(String, ObjectId)], labels: &[Label]) -> Listing {
     listing
 }
 
+/// Per label and version: the merged entry and the mirrors that listed it.
+type Merged = BTreeMap<Label, BTreeMap<Version, (Entry, Vec<SetUrl>)>>;
+
 /// List, fetch and read the published versions of `labels` in the set mirrored at
 /// `mirrors` (see the module docs). With `offline`, only the cache is used.
 pub fn discover(
@@ -444,137 +473,188 @@ pub fn discover(
         .into_iter()
         .collect();
     let mut outcome = SetAtoms::default();
-    // Per mirror that answered, its listing.
-    let mut answers: Vec<(SetUrl, Listing)> = Vec::new();
-    if offline {
-        for url in mirrors {
-            if let Some(listing) = cache.read_index(url)? {
-                answers.push((url.clone(), listing));
-            }
-        }
-        let first = mirrors.first().cloned().ok_or_else(|| Error::Unreachable {
-            urls: Vec::new(),
-            causes: vec!["the set has no URL".to_owned()],
-            hint: "declare a URL for the set in `[package.sets]`",
-        })?;
-        for label in &labels {
-            if !answers
-                .iter()
-                .any(|(_, listing)| listing.contains_key(label))
-            {
-                return Err(Error::NotCached {
-                    url: first,
-                    label: label.clone(),
-                    what: "its versions were never listed".to_owned(),
-                    hint: "run the command once without `--offline` to fill the cache",
-                });
-            }
-        }
+    let answers = if offline {
+        read_cached_listings(cache, mirrors, &labels)?
     } else {
-        let prefixes: Vec<String> = labels
-            .iter()
-            .flat_map(|label| [atom_prefix(label), meta_prefix(label)])
-            .collect();
-        let results: Vec<Result<Vec<(String, ObjectId)>, remote::Error>> =
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = mirrors
-                    .iter()
-                    .map(|url| {
-                        let prefixes = &prefixes;
-                        // One retry: a loaded local server can drop a handshake.
-                        scope.spawn(move || {
-                            remote::list_refs(url.as_str(), prefixes)
-                                .or_else(|_| remote::list_refs(url.as_str(), prefixes))
-                        })
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|handle| {
-                        handle.join().unwrap_or_else(|_| {
-                            Err(remote::Error::LsRemote {
-                                url: String::new(),
-                                stderr: "the listing thread panicked".to_owned(),
-                            })
-                        })
-                    })
-                    .collect()
-            });
-        let mut causes = Vec::new();
-        for (url, result) in mirrors.iter().zip(results) {
-            match result {
-                Ok(refs) => answers.push((url.clone(), parse_listing(&refs, &labels))),
-                Err(error) => {
-                    let message = error_chain(&error);
-                    causes.push(format!("`{url}`: {message}"));
-                    outcome.warnings.push(Warning {
-                        url: url.clone(),
-                        message,
-                    });
-                }
-            }
+        list_mirrors(mirrors, &labels, &mut outcome.warnings)?
+    };
+    let merged = check_agreement(&answers, &labels)?;
+    outcome.answered = answers.iter().map(|(url, _)| url.clone()).collect();
+    require_manifests(&merged)?;
+    fetch_missing(cache, &merged, &outcome.answered, mirrors, offline)?;
+    if !offline {
+        record_index(cache, &answers)?;
+    }
+    if let Some(reason) = unreadable_object(cache, &merged)? {
+        // A damaged object store: rebuild it and fetch once more.
+        cache.rebuild_atoms_repo(&reason)?;
+        fetch_missing(cache, &merged, &outcome.answered, mirrors, offline)?;
+    }
+    read_all_published(cache, &merged, &labels, &mut outcome)?;
+    outcome.warnings.extend(
+        cache
+            .take_repairs()
+            .into_iter()
+            .map(|repair| Warning::CacheRebuilt(repair.to_string())),
+    );
+    Ok(outcome)
+}
+
+/// Offline: every mirror's listing from the index; every label must have been listed.
+fn read_cached_listings(
+    cache: &Cache,
+    mirrors: &[SetUrl],
+    labels: &[Label],
+) -> Result<Vec<(SetUrl, Listing)>, Error> {
+    let mut answers = Vec::new();
+    for url in mirrors {
+        if let Some(listing) = read_index(cache, url)? {
+            answers.push((url.clone(), listing));
         }
-        if answers.is_empty() {
-            return Err(Error::Unreachable {
-                urls: mirrors.to_vec(),
-                causes,
-                hint: "check the URLs and your connection, or use `--offline` to work from the cache",
+    }
+    let first = mirrors.first().cloned().ok_or_else(|| Error::Unreachable {
+        urls: Vec::new(),
+        causes: vec!["the set has no URL".to_owned()],
+        hint: "declare a URL for the set in `[package.sets]`",
+    })?;
+    for label in labels {
+        if !answers
+            .iter()
+            .any(|(_, listing)| listing.contains_key(label))
+        {
+            return Err(Error::NotCached {
+                url: first,
+                label: label.clone(),
+                what: "its versions were never listed".to_owned(),
+                hint: "run the command once without `--offline` to fill the cache",
             });
         }
     }
-    // Merge the mirrors' listings, refusing disagreements.
-    let mut merged: BTreeMap<Label, BTreeMap<Version, (Entry, Vec<SetUrl>)>> = BTreeMap::new();
-    for (url, listing) in &answers {
+    Ok(answers)
+}
+
+/// List every mirror at once (one thread each); a mirror that fails becomes a warning
+/// while another answers.
+fn list_mirrors(
+    mirrors: &[SetUrl],
+    labels: &[Label],
+    warnings: &mut Vec<Warning>,
+) -> Result<Vec<(SetUrl, Listing)>, Error> {
+    let prefixes: Vec<String> = labels
+        .iter()
+        .flat_map(|label| [atom_prefix(label), meta_prefix(label)])
+        .collect();
+    let results: Vec<Result<Vec<(String, ObjectId)>, remote::Error>> =
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = mirrors
+                .iter()
+                .map(|url| {
+                    let prefixes = &prefixes;
+                    scope.spawn(move || list_once_more(url, prefixes))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .zip(mirrors)
+                .map(|(handle, url)| {
+                    handle.join().unwrap_or_else(|_| {
+                        Err(remote::Error::Stopped {
+                            url: url.to_string(),
+                        })
+                    })
+                })
+                .collect()
+        });
+    let mut answers = Vec::new();
+    let mut causes = Vec::new();
+    for (url, result) in mirrors.iter().zip(results) {
+        match result {
+            Ok(refs) => answers.push((url.clone(), parse_listing(&refs, labels))),
+            Err(error) => {
+                let message = error_chain(&error);
+                causes.push(format!("`{url}`: {message}"));
+                warnings.push(Warning::SkippedMirror {
+                    url: url.clone(),
+                    message,
+                });
+            }
+        }
+    }
+    if answers.is_empty() {
+        return Err(Error::Unreachable {
+            urls: mirrors.to_vec(),
+            causes,
+            hint: "check the URLs and your connection, or use `--offline` to work from the cache",
+        });
+    }
+    Ok(answers)
+}
+
+/// List `url`, once more after a failure (a loaded local server can drop a handshake),
+/// but not after a timeout.
+fn list_once_more(
+    url: &SetUrl,
+    prefixes: &[String],
+) -> Result<Vec<(String, ObjectId)>, remote::Error> {
+    match remote::list_refs(url.as_str(), prefixes) {
+        Err(error @ remote::Error::Timeout { .. }) => Err(error),
+        Err(_) => remote::list_refs(url.as_str(), prefixes),
+        Ok(refs) => Ok(refs),
+    }
+}
+
+/// Merge the mirrors' listings, refusing two mirrors that name different objects for
+/// one version.
+fn check_agreement(answers: &[(SetUrl, Listing)], labels: &[Label]) -> Result<Merged, Error> {
+    let mut merged = Merged::new();
+    for (url, listing) in answers {
         for (label, versions) in listing {
             if !labels.contains(label) {
                 continue;
             }
             let slot = merged.entry(label.clone()).or_default();
             for (version, entry) in versions {
-                match slot.get_mut(version) {
-                    None => {
-                        slot.insert(version.clone(), (*entry, vec![url.clone()]));
-                    }
-                    Some((known, urls)) => {
-                        let disagreement = if known.commit != entry.commit {
-                            Some(("commit", known.commit.0, entry.commit.0))
-                        } else {
-                            match (known.manifest, entry.manifest) {
-                                (Some(a), Some(b)) if a != b => Some(("manifest", a.0, b.0)),
-                                _ => None,
-                            }
-                        };
-                        if let Some((what, first_id, second_id)) = disagreement {
-                            return Err(Error::Tampering {
-                                details: Box::new(Disagreement {
-                                    label: label.clone(),
-                                    version: version.clone(),
-                                    what,
-                                    first_url: urls[0].clone(),
-                                    first_id,
-                                    second_url: url.clone(),
-                                    second_id,
-                                }),
-                                hint: "find out which mirror was altered and remove it from `[package.sets]`",
-                            });
-                        }
-                        if known.manifest.is_none() {
-                            known.manifest = entry.manifest;
-                        }
-                        urls.push(url.clone());
-                    }
+                let Some((known, urls)) = slot.get_mut(version) else {
+                    slot.insert(version.clone(), (*entry, vec![url.clone()]));
+                    continue;
+                };
+                if let Some((what, first_id, second_id)) = disagreement(known, entry) {
+                    return Err(Error::Tampering {
+                        details: Box::new(Disagreement {
+                            label: label.clone(),
+                            version: version.clone(),
+                            what,
+                            first_url: urls[0].clone(),
+                            first_id,
+                            second_url: url.clone(),
+                            second_id,
+                        }),
+                        hint: "find out which mirror was altered and remove it from `[package.sets]`",
+                    });
                 }
+                if known.manifest.is_none() {
+                    known.manifest = entry.manifest;
+                }
+                urls.push(url.clone());
             }
         }
     }
-    outcome.answered = answers.iter().map(|(url, _)| url.clone()).collect();
-    let first_url = outcome
-        .answered
-        .first()
-        .cloned()
-        .or_else(|| mirrors.first().cloned());
-    // Every version needs its manifest.
-    for (label, versions) in &merged {
+    Ok(merged)
+}
+
+fn disagreement(known: &Entry, entry: &Entry) -> Option<(&'static str, ObjectId, ObjectId)> {
+    if known.commit != entry.commit {
+        return Some(("commit", known.commit.0, entry.commit.0));
+    }
+    match (known.manifest, entry.manifest) {
+        (Some(a), Some(b)) if a != b => Some(("manifest", a.0, b.0)),
+        _ => None,
+    }
+}
+
+/// Every version needs its manifest.
+fn require_manifests(merged: &Merged) -> Result<(), Error> {
+    for (label, versions) in merged {
         for (version, (entry, urls)) in versions {
             if entry.manifest.is_none() {
                 return Err(Error::MissingManifest {
@@ -584,69 +664,120 @@ pub fn discover(
             }
         }
     }
-    let repo = cache.repo()?;
-    // Fetch what is missing, one fetch per remote.
-    let missing = |repo: &gix::Repository| -> Vec<(ObjectId, Vec<SetUrl>, Label)> {
-        let mut missing = Vec::new();
-        for (label, versions) in &merged {
-            for (entry, urls) in versions.values() {
-                for id in [Some(entry.commit), entry.manifest].into_iter().flatten() {
-                    if !repo.has_object(id.0) {
-                        missing.push((id.0, urls.clone(), label.clone()));
-                    }
+    Ok(())
+}
+
+/// The commits and manifests of `merged` not in the store, with who listed them.
+fn missing_objects(repo: &gix::Repository, merged: &Merged) -> Vec<(ObjectId, Vec<SetUrl>, Label)> {
+    let mut missing = Vec::new();
+    for (label, versions) in merged {
+        for (entry, urls) in versions.values() {
+            for id in [Some(entry.commit), entry.manifest].into_iter().flatten() {
+                if !repo.has_object(id.0) {
+                    missing.push((id.0, urls.clone(), label.clone()));
                 }
             }
         }
-        missing
+    }
+    missing
+}
+
+/// Fetch what the store lacks, tree-less, one fetch per mirror until nothing is missing.
+fn fetch_missing(
+    cache: &Cache,
+    merged: &Merged,
+    answered: &[SetUrl],
+    mirrors: &[SetUrl],
+    offline: bool,
+) -> Result<(), Error> {
+    let first_url = || {
+        answered
+            .first()
+            .or_else(|| mirrors.first())
+            .cloned()
+            .ok_or_else(|| Error::Unreachable {
+                urls: Vec::new(),
+                causes: vec!["the set has no URL".to_owned()],
+                hint: "declare a URL for the set in `[package.sets]`",
+            })
     };
-    let mut wanted = missing(&repo);
-    if !wanted.is_empty() {
-        if offline {
-            let (id, _, label) = &wanted[0];
-            return Err(Error::NotCached {
-                url: first_url.clone().unwrap_or_else(|| mirrors[0].clone()),
-                label: label.clone(),
-                what: format!("object `{id}` was never fetched"),
-                hint: "run the command once without `--offline` to fill the cache",
+    let mut wanted = missing_objects(&cache.atoms_repo()?, merged);
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    if offline {
+        let (id, _, label) = &wanted[0];
+        return Err(Error::NotCached {
+            url: first_url()?,
+            label: label.clone(),
+            what: format!("object `{id}` was never fetched"),
+            hint: "run the command once without `--offline` to fill the cache",
+        });
+    }
+    let _lock = cache.lock()?;
+    let mut last_error = None;
+    for url in answered {
+        let ids: Vec<ObjectId> = wanted
+            .iter()
+            .filter(|(_, urls, _)| urls.contains(url))
+            .map(|(id, _, _)| *id)
+            .collect();
+        if ids.is_empty() {
+            continue;
+        }
+        let spec = FetchSpec::objects(&ids, CACHE_NAMESPACE, Depth::TreeLess);
+        if let Err(error) = cache.atoms_git().fetch(url.as_str(), &spec) {
+            last_error = Some(Error::Fetch {
+                url: url.clone(),
+                error: Box::new(error),
             });
         }
-        let _lock = crate::fs::FileLock::acquire(&cache.dir)
-            .map_err(|error| cache.error(&cache.dir, error))?;
-        let mut last_error = None;
-        for url in &outcome.answered {
-            let ids: Vec<ObjectId> = wanted
-                .iter()
-                .filter(|(_, urls, _)| urls.contains(url))
-                .map(|(id, _, _)| *id)
-                .collect();
-            if ids.is_empty() {
-                continue;
-            }
-            match fetch_objects(cache, url, &ids) {
-                Ok(()) => {}
-                Err(error) => last_error = Some(error),
-            }
-            let repo = cache.repo()?;
-            wanted = missing(&repo);
-            if wanted.is_empty() {
-                break;
-            }
-        }
-        if !wanted.is_empty() {
-            return Err(last_error.unwrap_or_else(|| Error::Fetch {
-                url: first_url.clone().unwrap_or_else(|| mirrors[0].clone()),
-                stderr: format!("object `{}` was not sent", wanted[0].0),
-            }));
+        wanted = missing_objects(&cache.atoms_repo()?, merged);
+        if wanted.is_empty() {
+            return Ok(());
         }
     }
-    if !offline {
-        for (url, listing) in &answers {
-            cache.write_index(url, listing)?;
+    Err(match last_error {
+        Some(error) => error,
+        None => Error::NotSent {
+            url: first_url()?,
+            id: wanted[0].0,
+        },
+    })
+}
+
+/// Record what each mirror listed in its index file.
+fn record_index(cache: &Cache, answers: &[(SetUrl, Listing)]) -> Result<(), Error> {
+    for (url, listing) in answers {
+        write_index(cache, url, listing)?;
+    }
+    Ok(())
+}
+
+/// The first object of `merged` the store has but cannot read, as a reason.
+fn unreadable_object(cache: &Cache, merged: &Merged) -> Result<Option<String>, Error> {
+    let repo = cache.atoms_repo()?;
+    for versions in merged.values() {
+        for (entry, _) in versions.values() {
+            for id in [Some(entry.commit), entry.manifest].into_iter().flatten() {
+                if let Err(error) = repo.find_object(id.0) {
+                    return Ok(Some(format!("object `{}` is unreadable: {error}", id.0)));
+                }
+            }
         }
     }
-    // Read the objects.
-    let repo = cache.repo()?;
-    for label in &labels {
+    Ok(None)
+}
+
+/// Read every listed version from the store, checking they all name one set root.
+fn read_all_published(
+    cache: &Cache,
+    merged: &Merged,
+    labels: &[Label],
+    outcome: &mut SetAtoms,
+) -> Result<(), Error> {
+    let repo = cache.atoms_repo()?;
+    for label in labels {
         let mut versions = BTreeMap::new();
         for (version, (entry, urls)) in merged.get(label).into_iter().flatten() {
             let url = &urls[0];
@@ -666,7 +797,7 @@ pub fn discover(
         }
         outcome.atoms.insert(label.clone(), versions);
     }
-    Ok(outcome)
+    Ok(())
 }
 
 fn error_chain(error: &dyn std::error::Error) -> String {
@@ -678,29 +809,6 @@ fn error_chain(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     message
-}
-
-fn fetch_objects(cache: &Cache, url: &SetUrl, ids: &[ObjectId]) -> Result<(), Error> {
-    let refspecs: Vec<String> = ids
-        .iter()
-        .map(|id| format!("{id}:refs/cache/{id}"))
-        .collect();
-    let mut args: Vec<&str> = vec![
-        "fetch",
-        "-q",
-        "--no-tags",
-        "--no-write-fetch-head",
-        "--filter=tree:0",
-        "--",
-        url.as_str(),
-    ];
-    args.extend(refspecs.iter().map(String::as_str));
-    super::git::run(Some(&cache.repo_path()), &args)
-        .map(drop)
-        .map_err(|error| Error::Fetch {
-            url: url.clone(),
-            stderr: error.detail(),
-        })
 }
 
 fn read_published(

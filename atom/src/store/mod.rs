@@ -3,9 +3,12 @@
 //! A published atom is three refs in its set's repository (see [`refs`]): the atom commit
 //! (built by [`commit::AtomCommit`]), the `atom.toml` blob and the source commit it was cut
 //! from. This module owns building and reading atom commits, finding a set's root commit
-//! ([`root::find_set_root`]), listing atom refs of a remote ([`remote::list_atom_refs`])
-//! pushing refs atomically ([`push::push_refs`]) and
-//! running the `git` binary ([`git::run`]).
+//! ([`root::find_set_root`]), listing atom refs of a remote ([`remote::list_atom_refs`]),
+//! pushing refs atomically ([`push::push_refs`]), discovering a set's published atoms
+//! ([`fetch::discover`]) and the on-disk cache they are kept in ([`cache::Cache`],
+//! layout `v1`, self-repairing). Every `git` child is spawned by one front door,
+//! [`git`] ([`git::Repo`], [`git::ls_remote`]): clean environment, no prompts, and a
+//! deadline on every network operation (`EKA_NET_TIMEOUT`).
 //!
 //! ```
 //! use atom::{Label, store::refs};
@@ -15,6 +18,7 @@
 //! assert_eq!(refs::atom_ref(&label, &version), "refs/eka/atoms/hello/1.2.3");
 //! ```
 
+pub mod cache;
 pub mod commit;
 pub mod fetch;
 pub mod git;

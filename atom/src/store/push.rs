@@ -22,6 +22,8 @@ use std::path::{Path, PathBuf};
 
 use gix::ObjectId;
 
+use crate::error::{Classify, Kind};
+
 /// Why a push could not be carried out (refs the server rejected are not errors: they
 /// are reported in [`PushOutcome`]).
 #[derive(Debug, thiserror::Error)]
@@ -38,14 +40,14 @@ pub enum Error {
         /// The offending name.
         name: String,
     },
-    /// `git` could not be started.
-    #[error("cannot run `git push` in `{path}`")]
-    Spawn {
+    /// `git push` could not be started or got no answer in time.
+    #[error("cannot push from `{}`", path.display())]
+    Git {
         /// The local repository.
         path: PathBuf,
         /// The cause.
         #[source]
-        source: std::io::Error,
+        source: super::git::Error,
     },
     /// `git push` failed without reporting every ref (connection, protocol or
     /// permission trouble).
@@ -125,6 +127,23 @@ impl PushOutcome {
     }
 }
 
+impl Classify for Error {
+    fn kind(&self) -> Kind {
+        match self {
+            Error::RefName { .. } | Error::DuplicateRef { .. } => Kind::Input,
+            Error::Git { source, .. } => source.kind(),
+            Error::Failed { .. } => Kind::Environment,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        match self {
+            Error::Git { source, .. } => source.hint(),
+            _ => None,
+        }
+    }
+}
+
 /// Push `updates` from the repository at `repo_path` to `url` in one atomic push.
 ///
 /// Returns per-ref statuses; a server refusing any ref leaves all of them unchanged
@@ -149,32 +168,21 @@ pub fn push_refs(repo_path: &Path, url: &str, updates: &[RefUpdate]) -> Result<P
         }
     }
 
-    let mut args: Vec<String> = ["push", "--atomic", "--porcelain"]
-        .map(str::to_owned)
-        .to_vec();
-    for update in updates {
-        let expected = update
-            .expected_old
-            .map(|id| id.to_hex().to_string())
-            .unwrap_or_default();
-        args.push(format!("--force-with-lease={}:{expected}", update.name));
-    }
-    args.push(url.to_owned());
-    for update in updates {
-        args.push(format!("{}:{}", update.new_id, update.name));
-    }
-    let output = super::git::run_unchecked(Some(repo_path), &args).map_err(|error| {
-        let source = match error.kind {
-            super::git::GitErrorKind::Spawn(source) => source,
-            super::git::GitErrorKind::Failed { .. } => std::io::Error::other(error.to_string()),
-        };
-        Error::Spawn {
+    let leases: Vec<super::git::PushUpdate<'_>> = updates
+        .iter()
+        .map(|update| super::git::PushUpdate {
+            name: &update.name,
+            new_id: update.new_id,
+            expected_old: update.expected_old,
+        })
+        .collect();
+    let report = super::git::Repo::open(repo_path)
+        .push_atomic(url, &leases)
+        .map_err(|source| Error::Git {
             path: repo_path.to_owned(),
             source,
-        }
-    })?;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let reported = parse_porcelain(&stdout);
+        })?;
+    let reported = parse_porcelain(&report.stdout);
 
     let mut refs = Vec::with_capacity(updates.len());
     for update in updates {
@@ -183,16 +191,16 @@ pub fn push_refs(repo_path: &Path, url: &str, updates: &[RefUpdate]) -> Result<P
             None => {
                 return Err(Error::Failed {
                     url: url.to_owned(),
-                    stderr: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
+                    stderr: report.stderr,
                 });
             }
         }
     }
     let outcome = PushOutcome { refs };
-    if !output.status.success() && outcome.is_success() {
+    if !report.success && outcome.is_success() {
         return Err(Error::Failed {
             url: url.to_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
+            stderr: report.stderr,
         });
     }
     Ok(outcome)

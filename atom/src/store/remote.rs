@@ -1,10 +1,16 @@
 //! Listing a remote set's atom refs without cloning it.
 //!
-//! `file://` and `git://` (and `ssh://`) are spoken natively with gix, using protocol v2
-//! `ls-refs` with one `ref-prefix` per label, so the server sends back only those
-//! atoms' refs. `http(s)://` is delegated to `git ls-remote` because this build of gix
-//! has no HTTP transport compiled in. Either way the result is filtered again on the
+//! `git://` (and `ssh://`) are spoken natively with gix, using protocol v2 `ls-refs`
+//! with one `ref-prefix` per label, so the server sends back only those atoms' refs.
+//! `http(s)://` is delegated to `git ls-remote` (through the [`super::git`] front door)
+//! because this build of gix has no HTTP transport compiled in; so is `file://`, because
+//! gix would start `git-upload-pack` itself with eka's environment, which the front door
+//! cleans. `git ls-remote` sends the same prefixes. Either way the result is filtered again on the
 //! client, so a server that ignores prefixes (protocol v1) gives the same answer.
+//!
+//! A network listing has the same deadline as every git child
+//! ([`super::git::network_timeout`]); gix's blocking transport has none of its own, so
+//! it runs on a thread that is given up on when the deadline passes.
 //!
 //! A local repository using the reftable ref format is refused: gix would silently
 //! report zero refs for it.
@@ -22,6 +28,7 @@ use gix::{
 
 use crate::{
     Label,
+    error::{Classify, Kind},
     store::refs::{ATOMS_PREFIX, atom_prefix},
 };
 
@@ -54,13 +61,27 @@ pub enum Error {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
-    /// `git ls-remote` could not be run or failed.
-    #[error("`git ls-remote {url}` failed: {stderr}")]
+    /// `git ls-remote` could not be run, failed or timed out.
+    #[error("`git ls-remote {url}` failed: {}", error.detail())]
     LsRemote {
         /// The URL.
         url: String,
-        /// What git printed on stderr (or why it could not start).
-        stderr: String,
+        /// What went wrong.
+        error: Box<super::git::Error>,
+    },
+    /// The server did not answer the listing in time.
+    #[error("listing refs of `{url}` got no answer for {seconds} s and was stopped")]
+    Timeout {
+        /// The URL.
+        url: String,
+        /// The deadline.
+        seconds: u64,
+    },
+    /// The gix connection thread ended without an answer (it panicked).
+    #[error("listing refs of `{url}` stopped unexpectedly")]
+    Stopped {
+        /// The URL.
+        url: String,
     },
     /// `git ls-remote` printed a line that is not `<id>\t<ref>`.
     #[error("`git ls-remote {url}` printed an unexpected line `{line}`")]
@@ -70,6 +91,34 @@ pub enum Error {
         /// The line.
         line: String,
     },
+}
+
+impl Classify for Error {
+    /// A URL that does not parse is the user's input; everything else (a connection,
+    /// a server, a repository eka cannot read) is the environment.
+    fn kind(&self) -> Kind {
+        match self {
+            Error::Url { .. } => Kind::Input,
+            Error::Reftable { .. }
+            | Error::LsRemoteOutput { .. }
+            | Error::Protocol { .. }
+            | Error::Timeout { .. }
+            | Error::Stopped { .. } => Kind::Environment,
+            Error::LsRemote { error, .. } => error.kind(),
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        match self {
+            Error::Reftable { hint, .. } => Some((*hint).to_owned()),
+            Error::LsRemote { error, .. } => error.hint(),
+            Error::Timeout { .. } => Some(format!(
+                "check your connection, or raise the deadline with `{}=<seconds>`",
+                super::git::TIMEOUT_VARIABLE
+            )),
+            _ => None,
+        }
+    }
 }
 
 /// List `refs/eka/atoms/…` of the repository at `url`, for the given labels only (all
@@ -99,10 +148,14 @@ pub fn list_refs(url: &str, prefixes: &[String]) -> Result<Vec<(String, ObjectId
     let mut refs = match parsed.scheme {
         gix::url::Scheme::Http | gix::url::Scheme::Https => ls_remote(url, prefixes)?,
         gix::url::Scheme::File => {
+            // gix would spawn `git-upload-pack` with eka's environment (a `GIT_DIR` of
+            // the caller would redirect it); the front door clears it. One process
+            // either way, and `git ls-remote` sends the prefixes as protocol v2
+            // `ref-prefix` too.
             refuse_reftable(&parsed.path.to_path_lossy())?;
-            ls_refs(url, parsed, prefixes)?
+            ls_remote(url, prefixes)?
         }
-        _ => ls_refs(url, parsed, prefixes)?,
+        _ => ls_refs_with_deadline(url, parsed, prefixes)?,
     };
     refs.retain(|(name, _)| {
         prefixes
@@ -132,6 +185,32 @@ fn refuse_reftable(path: &std::path::Path) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+/// [`ls_refs`] on its own thread, given up after the network deadline: gix's blocking
+/// transport has no timeout of its own. A thread given up on ends when its socket does.
+fn ls_refs_with_deadline(
+    url: &str,
+    parsed: gix::Url,
+    prefixes: &[String],
+) -> Result<Vec<(String, ObjectId)>, Error> {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let owned_url = url.to_owned();
+    let owned_prefixes = prefixes.to_vec();
+    std::thread::spawn(move || {
+        let _ = sender.send(ls_refs(&owned_url, parsed, &owned_prefixes));
+    });
+    let deadline = super::git::network_timeout();
+    match receiver.recv_timeout(deadline) {
+        Ok(result) => result,
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Err(Error::Timeout {
+            url: url.to_owned(),
+            seconds: deadline.as_secs(),
+        }),
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => Err(Error::Stopped {
+            url: url.to_owned(),
+        }),
+    }
 }
 
 fn ls_refs(
@@ -191,11 +270,10 @@ fn ls_refs(
 }
 
 fn ls_remote(url: &str, prefixes: &[String]) -> Result<Vec<(String, ObjectId)>, Error> {
-    let mut args = vec!["ls-remote".to_owned(), "--refs".to_owned(), url.to_owned()];
-    args.extend(prefixes.iter().map(|prefix| format!("{prefix}*")));
-    let stdout = super::git::run(None, &args).map_err(|error| Error::LsRemote {
+    let patterns: Vec<String> = prefixes.iter().map(|prefix| format!("{prefix}*")).collect();
+    let stdout = super::git::ls_remote(url, &patterns).map_err(|error| Error::LsRemote {
         url: url.to_owned(),
-        stderr: error.detail(),
+        error: Box::new(error),
     })?;
     String::from_utf8_lossy(&stdout)
         .lines()

@@ -24,6 +24,9 @@ pub(crate) fn exec(context: &Context<'_>, args: VerifyArgs) -> crate::error::Res
         now: std::time::SystemTime::now(),
     };
     let outcome = verify::verify(&options)?;
+    for warning in &outcome.warnings {
+        printer.warn(warning);
+    }
     let view = view::verify::Verify::from(outcome);
     printer.show(&view);
     if view.ok {

@@ -123,7 +123,7 @@ pub struct Listing {
     pub set: Option<String>,
     /// The atoms.
     pub atoms: Vec<AtomInfo>,
-    /// Mirrors skipped.
+    /// Mirrors skipped and cache repairs.
     #[serde(skip)]
     pub warnings: Vec<fetch::Warning>,
 }
@@ -133,9 +133,17 @@ fn set_url(input: &str, aliases: &Aliases) -> Result<atom::uri::SetUrl, Error> {
     Ok(atom::uri::parse_set_url(&expanded)?)
 }
 
-fn collect(url: &atom::uri::SetUrl, labels: &[Label], options: &Options) -> Result<Listing, Error> {
-    let cache = Cache::open(&options.cache)?;
-    let found = fetch::discover(&cache, std::slice::from_ref(url), labels, options.offline)?;
+fn open_cache(options: &Options) -> Result<Cache, Error> {
+    Ok(Cache::open(&options.cache).map_err(fetch::Error::from)?)
+}
+
+fn collect(
+    cache: &Cache,
+    url: &atom::uri::SetUrl,
+    labels: &[Label],
+    options: &Options,
+) -> Result<Listing, Error> {
+    let found = fetch::discover(cache, std::slice::from_ref(url), labels, options.offline)?;
     let atoms = found
         .atoms
         .iter()
@@ -174,8 +182,9 @@ fn collect(url: &atom::uri::SetUrl, labels: &[Label], options: &Options) -> Resu
 /// List every atom of the set at `options.input`.
 pub fn list(options: &Options) -> Result<Listing, Error> {
     let url = set_url(&options.input, &options.aliases)?;
+    let cache = open_cache(options)?;
     let labels: Vec<Label> = if options.offline {
-        Cache::open(&options.cache)?.cached_labels(&url)?
+        cache.cached_labels(&url)?
     } else {
         atom::store::remote::list_atom_refs(url.as_str(), None)?
             .into_iter()
@@ -185,7 +194,7 @@ pub fn list(options: &Options) -> Result<Listing, Error> {
             .into_iter()
             .collect()
     };
-    collect(&url, &labels, options)
+    collect(&cache, &url, &labels, options)
 }
 
 /// Show one atom (`<set-url>::label[@req]`), its versions filtered by the requirement.
@@ -197,7 +206,8 @@ pub fn show(options: &Options) -> Result<Listing, Error> {
             hint: "name the set by URL or alias, e.g. `gh:owner/repo::label`",
         });
     };
-    let mut listing = collect(url, std::slice::from_ref(&uri.label), options)?;
+    let cache = open_cache(options)?;
+    let mut listing = collect(&cache, url, std::slice::from_ref(&uri.label), options)?;
     if let Some(requirement) = &uri.requirement {
         for atom in &mut listing.atoms {
             atom.versions.retain(|info| {

@@ -819,15 +819,12 @@ fn check_same_set(
         source,
     };
     if repo.find_object(*id).is_err() {
-        let args = [
-            "fetch",
-            "--quiet",
-            "--no-tags",
-            "--no-write-fetch-head",
-            url,
-            reference.as_str(),
-        ];
-        atom::store::git::run(Some(repo.git_dir()), &args).map_err(|error| Error::Fetch {
+        let spec = atom::store::git::FetchSpec {
+            refspecs: vec![reference.clone()],
+            depth: atom::store::git::Depth::Incremental,
+        };
+        let git_repo = atom::store::git::Repo::open(repo.git_dir());
+        git_repo.fetch(url, &spec).map_err(|error| Error::Fetch {
             url: url.to_owned(),
             reference: reference.clone(),
             stderr: error.detail(),

@@ -172,7 +172,7 @@ impl Sources {
     /// Open the cache in `cache_dir`.
     pub fn new(cache_dir: &Path, offline: bool, local: Option<LocalSet>) -> Result<Sources, Error> {
         Ok(Sources {
-            cache: Cache::open(cache_dir)?,
+            cache: Cache::open(cache_dir).map_err(fetch::Error::from)?,
             offline,
             local,
         })

@@ -9,9 +9,10 @@
 //!    one) adds a [`Failure::RefMoved`]; an atom none of whose mirrors answered is
 //!    [`Failure::Unreachable`];
 //! 2. unless offline, fetches the locked commits *with their trees* (by commit id, one
-//!    `git fetch` per mirror) into the cache's verify repository
-//!    (`<cache>/verify.git`, a full, non-partial bare repository kept apart from the
-//!    discovery cache, whose commits have no trees);
+//!    `git fetch` per mirror, [`Depth::Full`]) into the cache's one atom store
+//!    (`<cache>/v1/atoms.git`, see [`atom::store::cache`]), where discovery keeps the
+//!    same commits without trees; a commit already there without its tree is fetched
+//!    again in full;
 //! 3. runs [`verify::walk::verify_lock`] over that repository (content hash, id,
 //!    headers, signatures, closure) and merges the network failures into its report;
 //! 4. checks the project's own `[deps.from.<set>]` requirements against the lock (the
@@ -41,7 +42,13 @@ use atom::{
     config::Trust,
     lock::{AtomIdHex, LockedAtom, Lockfile},
     manifest::{Manifest, SetSource},
-    store::{refs::atom_ref, remote},
+    store::{
+        cache::Cache,
+        fetch::CACHE_NAMESPACE,
+        git::{self, Depth, FetchSpec},
+        refs::atom_ref,
+        remote,
+    },
     uri::SetUrl,
 };
 use gix::ObjectId;
@@ -93,6 +100,9 @@ pub struct Outcome {
     pub report: Report,
     /// What is wrong with the lock's top level against the project's own `atom.toml`.
     pub root_failures: Vec<Failure>,
+    /// Parts of the cache found damaged and rebuilt (to print as warnings).
+    #[serde(skip)]
+    pub warnings: Vec<String>,
 }
 
 impl Outcome {
@@ -209,15 +219,20 @@ pub fn verify(options: &Options) -> Result<Outcome, Error> {
         }
     }
 
-    let repo_path = open_repository(&options.cache)?;
+    let cache = open_store(&options.cache)?;
+    if let Some(reason) = unreadable_commit(&cache, &selected)? {
+        // A damaged store: rebuild it; the locked commits are fetched again below.
+        cache
+            .rebuild_atoms_repo(&reason)
+            .map_err(|error| cache_error(cache.dir(), error))?;
+    }
     let mut network: BTreeMap<String, Vec<Failure>> = BTreeMap::new();
     if !options.offline {
-        network = check_mirrors(&selected, &repo_path, &options.cache)?;
+        network = check_mirrors(&selected, &cache)?;
     }
-    let repo = gix::open(&repo_path).map_err(|error| Error::Cache {
-        path: repo_path.clone(),
-        message: error.to_string(),
-    })?;
+    let repo = cache
+        .atoms_repo()
+        .map_err(|error| cache_error(cache.dir(), error))?;
     let mut report = verify::walk::verify_lock(&repo, &selected, &policy)?;
     for (id, failures) in network {
         if let Some(atom) = report.atom_mut(&id) {
@@ -240,6 +255,11 @@ pub fn verify(options: &Options) -> Result<Outcome, Error> {
     Ok(Outcome {
         report,
         root_failures,
+        warnings: cache
+            .take_repairs()
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
     })
 }
 
@@ -321,59 +341,58 @@ fn cache_error(path: &Path, message: impl std::fmt::Display) -> Error {
     }
 }
 
-/// Create (if needed) the full bare repository commits are verified in.
-fn open_repository(cache: &Path) -> Result<PathBuf, Error> {
-    let repo = cache.join("verify.git");
-    if repo.join("HEAD").is_file() {
-        return Ok(repo);
-    }
-    std::fs::create_dir_all(cache).map_err(|error| cache_error(cache, error))?;
-    let _lock = atom::fs::FileLock::acquire(cache).map_err(|error| cache_error(cache, error))?;
-    if !repo.join("HEAD").is_file() {
-        // Build it aside and rename, so no reader sees a half-made repository.
-        let temporary = cache.join(format!("verify.git.tmp-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&temporary);
-        let name = temporary.display().to_string();
-        run_git(cache, &["init", "-q", "--bare", &name]).map_err(|e| cache_error(cache, e))?;
-        run_git(&temporary, &["config", "gc.auto", "0"]).map_err(|e| cache_error(cache, e))?;
-        std::fs::rename(&temporary, &repo).map_err(|error| cache_error(&repo, error))?;
-    }
-    Ok(repo)
+/// Open (creating or repairing) the cache's atom store, where commits are verified.
+fn open_store(cache: &Path) -> Result<Cache, Error> {
+    Cache::open(cache).map_err(|error| cache_error(cache, error))
 }
 
-fn run_git(dir: &Path, args: &[&str]) -> Result<(), String> {
-    atom::store::git::run(Some(dir), args)
-        .map(drop)
-        .map_err(|error| error.to_string())
+/// The first locked commit (or its root tree) the store has but cannot read, as a reason.
+fn unreadable_commit(cache: &Cache, lock: &Lockfile) -> Result<Option<String>, Error> {
+    let repo = cache
+        .atoms_repo()
+        .map_err(|error| cache_error(cache.dir(), error))?;
+    for id in lock.atoms.iter().filter_map(|atom| object_id(&atom.commit)) {
+        if !repo.has_object(id) {
+            continue;
+        }
+        let object = match repo.find_object(id) {
+            Ok(object) => object,
+            Err(error) => return Ok(Some(format!("object `{id}` is unreadable: {error}"))),
+        };
+        let tree = gix::objs::CommitRef::from_bytes(&object.data, repo.object_hash())
+            .ok()
+            .map(|commit| commit.tree());
+        if let Some(tree) = tree.filter(|tree| repo.has_object(*tree))
+            && let Err(error) = repo.find_object(tree)
+        {
+            return Ok(Some(format!("object `{tree}` is unreadable: {error}")));
+        }
+    }
+    Ok(None)
 }
 
-/// Fetch `ids` (commits with their trees) from `url` into `repo`, each kept under
-/// `refs/verify/<id>`.
-fn fetch_commits(repo: &Path, url: &str, ids: &[ObjectId]) -> Result<(), String> {
-    let mut args: Vec<String> = [
-        "fetch",
-        "-q",
-        "--no-tags",
-        "--no-write-fetch-head",
-        "--no-auto-gc",
-        "--",
-        url,
-    ]
-    .iter()
-    .map(|arg| (*arg).to_owned())
-    .collect();
-    args.extend(ids.iter().map(|id| format!("{id}:refs/verify/{id}")));
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    run_git(repo, &args)
+/// Whether the store holds `id` with its root tree (discovery fetches commits without).
+fn has_commit_with_tree(repo: &gix::Repository, id: ObjectId) -> bool {
+    repo.find_object(id)
+        .ok()
+        .and_then(|object| {
+            gix::objs::CommitRef::from_bytes(&object.data, repo.object_hash())
+                .ok()
+                .map(|commit| commit.tree())
+        })
+        .is_some_and(|tree| repo.has_object(tree))
+}
+
+/// Fetch `ids` (commits with their trees, even when the store has them tree-less) from
+/// `url` into the store.
+fn fetch_commits(cache: &Cache, url: &str, ids: &[ObjectId]) -> Result<(), git::Error> {
+    let spec = FetchSpec::objects(ids, CACHE_NAMESPACE, Depth::Full);
+    cache.atoms_git().fetch(url, &spec)
 }
 
 /// List every mirror's refs of the selected atoms, report moved refs and unreachable
 /// atoms, and fetch the locked commits not yet in the verify repository.
-fn check_mirrors(
-    lock: &Lockfile,
-    repo_path: &Path,
-    cache: &Path,
-) -> Result<BTreeMap<String, Vec<Failure>>, Error> {
+fn check_mirrors(lock: &Lockfile, cache: &Cache) -> Result<BTreeMap<String, Vec<Failure>>, Error> {
     let mut failures: BTreeMap<String, Vec<Failure>> = BTreeMap::new();
     // Mirror → the atoms it serves.
     let mut by_mirror: BTreeMap<&str, Vec<&LockedAtom>> = BTreeMap::new();
@@ -446,27 +465,28 @@ fn check_mirrors(
         }
     }
     // Fetch what is missing, mirror by mirror, batch first, then one by one.
-    let repo = |path: &Path| {
-        gix::open(path).map_err(|error| Error::Cache {
-            path: path.to_path_buf(),
-            message: error.to_string(),
-        })
+    let repo = || {
+        cache
+            .atoms_repo()
+            .map_err(|error| cache_error(cache.dir(), error))
     };
     let missing = |repo: &gix::Repository| -> Vec<&LockedAtom> {
         lock.atoms
             .iter()
-            .filter(|atom| object_id(&atom.commit).is_none_or(|id| !repo.has_object(id)))
+            .filter(|atom| object_id(&atom.commit).is_none_or(|id| !has_commit_with_tree(repo, id)))
             .collect()
     };
-    if missing(&repo(repo_path)?).is_empty() {
+    if missing(&repo()?).is_empty() {
         return Ok(failures);
     }
-    let _lock = atom::fs::FileLock::acquire(cache).map_err(|error| cache_error(cache, error))?;
+    let _lock = cache
+        .lock()
+        .map_err(|error| cache_error(cache.dir(), error))?;
     for (url, listing) in &listings {
         if listing.is_none() {
             continue;
         }
-        let wanted: Vec<ObjectId> = missing(&repo(repo_path)?)
+        let wanted: Vec<ObjectId> = missing(&repo()?)
             .into_iter()
             .filter(|atom| {
                 answered
@@ -480,10 +500,10 @@ fn check_mirrors(
         if wanted.is_empty() {
             continue;
         }
-        if fetch_commits(repo_path, url, &wanted).is_err() && wanted.len() > 1 {
+        if fetch_commits(cache, url, &wanted).is_err() && wanted.len() > 1 {
             for id in &wanted {
                 // A commit the mirror no longer serves stays missing: the walk says so.
-                let _ = fetch_commits(repo_path, url, std::slice::from_ref(id));
+                let _ = fetch_commits(cache, url, std::slice::from_ref(id));
             }
         }
     }

@@ -78,10 +78,7 @@ impl LockReport {
 impl View for LockReport {
     fn render_status(&self, printer: &Printer) {
         for warning in &self.outcome.warnings {
-            printer.warn(format_args!(
-                "skipped mirror `{}`: {}",
-                warning.url, warning.message
-            ));
+            printer.warn(warning);
         }
         for vanished in &self.outcome.vanished {
             printer.warn(vanished);
@@ -188,10 +185,7 @@ impl Listing {
 impl View for Listing {
     fn render_status(&self, printer: &Printer) {
         for warning in &self.listing.warnings {
-            printer.warn(format_args!(
-                "skipped mirror `{}`: {}",
-                warning.url, warning.message
-            ));
+            printer.warn(warning);
         }
         if let Some(set) = &self.listing.set {
             printer.detail(format_args!("set root of `{}`: {set}", self.listing.url));
