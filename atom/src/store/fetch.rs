@@ -169,24 +169,6 @@ pub enum Error {
     },
 }
 
-impl Error {
-    /// Whether the failure is a refusal or a failed check (bad data, tampering, missing
-    /// cache entries) rather than an unexpected failure (I/O, unreachable servers).
-    pub fn is_refusal(&self) -> bool {
-        self.kind() == Kind::Input
-    }
-
-    /// How to fix it, if eka knows.
-    pub fn hint(&self) -> Option<&str> {
-        match self {
-            Error::Unreachable { hint, .. }
-            | Error::Tampering { hint, .. }
-            | Error::NotCached { hint, .. } => Some(hint),
-            _ => None,
-        }
-    }
-}
-
 impl Classify for Error {
     /// Bad data, tampering and missing cache entries are refusals (input); the cache,
     /// unreachable mirrors and failed fetches are the environment.
@@ -209,7 +191,10 @@ impl Classify for Error {
     fn hint(&self) -> Option<String> {
         match self {
             Error::Fetch { error, .. } => error.hint(),
-            _ => Error::hint(self).map(str::to_owned),
+            Error::Unreachable { hint, .. }
+            | Error::Tampering { hint, .. }
+            | Error::NotCached { hint, .. } => Some((*hint).to_owned()),
+            _ => None,
         }
     }
 }

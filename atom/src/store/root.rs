@@ -6,6 +6,8 @@
 
 use gix::ObjectId;
 
+use crate::error::{Classify, Kind};
+
 /// Why the set root could not be found.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -35,6 +37,24 @@ pub enum Error {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+}
+
+impl Classify for Error {
+    /// A shallow clone is the user's checkout to fix; unreadable commits are the
+    /// environment.
+    fn kind(&self) -> Kind {
+        match self {
+            Error::Shallow { .. } => Kind::Input,
+            Error::ShallowCheck { .. } | Error::Commit { .. } => Kind::Environment,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        match self {
+            Error::Shallow { hint, .. } => Some((*hint).to_owned()),
+            Error::ShallowCheck { .. } | Error::Commit { .. } => None,
+        }
+    }
 }
 
 /// Follow first parents from `commit_id` to the commit without parents and return its id.

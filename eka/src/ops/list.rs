@@ -53,16 +53,8 @@ impl Classify for Error {
     fn kind(&self) -> Kind {
         match self {
             Error::Uri(_) | Error::NotRemote { .. } => Kind::Input,
-            // classify: store
-            Error::Fetch(error) => {
-                if error.is_refusal() {
-                    Kind::Input
-                } else {
-                    Kind::Environment
-                }
-            }
-            // classify: store
-            Error::Remote(_) => Kind::Environment,
+            Error::Fetch(error) => error.kind(),
+            Error::Remote(error) => error.kind(),
         }
     }
 
@@ -70,9 +62,8 @@ impl Classify for Error {
         match self {
             Error::Uri(error) => error.hint(),
             Error::NotRemote { hint, .. } => Some((*hint).to_owned()),
-            // classify: store
-            Error::Fetch(error) => error.hint().map(str::to_owned),
-            Error::Remote(_) => None,
+            Error::Fetch(error) => error.hint(),
+            Error::Remote(error) => error.hint(),
         }
     }
 }

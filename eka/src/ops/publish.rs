@@ -328,8 +328,7 @@ impl Classify for Error {
             | Error::NoRepository { .. } => true,
             Error::Set { source, .. } => return source.kind(),
             Error::Tree { source, .. } => return source.kind(),
-            // classify: store
-            Error::SetRoot(error) => matches!(**error, root::Error::Shallow { .. }),
+            Error::SetRoot(error) => return error.kind(),
             Error::Sign { source, .. } => return source.kind(),
             _ => false,
         };

@@ -82,14 +82,7 @@ impl Classify for Error {
     /// A fetch failure decides for itself; every other error is the data refused.
     fn kind(&self) -> Kind {
         match self {
-            // classify: store
-            Error::Fetch(error) => {
-                if error.is_refusal() {
-                    Kind::Input
-                } else {
-                    Kind::Environment
-                }
-            }
+            Error::Fetch(error) => error.kind(),
             Error::UndeclaredSet { .. } | Error::NoLocalSet { .. } | Error::LocalSet { .. } => {
                 Kind::Input
             }
@@ -98,8 +91,7 @@ impl Classify for Error {
 
     fn hint(&self) -> Option<String> {
         match self {
-            // classify: store
-            Error::Fetch(error) => error.hint().map(str::to_owned),
+            Error::Fetch(error) => error.hint(),
             Error::NoLocalSet { hint, .. } => Some((*hint).to_owned()),
             Error::LocalSet { hint, .. } => hint.map(str::to_owned),
             Error::UndeclaredSet { .. } => Some("add the set under `[package.sets]`".to_owned()),
