@@ -9,6 +9,7 @@ mod cli;
 mod command;
 mod error;
 mod printer;
+mod progress;
 mod view;
 
 use std::process::ExitCode;

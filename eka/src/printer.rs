@@ -3,15 +3,18 @@
 //! Colour is decided once (flag, `NO_COLOR`, terminal detection by `anstream`) and applied
 //! to every line; quiet and verbose levels filter status lines; errors print their cause
 //! chain and `hint:` lines; a command's result is a [`crate::view::View`], shown by
-//! [`Printer::show`] as a JSON document or as text.
+//! [`Printer::show`] as a JSON document or as text. The printer also owns the progress
+//! bars the libraries drive ([`Printer::progress`]); lines printed while bars are drawn
+//! suspend them, so bars and messages never garble each other.
 
-use std::fmt::Display;
+use std::{fmt::Display, sync::Arc};
 
 use anstream::{eprintln, println};
 use anstyle::{AnsiColor, Style};
 
 use crate::{
     cli::ColorChoice,
+    progress::Bars,
     view::{Document, View},
 };
 
@@ -26,6 +29,7 @@ pub(crate) struct Printer {
     /// -2 silent, -1 quiet, 0 normal, 1.. verbose.
     verbosity: i8,
     json: bool,
+    bars: Arc<Bars>,
 }
 
 impl Printer {
@@ -38,7 +42,20 @@ impl Printer {
         choice.write_global();
         let verbosity =
             i8::try_from(verbose).unwrap_or(i8::MAX) - i8::try_from(quiet).unwrap_or(2).min(2);
-        Printer { verbosity, json }
+        // Bars only for a person: not under `-q` or `--json` (and `Bars` itself draws
+        // nothing when stderr is not a terminal).
+        let bars = Arc::new(Bars::new(verbosity >= 0 && !json));
+        Printer {
+            verbosity,
+            json,
+            bars,
+        }
+    }
+
+    /// Where libraries report progress; rendered as bars on a terminal, else nothing.
+    #[allow(dead_code)] // until the commands pass it to the libraries
+    pub(crate) fn progress(&self) -> &dyn atom::progress::Reporter {
+        &*self.bars
     }
 
     /// Whether data should be printed as JSON.
@@ -49,28 +66,31 @@ impl Printer {
     /// A status line on stderr, cargo style: `   Created atom `hello` at ...`.
     pub(crate) fn status(&self, verb: &str, message: impl Display) {
         if self.verbosity >= 0 {
-            eprintln!("{STATUS}{verb:>12}{STATUS:#} {message}");
+            self.bars
+                .suspend(|| eprintln!("{STATUS}{verb:>12}{STATUS:#} {message}"));
         }
     }
 
     /// A detail shown only with `-v`.
     pub(crate) fn detail(&self, message: impl Display) {
         if self.verbosity >= 1 {
-            eprintln!("{message}");
+            self.bars.suspend(|| eprintln!("{message}"));
         }
     }
 
     /// A warning on stderr (hidden by `-qq`).
     pub(crate) fn warn(&self, message: impl Display) {
         if self.verbosity >= -1 {
-            eprintln!("{WARNING}warning{WARNING:#}: {message}");
+            self.bars
+                .suspend(|| eprintln!("{WARNING}warning{WARNING:#}: {message}"));
         }
     }
 
     /// A hint on its own line.
     pub(crate) fn hint(&self, message: impl Display) {
         if self.verbosity >= -1 {
-            eprintln!("{HINT}hint{HINT:#}: {message}");
+            self.bars
+                .suspend(|| eprintln!("{HINT}hint{HINT:#}: {message}"));
         }
     }
 
@@ -81,9 +101,12 @@ impl Printer {
         for (index, cause) in error.chain().enumerate() {
             let text = cause.to_string();
             if index == 0 {
-                eprintln!("{ERROR}error{ERROR:#}: {}", highlight_hints(&text));
+                self.bars
+                    .suspend(|| eprintln!("{ERROR}error{ERROR:#}: {}", highlight_hints(&text)));
             } else {
-                eprintln!("  {ERROR}caused by{ERROR:#}: {}", highlight_hints(&text));
+                self.bars.suspend(|| {
+                    eprintln!("  {ERROR}caused by{ERROR:#}: {}", highlight_hints(&text))
+                });
             }
             shown.push_str(&text);
             shown.push('\n');
@@ -104,7 +127,8 @@ impl Printer {
     /// An error line for one item of a run that goes on (the run's own error goes
     /// through [`Printer::error`]).
     pub(crate) fn problem(&self, message: impl Display) {
-        eprintln!("{ERROR}error{ERROR:#}: {message}");
+        self.bars
+            .suspend(|| eprintln!("{ERROR}error{ERROR:#}: {message}"));
     }
 
     /// A command's result: status lines, then a JSON document with `--json` (when the view
