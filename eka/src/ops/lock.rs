@@ -26,7 +26,7 @@ use atom::{
     id::{AtomId, SetRoot},
     lock::{AtomIdHex, ContentHash, LockedAtom, Lockfile},
     manifest::{Manifest, ManifestDocument},
-    store::fetch::Warning,
+    store::{Cut, cut_atom, fetch::Warning},
 };
 use resolver::{AtomKey, Requirement, Resolution};
 use semver::Version;
@@ -317,7 +317,8 @@ pub fn synthesize(
     Ok(lock)
 }
 
-/// Lock a local atom as the atom commit `eka publish` would make from `HEAD`.
+/// Lock a local atom as the atom commit `eka publish` would make from `HEAD`: the same
+/// [`atom::store::cut_atom`] with the same hasher.
 fn lock_local(
     sources: &Sources,
     label: &Label,
@@ -347,35 +348,20 @@ fn lock_local(
     let in_repo = prefix.join(path);
     let in_repo = in_repo.to_string_lossy().replace('\\', "/");
     let in_repo = in_repo.trim_start_matches("./").trim_end_matches("/.");
-    let tree = head
-        .tree()
-        .map_err(|error| local_error(error.to_string()))?;
-    let tree_id = if in_repo.is_empty() || in_repo == "." {
-        tree.id
-    } else {
-        tree.lookup_entry_by_path(in_repo)
-            .map_err(|error| local_error(error.to_string()))?
-            .ok_or_else(|| local_error(format!("`{in_repo}` is not in `HEAD`")))?
-            .object_id()
-    };
-    let hashed = verify::tree::hash_tree(&repo, tree_id, &verify::tree::Options::default())
-        .map_err(|error| local_error(error.to_string()))?;
-    let content = hashed.hash.to_string();
-    let atom_path = if in_repo.is_empty() { "." } else { in_repo };
-    let commit = atom::store::AtomCommit::new(
-        tree_id,
-        root,
-        label.as_str(),
+    let cut = Cut {
+        set_root: root,
+        origin: head.id,
+        revision: "HEAD",
+        path: if in_repo.is_empty() { "." } else { in_repo },
+        label,
         version,
-        head.id,
-        atom_path,
-        &content,
-    )
-    .map_err(|error| local_error(error.to_string()))?;
+    };
+    let commit = cut_atom(&repo, &cut, crate::ops::publish::content_hash)
+        .map_err(|error| local_error(error.to_string()))?;
     let commit_id = commit
         .id()
         .map_err(|error| local_error(error.to_string()))?;
-    Ok((commit_id, content, root))
+    Ok((commit_id, commit.content, root))
 }
 
 /// Remove the temporary files a killed writer of `atom.toml` or `atom.lock` left in
