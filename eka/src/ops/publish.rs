@@ -710,11 +710,37 @@ fn select(
     if options.all {
         return Ok(index.packages.clone());
     }
-    let workdir = repo.workdir().map(canonical);
-    let cwd = canonical(&options.cwd);
-    let to_repo_path = |path: &Path| -> Result<String, Error> {
-        let absolute = normalise(&cwd.join(path));
-        match &workdir {
+    let paths = RepoPaths {
+        workdir: repo.workdir().map(canonical),
+        cwd: canonical(&options.cwd),
+    };
+    if options.paths.is_empty() {
+        return atom_here(&paths, options, index).map(|package| vec![package]);
+    }
+    let mut wanted = BTreeSet::new();
+    for path in &options.paths {
+        wanted.insert(named_atom(&paths, path, options, index)?);
+    }
+    Ok(index
+        .packages
+        .iter()
+        .filter(|package| wanted.contains(*package))
+        .cloned()
+        .collect())
+}
+
+/// Where command-line paths are resolved: the repository's working directory (none
+/// for a bare repository) and the current directory.
+struct RepoPaths {
+    workdir: Option<PathBuf>,
+    cwd: PathBuf,
+}
+
+impl RepoPaths {
+    /// `path` (relative to the current directory) as a `/`-separated repository path.
+    fn to_repo_path(&self, path: &Path) -> Result<String, Error> {
+        let absolute = normalise(&self.cwd.join(path));
+        match &self.workdir {
             Some(workdir) => match absolute.strip_prefix(workdir) {
                 Ok(relative) => Ok(slash_path(relative)),
                 Err(_) => Err(Error::OutsideRepository {
@@ -725,67 +751,65 @@ fn select(
             // A bare repository: paths are repository paths.
             None => Ok(slash_path(&normalise(path))),
         }
+    }
+}
+
+/// The deepest atom directory containing the current directory.
+fn atom_here(
+    paths: &RepoPaths,
+    options: &Options,
+    index: &SetManifest,
+) -> Result<RelativePath, Error> {
+    let here = match &paths.workdir {
+        Some(_) => paths.to_repo_path(Path::new("."))?,
+        None => String::new(),
     };
-    if options.paths.is_empty() {
-        let here = match &workdir {
-            Some(_) => to_repo_path(Path::new("."))?,
-            None => String::new(),
-        };
-        let within = |package: &RelativePath| {
-            package.is_root()
-                || here == package.as_str()
-                || here.starts_with(&format!("{}/", package.as_str()))
-        };
-        // The deepest atom directory containing the current directory.
-        return index
-            .packages
-            .iter()
-            .filter(|package| workdir.is_some() && within(package))
-            .max_by_key(|package| {
-                if package.is_root() {
-                    0
-                } else {
-                    package.as_str().len() + 1
-                }
-            })
-            .map(|package| vec![package.clone()])
-            .ok_or_else(|| Error::NoAtomHere {
-                cwd: options.cwd.clone(),
-                revision: options.revision.clone(),
-            });
-    }
-    let mut wanted = BTreeSet::new();
-    for path in &options.paths {
-        let relative = to_repo_path(path)?;
-        let found = index.packages.iter().find(|package| {
-            if package.is_root() {
-                relative.is_empty() || relative == "."
-            } else {
-                package.as_str() == relative
-            }
-        });
-        match found {
-            Some(package) => {
-                wanted.insert(package.clone());
-            }
-            None => {
-                return Err(Error::NotAnAtom {
-                    path: if relative.is_empty() {
-                        ".".into()
-                    } else {
-                        relative
-                    },
-                    revision: options.revision.clone(),
-                });
-            }
-        }
-    }
-    Ok(index
+    let within = |package: &RelativePath| {
+        package.is_root()
+            || here == package.as_str()
+            || here.starts_with(&format!("{}/", package.as_str()))
+    };
+    index
         .packages
         .iter()
-        .filter(|package| wanted.contains(*package))
+        .filter(|package| paths.workdir.is_some() && within(package))
+        .max_by_key(|package| {
+            if package.is_root() {
+                0
+            } else {
+                package.as_str().len() + 1
+            }
+        })
         .cloned()
-        .collect())
+        .ok_or_else(|| Error::NoAtomHere {
+            cwd: options.cwd.clone(),
+            revision: options.revision.clone(),
+        })
+}
+
+/// The atom directory of the set that `path` names.
+fn named_atom(
+    paths: &RepoPaths,
+    path: &Path,
+    options: &Options,
+    index: &SetManifest,
+) -> Result<RelativePath, Error> {
+    let relative = paths.to_repo_path(path)?;
+    let found = index.packages.iter().find(|package| {
+        if package.is_root() {
+            relative.is_empty() || relative == "."
+        } else {
+            package.as_str() == relative
+        }
+    });
+    found.cloned().ok_or_else(|| Error::NotAnAtom {
+        path: if relative.is_empty() {
+            ".".into()
+        } else {
+            relative
+        },
+        revision: options.revision.clone(),
+    })
 }
 
 fn canonical(path: &Path) -> PathBuf {
