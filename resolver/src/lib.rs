@@ -70,7 +70,8 @@
 //! # When there is no solution
 //!
 //! [`Error::NoSolution`] explains the conflict in plain words, one step per line, and
-//! lists the published versions of each atom involved; [`Error::hint`] suggests a fix:
+//! lists the published versions of each atom involved; its
+//! [`hint`](atom::error::Classify::hint) suggests a fix:
 //!
 //! ```text
 //! no versions satisfy every requirement
