@@ -177,3 +177,114 @@ fn atom_tree<E: std::error::Error + 'static>(
     }
     Ok(entry.object_id())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gix::objs::{Tree, tree};
+
+    /// A repository whose one commit holds `sub/file` and `file`.
+    fn repository() -> (tempfile::TempDir, gix::Repository, ObjectId, ObjectId) {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = gix::init(dir.path()).unwrap();
+        let blob = repo.write_blob(b"hello\n").unwrap().detach();
+        let file = tree::Entry {
+            mode: tree::EntryKind::Blob.into(),
+            filename: "file".into(),
+            oid: blob,
+        };
+        let sub = repo
+            .write_object(Tree {
+                entries: vec![file.clone()],
+            })
+            .unwrap()
+            .detach();
+        let sub_entry = tree::Entry {
+            mode: tree::EntryKind::Tree.into(),
+            filename: "sub".into(),
+            oid: sub,
+        };
+        let root = repo
+            .write_object(Tree {
+                entries: vec![file, sub_entry],
+            })
+            .unwrap()
+            .detach();
+        let signature = gix::actor::Signature::default();
+        let commit = repo
+            .write_object(gix::objs::Commit {
+                tree: root,
+                parents: Default::default(),
+                author: signature.clone(),
+                committer: signature,
+                encoding: None,
+                message: "root\n".into(),
+                extra_headers: Vec::new(),
+            })
+            .unwrap()
+            .detach();
+        (dir, repo, commit, sub)
+    }
+
+    fn cut_at(
+        repo: &gix::Repository,
+        origin: ObjectId,
+        path: &str,
+    ) -> Result<AtomCommit, Error<std::io::Error>> {
+        let label = Label::parse("hello").unwrap();
+        let version = Version::new(1, 0, 0);
+        let cut = Cut {
+            set_root: origin,
+            origin,
+            revision: "HEAD",
+            path,
+            label: &label,
+            version: &version,
+        };
+        cut_atom(repo, &cut, |_, tree: ObjectId| {
+            Ok(format!("b3:{}", tree.to_hex()))
+        })
+    }
+
+    #[test]
+    fn cuts_the_directory_tree_with_the_hashers_content() {
+        let (_dir, repo, origin, sub) = repository();
+        let commit = cut_at(&repo, origin, "sub").unwrap();
+        assert_eq!(commit.tree, sub);
+        assert_eq!(commit.content, format!("b3:{}", sub.to_hex()));
+        assert_eq!((commit.origin, commit.path.as_str()), (origin, "sub"));
+        let again = cut_at(&repo, origin, "sub").unwrap();
+        assert_eq!(commit.id().unwrap(), again.id().unwrap());
+    }
+
+    #[test]
+    fn refuses_a_missing_directory_or_a_file() {
+        let (_dir, repo, origin, _) = repository();
+        let missing = cut_at(&repo, origin, "missing").unwrap_err();
+        assert_eq!(missing.to_string(), "`missing` is not in `HEAD`");
+        assert_eq!(missing.kind(), Kind::Input);
+        let file = cut_at(&repo, origin, "file").unwrap_err();
+        assert!(matches!(file, Error::NotADirectory { .. }), "{file:?}");
+    }
+
+    #[test]
+    fn the_hashers_refusal_is_returned_as_is() {
+        let (_dir, repo, origin, _) = repository();
+        let label = Label::parse("hello").unwrap();
+        let version = Version::new(1, 0, 0);
+        let cut = Cut {
+            set_root: origin,
+            origin,
+            revision: "HEAD",
+            path: ".",
+            label: &label,
+            version: &version,
+        };
+        let refused = cut_atom(&repo, &cut, |_, _| {
+            Err(std::io::Error::other("hostile tree"))
+        })
+        .unwrap_err();
+        assert!(matches!(refused, Error::Hash(_)), "{refused:?}");
+        assert_eq!(refused.to_string(), "hostile tree");
+    }
+}
