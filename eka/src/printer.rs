@@ -53,7 +53,6 @@ impl Printer {
     }
 
     /// Where libraries report progress; rendered as bars on a terminal, else nothing.
-    #[allow(dead_code)] // until the commands pass it to the libraries
     pub(crate) fn progress(&self) -> &dyn atom::progress::Reporter {
         &*self.bars
     }

@@ -545,7 +545,7 @@ pub fn relock(options: &Options, plan: Plan, edit: &mut Edit<'_>) -> Result<Outc
         }
     }
     let mut new = synthesize(&catalog, &resolution, &sources, &manifest, &old)?;
-    new.nix = nix::input::lock_nix_inputs(
+    let locked_nix = nix::input::lock_nix_inputs(
         &manifest,
         &old,
         &nix::input::Options {
@@ -557,8 +557,10 @@ pub fn relock(options: &Options, plan: Plan, edit: &mut Edit<'_>) -> Result<Outc
                 Unpin::Labels(names) => nix::input::Relock::Names(names.clone()),
             },
         },
+        &atom::progress::Silent,
     )
     .map_err(Box::new)?;
+    new.nix = locked_nix.inputs;
     let new_text = new.to_string();
     let changes = diff(&old, &new);
     let manifest_text = document.to_string();
@@ -585,7 +587,12 @@ pub fn relock(options: &Options, plan: Plan, edit: &mut Edit<'_>) -> Result<Outc
         changes,
         manifest_changed,
         written,
-        warnings: catalog.warnings.clone(),
+        warnings: catalog
+            .warnings
+            .iter()
+            .cloned()
+            .chain(locked_nix.warnings.into_iter().map(Warning::CacheRebuilt))
+            .collect(),
         vanished,
     })
 }
