@@ -214,6 +214,24 @@ impl AllowedSigners {
         Self::parse(path, &text)
     }
 
+    /// The policy of an `eka.toml` trust entry named `name`: its `allowed_signers`
+    /// lines, and its `revoked_keys`, key lines and files of key lines alike.
+    pub fn from_config(name: &str, trust: &atom::config::Trust) -> Result<Self, Error> {
+        let label = format!("eka.toml [trust.{name}]");
+        let allowed = Self::parse(&label, &trust.allowed_signers.join("\n"))?;
+        let mut revoked = RevokedKeys::default();
+        for entry in &trust.revoked_keys {
+            let more = match entry {
+                atom::config::RevokedKeys::Line(line) => {
+                    RevokedKeys::parse(format!("{label} revoked_keys"), line)?
+                }
+                atom::config::RevokedKeys::File(path) => RevokedKeys::load(path)?,
+            };
+            revoked.keys.extend(more.keys);
+        }
+        Ok(allowed.with_revoked(revoked))
+    }
+
     /// The same signers, with `revoked` refused even when listed.
     pub fn with_revoked(mut self, revoked: RevokedKeys) -> Self {
         self.revoked = revoked;
