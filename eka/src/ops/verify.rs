@@ -19,7 +19,8 @@
 //!    closure at the root), reported in [`Outcome::root_failures`].
 //!
 //! The trust policy comes from `eka.toml`: `[trust.<set name or set URL>]
-//! allowed_signers = [...]`; a set name is looked up in the project's `[package.sets]`.
+//! allowed_signers = [...]` and `revoked_keys = [...]`; a set name is looked up in the
+//! project's `[package.sets]`; two entries naming one set are refused.
 //!
 //! ```no_run
 //! use eka::ops::verify::{Options, verify};
@@ -139,7 +140,7 @@ pub enum Error {
         /// The name.
         name: Label,
     },
-    /// An allowed signers entry of `eka.toml` is invalid.
+    /// A trust entry of `eka.toml` is invalid (its allowed signers or revoked keys).
     #[error("invalid trust policy for `{set}` in `eka.toml`")]
     Signers {
         /// The trust entry's name.
