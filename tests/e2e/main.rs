@@ -20,4 +20,5 @@ mod nix_eval;
 mod nix_inputs;
 mod outputs;
 mod publish;
+mod trust;
 mod verify;

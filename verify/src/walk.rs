@@ -311,6 +311,10 @@ impl Failure {
             Self::MissingCommit { .. } | Self::Unreachable { .. } => {
                 "check the mirrors in `atom.lock`; a published atom commit is never deleted"
             }
+            Self::UntrustedSigner { reason, .. } if reason == signature::Kind::Revoked.as_str() => {
+                "the set's trust policy revokes this key: do not use what it signed; ask the \
+                 publisher to sign with a key that is not revoked"
+            }
             Self::Unsigned | Self::UntrustedSigner { .. } => {
                 "if this signer is trusted, add its key to the allowed signers of the set"
             }

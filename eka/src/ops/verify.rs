@@ -19,7 +19,8 @@
 //!    closure at the root), reported in [`Outcome::root_failures`].
 //!
 //! The trust policy comes from `eka.toml`: `[trust.<set name or set URL>]
-//! allowed_signers = [...]`; a set name is looked up in the project's `[package.sets]`.
+//! allowed_signers = [...]` and `revoked_keys = [...]`; a set name is looked up in the
+//! project's `[package.sets]`; two entries naming one set are refused.
 //!
 //! ```no_run
 //! use eka::ops::verify::{Options, verify};
@@ -139,8 +140,8 @@ pub enum Error {
         /// The name.
         name: Label,
     },
-    /// An allowed signers entry of `eka.toml` is invalid.
-    #[error("invalid allowed signers for `{set}` in `eka.toml`")]
+    /// A trust entry of `eka.toml` is invalid (its allowed signers or revoked keys).
+    #[error("invalid trust policy for `{set}` in `eka.toml`")]
     Signers {
         /// The trust entry's name.
         set: String,
@@ -159,6 +160,9 @@ pub enum Error {
     /// The walk failed to read objects.
     #[error(transparent)]
     Walk(#[from] verify::walk::Error),
+    /// Two trust entries of `eka.toml` name one set.
+    #[error(transparent)]
+    Config(#[from] atom::config::Error),
 }
 
 impl Classify for Error {
@@ -172,6 +176,7 @@ impl Classify for Error {
             Self::Lock(error) => error.kind(),
             Self::Cache { .. } => Kind::Environment,
             Self::Walk(error) => error.kind(),
+            Self::Config(error) => error.kind(),
         }
     }
 
@@ -181,6 +186,8 @@ impl Classify for Error {
             Self::NoManifest { .. } => "run `eka verify` in an atom's directory",
             Self::NoLock { .. } => "create the lock with `eka resolve`",
             Self::UnknownName { .. } => "name a label listed by `eka tree`",
+            Self::Config(error) => return error.hint(),
+            Self::Signers { source, .. } if source.hint().is_some() => return source.hint(),
             Self::Signers { .. } => {
                 "each entry of `allowed_signers` is one OpenSSH allowed_signers line: \
                  `principal keytype key`"
@@ -211,6 +218,9 @@ pub fn verify(options: &Options) -> Result<Outcome, Error> {
     let selected = select(&lock, &options.names)?;
 
     let signers = allowed_signers(&options.trust)?;
+    atom::config::check_one_entry_per_set(&options.trust, |name| {
+        set_roots_of(name, &manifest, &lock)
+    })?;
     let mut policy = Policy::new(options.now);
     policy.require_signed = options.require_signed;
     for (name, allowed) in &signers {
@@ -293,8 +303,7 @@ fn allowed_signers(
     trust
         .iter()
         .map(|(name, entry)| {
-            let text = entry.allowed_signers.join("\n");
-            AllowedSigners::parse(format!("eka.toml [trust.{name}]"), &text)
+            AllowedSigners::from_config(name, entry)
                 .map(|signers| (name.clone(), signers))
                 .map_err(|source| Error::Signers {
                     set: name.clone(),
