@@ -19,5 +19,6 @@ mod nix;
 mod nix_eval;
 mod nix_inputs;
 mod outputs;
+mod progress;
 mod publish;
 mod verify;
