@@ -24,6 +24,7 @@ fn lock_options(context: &Context<'_>, dry_run: bool) -> crate::error::Result<lo
         offline: context.offline,
         locked: context.locked,
         dry_run,
+        reporter: context.printer.progress().clone(),
     })
 }
 
@@ -147,6 +148,7 @@ pub(crate) fn list(context: &Context<'_>, args: ListArgs, show: bool) -> crate::
         aliases: config.aliases,
         cache: config.cache,
         offline: context.offline,
+        reporter: context.printer.progress().clone(),
     };
     let listing = if show {
         list_op::show(&options)?

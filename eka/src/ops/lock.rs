@@ -411,6 +411,8 @@ pub struct Options {
     pub locked: bool,
     /// Compute and report, write nothing.
     pub dry_run: bool,
+    /// Where discovery reports its progress.
+    pub reporter: std::sync::Arc<dyn atom::progress::Reporter>,
 }
 
 /// What a lock-changing command did.
@@ -486,7 +488,7 @@ pub fn relock(options: &Options, plan: Plan, edit: &mut Edit<'_>) -> Result<Outc
     let manifest = document.manifest()?;
     let local = LocalSet::find(&options.dir)?;
     let sources = Sources::new(&options.cache, options.offline, local)?;
-    let catalog = Catalog::gather(&sources, &manifest, Some(&plan.extra))?;
+    let catalog = Catalog::gather(&sources, &manifest, Some(&plan.extra), &*options.reporter)?;
     let mut resolve_options = resolver::Options {
         // Rollback protection: a locked atom never moves to an older version.
         allow_downgrade: false,
@@ -557,7 +559,7 @@ pub fn relock(options: &Options, plan: Plan, edit: &mut Edit<'_>) -> Result<Outc
                 Unpin::Labels(names) => nix::input::Relock::Names(names.clone()),
             },
         },
-        &atom::progress::Silent,
+        &*options.reporter,
     )
     .map_err(Box::new)?;
     new.nix = locked_nix.inputs;

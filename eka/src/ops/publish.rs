@@ -5,6 +5,8 @@
 //! builds its reproducible atom commit, compares it with what the remote already has
 //! and pushes every new ref of the run in one atomic push. Main types: [`Options`],
 //! [`Outcome`] (one [`Published`] per atom, with its [`Status`]) and [`Error`].
+//! Progress goes to [`Options::reporter`]: `Hashing` and `Publishing` steps advancing per
+//! atom, then a `Pushing` step without a total.
 //!
 //! A version already published with the same atom commit is skipped; one published with
 //! another commit is refused (never forced) and reported in the outcome while the other
@@ -22,6 +24,7 @@
 //!     revision: "HEAD".into(),
 //!     dry_run: true,
 //!     signer: None,
+//!     reporter: atom::progress::Silent::shared(),
 //! })?;
 //! for atom in &outcome.atoms {
 //!     println!("{}@{}: {:?}", atom.label, atom.version, atom.status);
@@ -38,6 +41,7 @@ use std::{
 use atom::{
     Label,
     manifest::RelativePath,
+    progress::Step,
     set::{self, Set, SetManifest},
     store::{
         AtomCommit, RefUpdate, TreeSource, commit, push, refs, remote, root,
@@ -68,6 +72,8 @@ pub struct Options {
     pub dry_run: bool,
     /// Sign every atom commit with this signer.
     pub signer: Option<verify::signature::Signer>,
+    /// Where the run reports its progress.
+    pub reporter: std::sync::Arc<dyn atom::progress::Reporter>,
 }
 
 /// What happened to one atom.
@@ -422,6 +428,7 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
     let index = read_index(&source).map_err(set_error)?;
     let selected = select(&repo, options, &index)?;
     let mut trees = BTreeMap::new();
+    let hashing = Step::begin(&*options.reporter, "Hashing", Some(selected.len() as u64));
     for path in &selected {
         let tree = atom_tree(&source, path, revision)?;
         let outcome = verify::tree::hash_tree(&repo, tree, &verify::tree::Options::default())
@@ -431,12 +438,15 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
                 source: Box::new(error),
             })?;
         trees.insert(path.clone(), (tree, outcome.hash.to_string()));
+        hashing.advance(path.as_str());
     }
+    drop(hashing);
     let set = Set::load(&source).map_err(set_error)?;
     let set_root =
         root::find_set_root(&repo, origin).map_err(|error| Error::SetRoot(Box::new(error)))?;
 
     let mut candidates = Vec::new();
+    let publishing = Step::begin(&*options.reporter, "Publishing", Some(trees.len() as u64));
     for atom in set
         .atoms
         .iter()
@@ -494,7 +504,9 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
             origin,
             object: Some(object),
         });
+        publishing.advance(label.as_str());
     }
+    drop(publishing);
 
     let remote_url = remote_url(&repo, options)?;
     let existing: BTreeMap<String, ObjectId> = remote::list_atom_refs(&remote_url, None)
@@ -549,8 +561,10 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
                 })?;
             }
         }
+        let pushing = Step::begin(&*options.reporter, "Pushing", None);
         let outcome = push::push_refs(repo.git_dir(), &remote_url, &updates)
             .map_err(|error| Error::Push(Box::new(error)))?;
+        drop(pushing);
         if !outcome.is_success() {
             let mut rejected: Vec<(String, String)> = outcome
                 .rejected()
