@@ -25,7 +25,11 @@
 //!
 //! [trust.company]                   # a set name from `[package.sets]` or a set URL
 //! allowed_signers = ["alice@example.com ssh-ed25519 AAAAC3Nza..."]
+//! revoked_keys = ["ssh-ed25519 AAAAC3Nzb...", "revoked.keys"]   # key lines or files
 //! ```
+//!
+//! Two trust entries must not name one set ([`check_one_entry_per_set`], once the set
+//! names and URLs are resolved).
 //!
 //! ```
 //! use atom::config::{Config, Sources};
@@ -44,7 +48,7 @@
 //! ```
 
 use std::{
-    collections::BTreeMap,
+    collections::{BTreeMap, BTreeSet},
     ops::Range,
     path::{Path, PathBuf},
 };
@@ -123,8 +127,9 @@ impl Classify for Error {
 /// - `signing`: the key `eka publish --sign` uses (`[signing] key = "path"`;
 ///   `EKA_SIGNING_KEY`).
 /// - `trust`: per set (a name from `[package.sets]` or a set URL), the OpenSSH
-///   `allowed_signers` lines whose keys may sign its atoms (`[trust.<set>]
-///   allowed_signers = [...]`). A later file replaces a set's whole entry.
+///   `allowed_signers` lines whose keys may sign its atoms and the keys revoked for it
+///   (`[trust.<set>] allowed_signers = [...]`, `revoked_keys = [...]`). A later file
+///   replaces a set's whole entry.
 ///
 /// Paths in a file are relative to that file's directory; a leading `~/` is the home
 /// directory.
@@ -152,6 +157,95 @@ pub struct Signing {
 pub struct Trust {
     /// Lines in OpenSSH `allowed_signers` format (`principals [options] keytype key`).
     pub allowed_signers: Vec<String>,
+    /// Keys refused even when an allowed signers line lists them.
+    pub revoked_keys: Vec<RevokedKeys>,
+    /// Where the entry is written.
+    pub origin: Origin,
+}
+
+/// An entry of `revoked_keys`: one public key written inline, or a file of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RevokedKeys {
+    /// A public key line, `keytype base64 [comment]` (the entry starts with a key type).
+    Line(String),
+    /// A file of public key lines (any other entry: a path, relative to its `eka.toml`).
+    File(PathBuf),
+}
+
+/// Where a `[trust.<set>]` entry is written, for errors that name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// The configuration file.
+    pub path: PathBuf,
+    /// The 1-based line of the entry's set name.
+    pub line: usize,
+    /// The set name located in its file, for diagnostics (its message is empty).
+    located: Box<Located>,
+    /// Load order: the file's index and the name's byte offset.
+    order: (usize, usize),
+}
+
+impl Origin {
+    fn error(&self, message: String, hint: String) -> Error {
+        let mut located = self.located.clone();
+        located.message = message;
+        located.hint = Some(hint);
+        Error::Invalid(located)
+    }
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(formatter, "{}:{}", self.path.display(), self.line)
+    }
+}
+
+/// Refuse two trust entries that name one set: a set name and one of its URLs, two URLs
+/// of one set, … `sets_of` gives what an entry's name stands for (set roots, say: any
+/// ordered key). The error is located at the later entry and names the earlier one's
+/// file and line.
+pub fn check_one_entry_per_set<K: Ord>(
+    trust: &BTreeMap<String, Trust>,
+    mut sets_of: impl FnMut(&str) -> BTreeSet<K>,
+) -> Result<(), Error> {
+    let mut claimed: BTreeMap<K, &str> = BTreeMap::new();
+    for (name, entry) in trust {
+        for set in sets_of(name) {
+            let Some(other) = claimed.insert(set, name) else {
+                continue;
+            };
+            let Some(other_entry) = trust.get(other).filter(|_| other != name) else {
+                continue;
+            };
+            let ((first, first_entry), (second, second_entry)) =
+                if other_entry.origin.order <= entry.origin.order {
+                    ((other, other_entry), (name.as_str(), entry))
+                } else {
+                    ((name.as_str(), entry), (other, other_entry))
+                };
+            return Err(second_entry.origin.error(
+                format!(
+                    "{} names the same set as {} at `{}`",
+                    entry_header(second),
+                    entry_header(first),
+                    first_entry.origin
+                ),
+                "keep one trust entry per set: merge their `allowed_signers` and \
+                 `revoked_keys` into one and remove the other"
+                    .to_owned(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `[trust.name]`, or `[trust."url"]`, as the entry is written.
+fn entry_header(name: &str) -> String {
+    if Label::parse(name).is_ok() {
+        format!("`[trust.{name}]`")
+    } else {
+        format!("`[trust.\"{name}\"]`")
+    }
 }
 
 /// A configuration file to read.
@@ -243,6 +337,8 @@ struct RawSigning {
 #[serde(deny_unknown_fields)]
 struct RawTrust {
     allowed_signers: Vec<Spanned<String>>,
+    #[serde(default)]
+    revoked_keys: Vec<Spanned<String>>,
 }
 
 /// A read file, kept for locating errors found after merging.
@@ -384,6 +480,19 @@ impl Config {
                     ));
                 }
             }
+            let revoked_keys = trust
+                .revoked_keys
+                .iter()
+                .map(|entry| revoked_keys(file, entry, home))
+                .collect::<Result<Vec<_>, _>>()?;
+            let span = set.span();
+            let located = Located::new(&file.path, &file.text, Some(span.clone()), "", None);
+            let origin = Origin {
+                path: file.path.clone(),
+                line: located.line,
+                located: Box::new(located),
+                order: (index, span.start),
+            };
             self.trust.insert(
                 set.into_inner(),
                 Trust {
@@ -392,11 +501,44 @@ impl Config {
                         .into_iter()
                         .map(Spanned::into_inner)
                         .collect(),
+                    revoked_keys,
+                    origin,
                 },
             );
         }
         Ok(())
     }
+}
+
+/// An entry of `revoked_keys`: a key line when it starts with a key type, else a path.
+fn revoked_keys(
+    file: &Loaded,
+    entry: &Spanned<String>,
+    home: Option<&Path>,
+) -> Result<RevokedKeys, Error> {
+    let text = entry.get_ref().trim();
+    let starts_key = text
+        .split_whitespace()
+        .next()
+        .is_some_and(|first| KEY_TYPES.contains(&first));
+    if !starts_key {
+        return resolve_path(file, entry, home).map(RevokedKeys::File);
+    }
+    let fields: Vec<&str> = text.split_whitespace().collect();
+    line_characters(text)
+        .and_then(|()| check_key(&fields, 0))
+        .map_err(|reason| {
+            file.error(
+                entry.span(),
+                format!("invalid `revoked_keys` entry: {reason}"),
+                Some(
+                    "write a public key line, `ssh-ed25519 AAAA... [comment]`, or the path of a \
+                 file of such lines"
+                        .to_owned(),
+                ),
+            )
+        })?;
+    Ok(RevokedKeys::Line(text.to_owned()))
 }
 
 fn env_value(sources: &Sources<'_>, name: &str) -> Option<String> {
@@ -506,9 +648,7 @@ const KEY_TYPES: [&str; 8] = [
 /// A light check of an OpenSSH `allowed_signers` line: principals, a known key type and a
 /// base64 key after it.
 fn check_allowed_signer(line: &str) -> Result<(), String> {
-    if line.chars().any(char::is_control) {
-        return Err("it contains a line break or control character".to_owned());
-    }
+    line_characters(line)?;
     let fields: Vec<&str> = line.split_whitespace().collect();
     let Some(first) = fields.first() else {
         return Err("it is empty".to_owned());
@@ -522,6 +662,18 @@ fn check_allowed_signer(line: &str) -> Result<(), String> {
     if position == 0 {
         return Err("it has no principals before the key type".to_owned());
     }
+    check_key(&fields, position)
+}
+
+fn line_characters(line: &str) -> Result<(), String> {
+    if line.chars().any(char::is_control) {
+        return Err("it contains a line break or control character".to_owned());
+    }
+    Ok(())
+}
+
+/// The field after the key type at `position` is a base64 key.
+fn check_key(fields: &[&str], position: usize) -> Result<(), String> {
     match fields.get(position + 1) {
         Some(key)
             if key

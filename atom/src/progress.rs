@@ -17,8 +17,15 @@
 //!
 //! hash_all(&["a", "b"], &Silent);
 //! ```
+//!
+//! An operation whose options outlive one call keeps a shared handle,
+//! `Arc<dyn Reporter>` ([`Silent::shared`] when nothing is to be shown), and lends it
+//! to the functions it calls (an `Arc` of a reporter is a reporter too).
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{
+    Arc,
+    atomic::{AtomicU64, Ordering},
+};
 
 /// Identifies one step among those a reporter has open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -38,9 +45,37 @@ pub trait Reporter: Send + Sync {
     fn finish(&self, id: StepId);
 }
 
+/// A shared reporter reports through the one it shares, so `&Arc<dyn Reporter>` can be
+/// lent wherever a `&dyn Reporter` is asked for.
+impl<R: Reporter + ?Sized> Reporter for Arc<R> {
+    fn begin(&self, id: StepId, verb: &str, total: Option<u64>) {
+        (**self).begin(id, verb, total);
+    }
+    fn advance(&self, id: StepId, item: &str) {
+        (**self).advance(id, item);
+    }
+    fn finish(&self, id: StepId) {
+        (**self).finish(id);
+    }
+}
+
+impl std::fmt::Debug for dyn Reporter + '_ {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("Reporter")
+    }
+}
+
 /// A reporter that shows nothing.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Silent;
+
+impl Silent {
+    /// A shared handle on a [`Silent`] reporter, for options that hold an
+    /// `Arc<dyn Reporter>`.
+    pub fn shared() -> Arc<dyn Reporter> {
+        Arc::new(Silent)
+    }
+}
 
 impl Reporter for Silent {
     fn begin(&self, _: StepId, _: &str, _: Option<u64>) {}

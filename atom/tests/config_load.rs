@@ -4,7 +4,10 @@
 
 use std::path::{Path, PathBuf};
 
-use atom::config::{Config, Error, FileSource, Sources};
+use atom::{
+    config::{Config, Error, FileSource, RevokedKeys, Sources, check_one_entry_per_set},
+    error::Classify as _,
+};
 
 struct Fixture {
     dir: tempfile::TempDir,
@@ -308,7 +311,7 @@ fn bad_trust_entries_are_located() {
     );
     assert_eq!(
         error.hint.as_deref(),
-        Some("allowed here: `allowed_signers`")
+        Some("allowed here: `allowed_signers`, `revoked_keys`")
     );
 }
 
@@ -329,4 +332,114 @@ fn explicit_user_file_must_exist() {
         Config::load_from(&sources),
         Err(Error::Io(error)) if error.to_string().contains(&*missing.to_string_lossy())
     ));
+}
+
+#[test]
+fn revoked_keys_are_key_lines_or_files() {
+    let fixture = Fixture::new();
+    fixture.write(
+        &fixture.project(),
+        "[trust.company]\nallowed_signers = []\nrevoked_keys = [\n  \"ssh-ed25519 AAAAC3Nz old laptop\",\n  \"revoked.keys\",\n  \"~/keys/revoked\",\n  \"/etc/eka/revoked\",\n]\n",
+    );
+    let config = fixture.load(&no_env).unwrap();
+    let project = fixture.project();
+    let dir = project.parent().unwrap();
+    assert_eq!(
+        config.trust["company"].revoked_keys,
+        [
+            RevokedKeys::Line("ssh-ed25519 AAAAC3Nz old laptop".to_owned()),
+            RevokedKeys::File(dir.join("revoked.keys")),
+            RevokedKeys::File(PathBuf::from("/home/me/keys/revoked")),
+            RevokedKeys::File(PathBuf::from("/etc/eka/revoked")),
+        ]
+    );
+    assert_eq!(config.trust["company"].origin.path, project);
+    assert_eq!(config.trust["company"].origin.line, 1);
+
+    // Without `revoked_keys`, nothing is revoked.
+    fixture.write(
+        &fixture.project(),
+        "[trust.company]\nallowed_signers = []\n",
+    );
+    let config = fixture.load(&no_env).unwrap();
+    assert!(config.trust["company"].revoked_keys.is_empty());
+}
+
+#[test]
+fn bad_revoked_keys_are_located() {
+    let fixture = Fixture::new();
+    fixture.write(
+        &fixture.user(),
+        "[trust.company]\nallowed_signers = []\nrevoked_keys = [\"ssh-ed25519 not*base64\"]\n",
+    );
+    let error = located(fixture.load(&no_env));
+    assert_eq!((error.line, error.column), (3, 17));
+    assert!(
+        error.message.contains("invalid `revoked_keys` entry"),
+        "{}",
+        error.message
+    );
+    assert!(error.hint.unwrap().contains("public key line"));
+
+    fixture.write(
+        &fixture.user(),
+        "[trust.company]\nallowed_signers = []\nrevoked_keys = [\"ssh-ed25519\"]\n",
+    );
+    let error = located(fixture.load(&no_env));
+    assert!(error.message.contains("missing"), "{}", error.message);
+
+    fixture.write(
+        &fixture.user(),
+        "[trust.company]\nallowed_signers = []\nrevoked_keys = [\"\"]\n",
+    );
+    let error = located(fixture.load(&no_env));
+    assert!(error.message.contains("empty"), "{}", error.message);
+}
+
+#[test]
+fn two_entries_for_one_set_are_refused_naming_both() {
+    let fixture = Fixture::new();
+    fixture.write(
+        &fixture.user(),
+        "[trust.\"https://host/company.git\"]\nallowed_signers = []\n",
+    );
+    fixture.write(
+        &fixture.project(),
+        "cache = \"/cache\"\n\n[trust.company]\nallowed_signers = []\n\n[trust.other]\nallowed_signers = []\n",
+    );
+    let config = fixture.load(&no_env).unwrap();
+    // `company` and its URL name one set; `other` another one.
+    let sets_of = |name: &str| -> std::collections::BTreeSet<&str> {
+        match name {
+            "company" | "https://host/company.git" => ["company-root"].into(),
+            _ => ["other-root"].into(),
+        }
+    };
+    let error = check_one_entry_per_set(&config.trust, sets_of).unwrap_err();
+    assert_eq!(error.kind(), atom::error::Kind::Input);
+    let Error::Invalid(located) = error else {
+        panic!("expected a located error, got {error:?}");
+    };
+    let hint = located.hint.clone().unwrap();
+    assert!(hint.contains("keep one trust entry per set"), "{hint}");
+    // Located at the later entry (the project file), naming the earlier one.
+    assert_eq!(located.path, fixture.project());
+    assert_eq!((located.line, located.column), (3, 8));
+    assert_eq!(
+        located.message,
+        format!(
+            "`[trust.company]` names the same set as `[trust.\"https://host/company.git\"]` at `{}:1`",
+            fixture.user().display()
+        )
+    );
+
+    // Distinct sets are fine, and so is a name that stands for no set.
+    let distinct = |name: &str| -> std::collections::BTreeSet<String> {
+        if name == "other" {
+            std::collections::BTreeSet::new()
+        } else {
+            [name.to_owned()].into()
+        }
+    };
+    assert!(check_one_entry_per_set(&config.trust, distinct).is_ok());
 }

@@ -11,6 +11,7 @@ use std::{fmt::Display, sync::Arc};
 
 use anstream::{eprintln, println};
 use anstyle::{AnsiColor, Style};
+use atom::progress::Reporter;
 
 use crate::{
     cli::ColorChoice,
@@ -30,6 +31,8 @@ pub(crate) struct Printer {
     verbosity: i8,
     json: bool,
     bars: Arc<Bars>,
+    /// The same bars, as the handle ops keep in their options.
+    reporter: Arc<dyn Reporter>,
 }
 
 impl Printer {
@@ -48,14 +51,16 @@ impl Printer {
         Printer {
             verbosity,
             json,
+            reporter: bars.clone(),
             bars,
         }
     }
 
     /// Where libraries report progress; rendered as bars on a terminal, else nothing.
-    #[allow(dead_code)] // until the commands pass it to the libraries
-    pub(crate) fn progress(&self) -> &dyn atom::progress::Reporter {
-        &*self.bars
+    /// Lent as is to a library call taking a `&dyn Reporter`; `.clone()` gives an op's
+    /// options their own handle.
+    pub(crate) fn progress(&self) -> &Arc<dyn Reporter> {
+        &self.reporter
     }
 
     /// Whether data should be printed as JSON.

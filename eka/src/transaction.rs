@@ -267,6 +267,8 @@ pub struct Options {
     pub locked: bool,
     /// Compute and report, write nothing.
     pub dry_run: bool,
+    /// Where discovery reports its progress.
+    pub reporter: std::sync::Arc<dyn atom::progress::Reporter>,
 }
 
 /// What a lock-changing command did.
@@ -335,7 +337,7 @@ pub fn relock(options: &Options, plan: Plan, edit: &mut Edit<'_>) -> Result<Outc
     let manifest = files.document.manifest()?;
     let local = LocalSet::find(&options.dir)?;
     let sources = Sources::new(&options.cache, options.offline, local)?;
-    let catalog = Catalog::gather(&sources, &manifest, Some(&plan.extra))?;
+    let catalog = Catalog::gather(&sources, &manifest, Some(&plan.extra), &*options.reporter)?;
     let vanished = vanished(&catalog, &files.old);
     let (manifest, resolution) =
         resolve_and_edit(&catalog, &mut files, manifest, &plan, &vanished, edit)?;
@@ -348,9 +350,15 @@ pub fn relock(options: &Options, plan: Plan, edit: &mut Edit<'_>) -> Result<Outc
         &files.old,
         &crate::ops::publish::content_hash,
     )?;
-    new.nix = lock_nix_inputs(options, &plan, &manifest, &files.old)?;
+    let locked_nix = lock_nix_inputs(options, &plan, &manifest, &files.old)?;
+    new.nix = locked_nix.inputs;
     let mut outcome = write_if_changed(options, &files, &new)?;
-    outcome.warnings = catalog.warnings.clone();
+    outcome.warnings = catalog
+        .warnings
+        .iter()
+        .cloned()
+        .chain(locked_nix.warnings.into_iter().map(Warning::CacheRebuilt))
+        .collect();
     outcome.vanished = vanished;
     Ok(outcome)
 }
@@ -476,8 +484,8 @@ fn lock_nix_inputs(
     plan: &Plan,
     manifest: &Manifest,
     old: &Lockfile,
-) -> Result<Vec<atom::lock::LockedNixInput>, Error> {
-    let inputs = nix::input::lock_nix_inputs(
+) -> Result<nix::input::Locked, Error> {
+    let locked = nix::input::lock_nix_inputs(
         manifest,
         old,
         &nix::input::Options {
@@ -489,9 +497,10 @@ fn lock_nix_inputs(
                 Unpin::Labels(names) => nix::input::Relock::Names(names.clone()),
             },
         },
+        &*options.reporter,
     )
     .map_err(Box::new)?;
-    Ok(inputs)
+    Ok(locked)
 }
 
 /// Compare the new lock and the edited manifest with the files as read, refuse a

@@ -9,7 +9,9 @@
 //! read. The configuration is normalised to canonical JSON ([`canonical_json`]: object
 //! keys sorted by their UTF-8 bytes, no whitespace) and hashed ([`config_hash`]:
 //! `sha256:<hex>` of those bytes); the entry point sees both as `atom.config` and
-//! `atom.configHash`.
+//! `atom.configHash`. Nix's run is an `Evaluating` (or `Building`) step without a total
+//! on the caller's [`Reporter`](atom::progress::Reporter); Nix's own stderr passes
+//! through.
 //!
 //! ```
 //! use nix::eval::{canonical_json, config_hash, load_config};
@@ -26,7 +28,10 @@ use std::{
     process::{Command, Stdio},
 };
 
-use atom::error::{Classify, Kind};
+use atom::{
+    error::{Classify, Kind},
+    progress::{Reporter, Step},
+};
 use fs_err as fs;
 use serde_json::Value;
 
@@ -394,8 +399,9 @@ impl Drop for Staging {
     }
 }
 
-/// Evaluate or build the atom at `options.dir`.
-pub fn run(options: &Options) -> Result<Outcome, Error> {
+/// Evaluate or build the atom at `options.dir`; Nix's run is an `Evaluating` or
+/// `Building` step without a total on `reporter`.
+pub fn run(options: &Options, reporter: &dyn Reporter) -> Result<Outcome, Error> {
     let dir = fs::canonicalize(&options.dir)?;
     if !dir.join("atom.toml").is_file() {
         return Err(Error::NoManifest { dir });
@@ -435,6 +441,11 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
     tracing::info!(program, %expression, "running nix");
+    let verb = match options.mode {
+        Mode::Eval => "Evaluating",
+        Mode::Build => "Building",
+    };
+    let step = Step::begin(reporter, verb, None);
     let output = command.output().map_err(|error| {
         if error.kind() == io::ErrorKind::NotFound {
             Error::NixMissing { program }
@@ -445,6 +456,7 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
             }
         }
     })?;
+    drop(step);
     if !output.status.success() {
         return Err(Error::NixFailed {
             program,

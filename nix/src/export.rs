@@ -6,8 +6,14 @@
 //! set>` when two sets lock the same label) with `flake = false` and
 //! `locked = { type = "git"; url = <first mirror>; ref = "refs/eka/atoms/<label>/<version>";
 //! rev = <atom commit>; narHash; }`. The `narHash` is computed by eka from the atom
-//! commit's tree ([`crate::nar::hash_git_tree`]); the commit is fetched into a bare
-//! cache repository (`<cache>/git/atoms.git`) when it is not there yet. Direct `git`
+//! commit's tree ([`crate::nar::hash_git_tree`]). The commits live in the cache's one
+//! atom store (`<cache>/v1/atoms.git`, [`atom::store::cache`]); those missing, or
+//! present without their tree (discovery fetches commits tree-less), are fetched with
+//! their trees through [`atom::store::git::Repo::fetch`], ONE fetch per mirror URL for
+//! all the commits it serves. Progress goes to the caller's
+//! [`Reporter`](atom::progress::Reporter): a `Fetching` step (one item per mirror) and a
+//! `Hashing` step (one item per atom). A damaged store is rebuilt and reported in
+//! [`Outcome::warnings`]. Direct `git`
 //! and `tar` inputs become `git` / `tarball` nodes pinned by `rev` and `narHash`
 //! (`flake` as locked). Nix 2.8 has no `file` input type, so `url` and `build` inputs
 //! are left out and reported in [`Outcome::skipped`].
@@ -24,14 +30,16 @@
 //! assert_eq!(export.inputs, "{\n}\n");
 //! ```
 
-use std::{
-    collections::{BTreeMap, BTreeSet},
-    path::{Path, PathBuf},
-};
+use std::{collections::BTreeMap, path::PathBuf};
 
 use atom::{
     error::{Classify, Kind},
     lock::{AtomIdHex, LockedAtom, LockedNixInput, Lockfile, NixKind},
+    progress::{Reporter, Step},
+    store::{
+        cache::Cache,
+        git::{Depth, FetchSpec},
+    },
 };
 use serde_json::{Map, Value, json};
 
@@ -44,7 +52,7 @@ pub struct Options {
     pub dir: PathBuf,
     /// Where to write `flake.lock`.
     pub output: PathBuf,
-    /// eka's cache directory (the bare repository of fetched atom commits).
+    /// eka's cache directory (`<cache>/v1/atoms.git` holds the fetched atom commits).
     pub cache: PathBuf,
     /// Never fetch: atom commits must already be cached.
     pub offline: bool,
@@ -62,6 +70,8 @@ pub struct Outcome {
     pub inputs: String,
     /// Direct Nix inputs that cannot be flake inputs on Nix 2.8 (`url`, `build`).
     pub skipped: Vec<String>,
+    /// Damaged parts of the cache that were rebuilt, for the caller to print as warnings.
+    pub warnings: Vec<String>,
 }
 
 /// The pure result of [`flake_lock`].
@@ -103,14 +113,25 @@ pub enum Error {
         /// Whether fetching was forbidden.
         offline: bool,
     },
-    /// The cache repository failed.
-    #[error("cannot use the cache repository `{}`", path.display())]
-    Cache {
-        /// The repository.
-        path: PathBuf,
-        /// The cause.
+    /// The cache could not be opened, locked or repaired.
+    #[error(transparent)]
+    Cache(#[from] atom::store::cache::Error),
+    /// A locked commit is not a valid object id.
+    #[error("locked atom `{label}` has an invalid commit: {message}")]
+    Commit {
+        /// The atom.
+        label: String,
+        /// Why.
+        message: String,
+    },
+    /// Fetching atom commits from a mirror failed and some commit is still missing.
+    #[error("cannot fetch atom commits from `{url}`")]
+    Fetch {
+        /// The mirror.
+        url: String,
+        /// What git said (naming the command and the URL).
         #[source]
-        source: Box<dyn std::error::Error + Send + Sync>,
+        source: atom::store::git::Error,
     },
     /// The NAR hash of an atom tree could not be computed.
     #[error("cannot compute the NAR hash of atom `{label}`")]
@@ -138,8 +159,13 @@ impl Classify for Error {
     fn kind(&self) -> Kind {
         match self {
             Error::Lock(error) => error.kind(),
-            Error::NoNarHash { .. } | Error::NoMirror { .. } | Error::Missing { .. } => Kind::Input,
-            Error::Cache { .. } | Error::Hash { .. } | Error::Write { .. } => Kind::Environment,
+            Error::NoNarHash { .. }
+            | Error::NoMirror { .. }
+            | Error::Missing { .. }
+            | Error::Commit { .. } => Kind::Input,
+            Error::Cache(error) => error.kind(),
+            Error::Fetch { source, .. } => source.kind(),
+            Error::Hash { .. } | Error::Write { .. } => Kind::Environment,
         }
     }
 
@@ -155,6 +181,8 @@ impl Classify for Error {
                 Some("run again without `--offline` to fetch it from its mirrors".into())
             }
             Error::Missing { .. } => Some("check the atom's mirrors with `eka verify`".into()),
+            Error::Cache(error) => error.hint(),
+            Error::Fetch { source, .. } => source.hint(),
             _ => None,
         }
     }
@@ -303,96 +331,168 @@ pub fn flake_lock(
     })
 }
 
-fn cache_error(path: &Path) -> impl FnOnce(Box<dyn std::error::Error + Send + Sync>) -> Error + '_ {
-    move |source| Error::Cache {
-        path: path.to_owned(),
-        source,
+/// Where fetched atom commits are kept in the atom store (shared with discovery and
+/// verify).
+const CACHE_NAMESPACE: &str = "refs/cache/";
+
+fn commit_id(atom: &LockedAtom) -> Result<gix::ObjectId, Error> {
+    gix::ObjectId::from_hex(atom.commit.as_str().as_bytes()).map_err(|error| Error::Commit {
+        label: atom.label.to_string(),
+        message: error.to_string(),
+    })
+}
+
+/// Whether the store holds `id` with its root tree (discovery fetches commits without).
+fn has_commit_with_tree(repo: &gix::Repository, id: gix::ObjectId) -> bool {
+    repo.find_object(id)
+        .ok()
+        .and_then(|object| object.try_into_commit().ok())
+        .and_then(|commit| commit.tree_id().ok())
+        .is_some_and(|tree| repo.has_object(tree))
+}
+
+/// The first atom whose commit the store claims to have but cannot read, with why.
+fn unreadable_commit(
+    repo: &gix::Repository,
+    commits: &[(&LockedAtom, gix::ObjectId)],
+) -> Option<String> {
+    commits.iter().find_map(|(_, id)| {
+        if !repo.has_object(*id) {
+            return None;
+        }
+        repo.find_object(*id)
+            .err()
+            .map(|error| format!("object `{id}` is unreadable: {error}"))
+    })
+}
+
+/// The atoms whose commit (with its tree) is not in the store yet.
+fn missing<'a>(
+    repo: &gix::Repository,
+    commits: &[(&'a LockedAtom, gix::ObjectId)],
+) -> Vec<(&'a LockedAtom, gix::ObjectId)> {
+    commits
+        .iter()
+        .filter(|(_, id)| !has_commit_with_tree(repo, *id))
+        .copied()
+        .collect()
+}
+
+/// Fetch the missing atom commits with their trees: ONE fetch per mirror URL for all
+/// the commits it serves, mirrors in lock order, until none is missing. The last
+/// failure is kept to be reported if some commit stays missing.
+fn fetch_missing(
+    cache: &Cache,
+    commits: &[(&LockedAtom, gix::ObjectId)],
+    reporter: &dyn Reporter,
+) -> Result<Option<Error>, Error> {
+    let mut wanted = missing(&cache.atoms_repo()?, commits);
+    if wanted.is_empty() {
+        return Ok(None);
     }
-}
-
-/// The cache repository holding fetched atom commits, created if missing.
-fn open_cache(path: &Path) -> Result<gix::Repository, Error> {
-    if path.join("HEAD").is_file() {
-        gix::open(path).map_err(|error| cache_error(path)(Box::new(error)))
-    } else {
-        std::fs::create_dir_all(path).map_err(|error| cache_error(path)(Box::new(error)))?;
-        gix::init_bare(path).map_err(|error| cache_error(path)(Box::new(error)))
-    }
-}
-
-/// `git fetch <mirror> +<ref>:<ref>` into the cache; whether git succeeded.
-fn fetch(cache: &Path, mirror: &str, reference: &str) -> bool {
-    let mut git_dir = std::ffi::OsString::from("--git-dir=");
-    git_dir.push(cache);
-    let refspec = format!("+{reference}:{reference}");
-    let args: [&std::ffi::OsStr; 7] = [
-        &git_dir,
-        "fetch".as_ref(),
-        "--quiet".as_ref(),
-        "--no-tags".as_ref(),
-        "--no-write-fetch-head".as_ref(),
-        mirror.as_ref(),
-        refspec.as_ref(),
-    ];
-    atom::store::git::run(None, &args).is_ok()
-}
-
-/// The NAR hash (SRI) of each locked atom's tree, fetching missing atom commits into
-/// the cache repository at `cache_repo`.
-pub fn atom_nar_hashes(
-    lock: &Lockfile,
-    cache_repo: &Path,
-    offline: bool,
-) -> Result<BTreeMap<AtomIdHex, String>, Error> {
-    let mut repo = open_cache(cache_repo)?;
-    let mut hashes = BTreeMap::new();
-    let mut fetched = BTreeSet::new();
-    for atom in &lock.atoms {
-        let commit = gix::ObjectId::from_hex(atom.commit.as_str().as_bytes())
-            .map_err(|error| cache_error(cache_repo)(Box::new(error)))?;
-        if !repo.has_object(commit) && !offline {
-            let reference = atom_ref(atom);
-            for mirror in &atom.mirrors {
-                if fetch(cache_repo, mirror.as_str(), &reference) {
-                    fetched.insert(atom.id.clone());
-                    // See the objects git just wrote.
-                    repo = open_cache(cache_repo)?;
-                    if repo.has_object(commit) {
-                        break;
-                    }
-                }
+    let _lock = cache.lock()?;
+    let mut mirrors: Vec<&str> = Vec::new();
+    for (atom, _) in &wanted {
+        for mirror in &atom.mirrors {
+            if !mirrors.contains(&mirror.as_str()) {
+                mirrors.push(mirror.as_str());
             }
         }
-        let missing = || Error::Missing {
-            label: atom.label.to_string(),
-            commit: atom.commit.to_string(),
-            offline,
-        };
+    }
+    let step = Step::begin(reporter, "Fetching", Some(mirrors.len() as u64));
+    let mut last_error = None;
+    for url in mirrors {
+        let ids: Vec<gix::ObjectId> = wanted
+            .iter()
+            .filter(|(atom, _)| atom.mirrors.iter().any(|mirror| mirror.as_str() == url))
+            .map(|(_, id)| *id)
+            .collect();
+        if ids.is_empty() {
+            step.advance(url);
+            continue;
+        }
+        let spec = FetchSpec::objects(&ids, CACHE_NAMESPACE, Depth::Full);
+        if let Err(source) = cache.atoms_git().fetch(url, &spec) {
+            last_error = Some(Error::Fetch {
+                url: url.to_owned(),
+                source,
+            });
+        }
+        step.advance(url);
+        wanted = missing(&cache.atoms_repo()?, commits);
+        if wanted.is_empty() {
+            return Ok(None);
+        }
+    }
+    Ok(last_error)
+}
+
+/// The NAR hash (SRI) of each locked atom's tree, fetching the atom commits missing
+/// from the cache's atom store (with their trees) from their mirrors.
+pub fn atom_nar_hashes(
+    lock: &Lockfile,
+    cache: &Cache,
+    offline: bool,
+    reporter: &dyn Reporter,
+) -> Result<BTreeMap<AtomIdHex, String>, Error> {
+    let commits = lock
+        .atoms
+        .iter()
+        .map(|atom| Ok((atom, commit_id(atom)?)))
+        .collect::<Result<Vec<_>, Error>>()?;
+    if let Some(reason) = unreadable_commit(&cache.atoms_repo()?, &commits) {
+        // A damaged store: rebuild it (a warning) and fetch again.
+        cache.rebuild_atoms_repo(&reason)?;
+    }
+    let fetch_error = if offline {
+        None
+    } else {
+        fetch_missing(cache, &commits, reporter)?
+    };
+    let repo = cache.atoms_repo()?;
+    let mut trees = Vec::with_capacity(commits.len());
+    for (atom, commit) in &commits {
         let tree = repo
-            .find_object(commit)
+            .find_object(*commit)
             .ok()
             .and_then(|object| object.try_into_commit().ok())
             .and_then(|commit| commit.tree_id().ok())
-            .ok_or_else(missing)?
-            .detach();
+            .map(|tree| tree.detach())
+            .filter(|tree| repo.has_object(*tree));
+        let Some(tree) = tree else {
+            return Err(match fetch_error {
+                Some(error) => error,
+                None => Error::Missing {
+                    label: atom.label.to_string(),
+                    commit: atom.commit.to_string(),
+                    offline,
+                },
+            });
+        };
+        trees.push((*atom, tree));
+    }
+    let step = Step::begin(reporter, "Hashing", Some(trees.len() as u64));
+    let mut hashes = BTreeMap::new();
+    for (atom, tree) in trees {
         let hash = crate::nar::hash_git_tree(&repo, tree).map_err(|source| Error::Hash {
             label: atom.label.to_string(),
             source,
         })?;
+        step.advance(atom.label.as_str());
         hashes.insert(atom.id.clone(), hash.to_sri());
     }
-    tracing::info!(fetched = fetched.len(), "atom commits fetched");
     Ok(hashes)
 }
 
-/// Export `<dir>/atom.lock` as `<output>/flake.lock`.
-pub fn run(options: &Options) -> Result<Outcome, Error> {
+/// Export `<dir>/atom.lock` as `<output>/flake.lock`, reporting the fetches and hashing
+/// to `reporter`.
+pub fn run(options: &Options, reporter: &dyn Reporter) -> Result<Outcome, Error> {
     let lock = Lockfile::read(options.dir.join(atom::lock::FILE_NAME))?;
-    let cache_repo = options.cache.join("git").join("atoms.git");
-    let hashes = atom_nar_hashes(&lock, &cache_repo, options.offline)?;
+    let cache = Cache::open(&options.cache)?;
+    let hashes = atom_nar_hashes(&lock, &cache, options.offline, reporter)?;
     let export = flake_lock(&lock, &hashes)?;
     let lock_path = options.output.join("flake.lock");
-    std::fs::create_dir_all(&options.output).map_err(|source| Error::Write {
+    fs_err::create_dir_all(&options.output).map_err(|source| Error::Write {
         path: options.output.clone(),
         source: Box::new(source),
     })?;
@@ -407,6 +507,11 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
         changed: !matches!(changed, atom::fs::Outcome::Unchanged),
         inputs: export.inputs,
         skipped: export.skipped,
+        warnings: cache
+            .take_repairs()
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
     })
 }
 
@@ -416,6 +521,8 @@ mod tests {
         Label,
         lock::{ContentHash, NarHash, ObjectId},
     };
+
+    use std::collections::BTreeSet;
 
     use super::*;
 

@@ -6,25 +6,32 @@
 //! still matches) without touching the network, and locks the others:
 //!
 //! - `git` + `ref`: the ref is resolved on the remote with `git ls-remote` (`main` means
-//!   `refs/heads/main`, then `refs/tags/main`), the commit is fetched into
-//!   `<cache>/git/inputs.git` and `narHash` is the NAR hash of its tree
+//!   `refs/heads/main`, then `refs/tags/main`), the commit is fetched into the cache's
+//!   inputs store (`<cache>/v1/inputs.git`, [`atom::store::cache::Cache::inputs_repo`])
+//!   through [`atom::store::git::Repo::fetch`] and `narHash` is the NAR hash of its tree
 //!   ([`crate::nar::hash_git_tree`], which refuses submodules and export attributes).
 //! - `git` + `version`: the newest tag `refs/tags/[v]X.Y.Z` matching the requirement
 //!   (pre-releases as [`semver::VersionReq::matches`] allows them); annotated tags are
-//!   peeled to their commit.
+//!   peeled to their commit once fetched.
 //! - `url` and `build`: the file is downloaded (`file://`, `http://`, with `ureq`) and
 //!   both its flat hash (`hash`) and its NAR hash (`narHash`) are recorded.
 //! - `tar`: `narHash` is the NAR hash of the unpacked tarball.
 //!
+//! Downloads pass through an anonymous file in `<cache>/v1/downloads/` and are not kept.
+//! Each input locked anew is one item of a `Locking` step on the caller's
+//! [`Reporter`](atom::progress::Reporter); a damaged inputs store is rebuilt and reported
+//! in [`Locked::warnings`]. Git failures name the command and the URL.
+//!
 //! ```
 //! use atom::lock::Lockfile;
 //! use atom::manifest::Manifest;
+//! use atom::progress::Silent;
 //! use nix::input::{Options, lock_nix_inputs};
 //!
 //! let manifest = Manifest::from_str("[package]\nlabel = \"app\"\nversion = \"0.1.0\"\n", "atom.toml")?;
 //! let options = Options { cache: "/nonexistent".into(), offline: true, relock: Default::default() };
-//! let locked = lock_nix_inputs(&manifest, &Lockfile::default(), &options)?;
-//! assert!(locked.is_empty());
+//! let locked = lock_nix_inputs(&manifest, &Lockfile::default(), &options, &Silent)?;
+//! assert!(locked.inputs.is_empty());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
@@ -38,6 +45,11 @@ use atom::{
     error::{Classify, Kind},
     lock::{FlatHash, LockedNixInput, Lockfile, NarHash, NixKind, ObjectId},
     manifest::{GitSelector, Manifest, NixFetch, NixInput},
+    progress::{Reporter, Step},
+    store::{
+        cache::Cache,
+        git::{self, Depth, FetchSpec},
+    },
 };
 use semver::{Version, VersionReq};
 
@@ -88,15 +100,13 @@ pub enum Error {
         /// What to do.
         hint: &'static str,
     },
-    /// A git command failed.
-    #[error("Nix input `{name}`: `git {command}` failed: {stderr}")]
+    /// A git command failed (the error names the command and the URL).
+    #[error("Nix input `{name}`: {error}")]
     Git {
         /// The input.
         name: Label,
-        /// The git arguments.
-        command: String,
-        /// What git printed.
-        stderr: String,
+        /// What failed.
+        error: git::Error,
     },
     /// Downloading failed.
     #[error("Nix input `{name}`: cannot fetch `{url}`: {message}")]
@@ -118,7 +128,10 @@ pub enum Error {
         #[source]
         source: crate::nar::Error,
     },
-    /// The cache could not be used.
+    /// The cache could not be opened, locked or repaired.
+    #[error(transparent)]
+    Store(#[from] atom::store::cache::Error),
+    /// A cache repository could not be read.
     #[error("cannot use the cache `{}`: {message}", path.display())]
     Cache {
         /// The path.
@@ -139,6 +152,7 @@ impl Classify for Error {
             | Error::Scheme { .. }
             | Error::Hash { .. } => Kind::Input,
             Error::Git { .. } | Error::Fetch { .. } | Error::Cache { .. } => Kind::Environment,
+            Error::Store(error) => error.kind(),
         }
     }
 
@@ -153,7 +167,9 @@ impl Classify for Error {
                  use a `tar` input instead"
                     .to_owned(),
             ),
-            Error::Git { .. } | Error::Fetch { .. } | Error::Cache { .. } => None,
+            Error::Git { error, .. } => error.hint(),
+            Error::Store(error) => error.hint(),
+            Error::Fetch { .. } | Error::Cache { .. } => None,
         }
     }
 }
@@ -173,7 +189,8 @@ pub enum Relock {
 /// How to lock.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// The eka cache directory (git inputs are fetched into `<cache>/git/inputs.git`).
+    /// The eka cache directory (git inputs are fetched into `<cache>/v1/inputs.git`,
+    /// downloads go through `<cache>/v1/downloads/`).
     pub cache: PathBuf,
     /// Refuse to touch the network.
     pub offline: bool,
@@ -181,14 +198,26 @@ pub struct Options {
     pub relock: Relock,
 }
 
+/// What [`lock_nix_inputs`] produced.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Locked {
+    /// The `[[nix]]` entries, sorted by name.
+    pub inputs: Vec<LockedNixInput>,
+    /// Damaged parts of the cache that were rebuilt, for the caller to print as warnings.
+    pub warnings: Vec<String>,
+}
+
 /// Lock every input of `manifest`'s `[deps.direct.nix]`, keeping `old`'s entries that
-/// still fit (see the module docs). The result is sorted by name.
+/// still fit (see the module docs). Each input locked anew is one item of a `Locking`
+/// step on `reporter`. The cache is opened only when something is locked anew.
 pub fn lock_nix_inputs(
     manifest: &Manifest,
     old: &Lockfile,
     options: &Options,
-) -> Result<Vec<LockedNixInput>, Error> {
-    let mut locked = Vec::new();
+    reporter: &dyn Reporter,
+) -> Result<Locked, Error> {
+    let mut inputs = Vec::new();
+    let mut to_lock = Vec::new();
     for (name, input) in &manifest.deps.direct.nix {
         let relock = match &options.relock {
             Relock::Nothing => false,
@@ -200,18 +229,28 @@ pub fn lock_nix_inputs(
             .iter()
             .find(|entry| &entry.name == name && still_fits(entry, input));
         match previous {
-            Some(entry) if !relock || options.offline => locked.push(entry.clone()),
+            Some(entry) if !relock || options.offline => inputs.push(entry.clone()),
             _ if options.offline => {
                 return Err(Error::Offline {
                     name: name.clone(),
                     hint: "run the command without `--offline` (or `--frozen`) to lock it",
                 });
             }
-            _ => locked.push(lock_one(name, input, &options.cache)?),
+            _ => to_lock.push((name, input)),
         }
     }
-    locked.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(locked)
+    let mut warnings = Vec::new();
+    if !to_lock.is_empty() {
+        let cache = Cache::open(&options.cache)?;
+        let step = Step::begin(reporter, "Locking", Some(to_lock.len() as u64));
+        for (name, input) in to_lock {
+            inputs.push(lock_one(name, input, &cache)?);
+            step.advance(name.as_str());
+        }
+        warnings.extend(cache.take_repairs().iter().map(ToString::to_string));
+    }
+    inputs.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(Locked { inputs, warnings })
 }
 
 /// Whether the locked `entry` still describes the manifest's `input`.
@@ -243,7 +282,7 @@ pub fn still_fits(entry: &LockedNixInput, input: &NixInput) -> bool {
     }
 }
 
-fn lock_one(name: &Label, input: &NixInput, cache: &Path) -> Result<LockedNixInput, Error> {
+fn lock_one(name: &Label, input: &NixInput, cache: &Cache) -> Result<LockedNixInput, Error> {
     let url = input.fetch.url().to_owned();
     let mut locked = LockedNixInput {
         name: name.clone(),
@@ -260,6 +299,8 @@ fn lock_one(name: &Label, input: &NixInput, cache: &Path) -> Result<LockedNixInp
         NixFetch::Git { selector, .. } => {
             locked.kind = NixKind::Git;
             let git = InputsRepo::open(name, cache)?;
+            // One writer of the inputs store at a time.
+            let _lock = cache.lock()?;
             let (reference, version, commit) = match selector {
                 GitSelector::Ref(reference) => {
                     let (full, commit) = resolve_ref(&git, name, &url, reference)?;
@@ -270,8 +311,8 @@ fn lock_one(name: &Label, input: &NixInput, cache: &Path) -> Result<LockedNixInp
                     (full, Some(version), commit)
                 }
             };
-            git.fetch(&url, &reference, &commit)?;
-            let nar_hash = git.nar_hash(&commit)?;
+            let (commit, tree) = git.fetch(&url, &reference, &commit)?;
+            let nar_hash = git.nar_hash(tree)?;
             locked.reference = Some(reference);
             locked.version = version;
             locked.rev = Some(parse_value(name, ObjectId::parse(&commit))?);
@@ -319,22 +360,6 @@ fn parse_value<T>(name: &Label, value: Result<T, atom::lock::ValueError>) -> Res
     })
 }
 
-/// The refs of `url` matching `patterns`, as `git ls-remote` prints them.
-fn ls_remote(
-    git: &InputsRepo,
-    url: &str,
-    patterns: &[&str],
-) -> Result<Vec<(String, String)>, Error> {
-    let mut args = vec!["ls-remote", "--", url];
-    args.extend_from_slice(patterns);
-    let output = git.run(&args)?;
-    Ok(output
-        .lines()
-        .filter_map(|line| line.split_once('\t'))
-        .map(|(id, name)| (name.to_owned(), id.to_owned()))
-        .collect())
-}
-
 /// The commit a ref list gives `name`, peeling annotated tags.
 fn commit_of(refs: &[(String, String)], name: &str) -> Option<String> {
     let peeled = format!("{name}^{{}}");
@@ -344,13 +369,18 @@ fn commit_of(refs: &[(String, String)], name: &str) -> Option<String> {
         .map(|(_, id)| id.clone())
 }
 
+/// The full name of `reference` on `url` and the object it names (a tag is peeled
+/// once fetched).
 fn resolve_ref(
-    git: &InputsRepo,
+    git: &InputsRepo<'_>,
     name: &Label,
     url: &str,
     reference: &str,
 ) -> Result<(String, String), Error> {
-    let candidates: Vec<String> = if reference.starts_with("refs/") || reference == "HEAD" {
+    if reference == "HEAD" {
+        return Ok((reference.to_owned(), git.fetch_head(url)?));
+    }
+    let candidates: Vec<String> = if reference.starts_with("refs/") {
         vec![reference.to_owned()]
     } else {
         vec![
@@ -358,8 +388,7 @@ fn resolve_ref(
             format!("refs/tags/{reference}"),
         ]
     };
-    let patterns: Vec<&str> = candidates.iter().map(String::as_str).collect();
-    let refs = ls_remote(git, url, &patterns)?;
+    let refs = git.ls_remote(url, &candidates)?;
     candidates
         .iter()
         .find_map(|candidate| commit_of(&refs, candidate).map(|id| (candidate.clone(), id)))
@@ -372,12 +401,12 @@ fn resolve_ref(
 }
 
 fn resolve_version(
-    git: &InputsRepo,
+    git: &InputsRepo<'_>,
     name: &Label,
     url: &str,
     requirement: &VersionReq,
 ) -> Result<(String, Version, String), Error> {
-    let refs = ls_remote(git, url, &["refs/tags/*"])?;
+    let refs = git.ls_remote(url, &["refs/tags/*".to_owned()])?;
     let mut best: Option<(Version, String)> = None;
     for (reference, _) in &refs {
         let Some(tag) = reference.strip_prefix("refs/tags/") else {
@@ -437,96 +466,132 @@ fn describe_tags(refs: &[(String, String)]) -> String {
     }
 }
 
-/// The bare repository git inputs are fetched into.
-struct InputsRepo {
-    name: Label,
-    path: PathBuf,
+/// Where fetched input objects are kept in the inputs store.
+const INPUTS_NAMESPACE: &str = "refs/inputs/";
+
+/// The cache's store of Nix git inputs (`<cache>/v1/inputs.git`), for one input.
+struct InputsRepo<'a> {
+    name: &'a Label,
+    git: git::Repo,
 }
 
-impl InputsRepo {
-    fn open(name: &Label, cache: &Path) -> Result<InputsRepo, Error> {
-        let path = cache.join("git").join("inputs.git");
-        let cache_error = |path: &Path, error: std::io::Error| Error::Cache {
-            path: path.to_path_buf(),
-            message: error.to_string(),
-        };
-        if !path.join("HEAD").is_file() {
-            let parent = cache.join("git");
-            std::fs::create_dir_all(&parent).map_err(|error| cache_error(&parent, error))?;
-            // Build it aside and rename, so no reader sees a half-made repository.
-            let temporary = parent.join(format!("inputs.git.tmp-{}", std::process::id()));
-            let _ = std::fs::remove_dir_all(&temporary);
-            let aside = InputsRepo {
-                name: name.clone(),
-                path: temporary.clone(),
-            };
-            aside.run_in(
-                &parent,
-                &["init", "-q", "--bare", &temporary.to_string_lossy()],
-            )?;
-            aside.run(&["config", "gc.auto", "0"])?;
-            if let Err(error) = std::fs::rename(&temporary, &path) {
-                let _ = std::fs::remove_dir_all(&temporary);
-                if !path.join("HEAD").is_file() {
-                    return Err(cache_error(&path, error));
-                }
-            }
-        }
+impl<'a> InputsRepo<'a> {
+    /// Open (creating or repairing) the cache's inputs store.
+    fn open(name: &'a Label, cache: &Cache) -> Result<InputsRepo<'a>, Error> {
         Ok(InputsRepo {
-            name: name.clone(),
-            path,
+            name,
+            git: cache.inputs_repo()?,
         })
     }
 
-    fn run(&self, args: &[&str]) -> Result<String, Error> {
-        self.run_in(&self.path, args)
-    }
-
-    fn run_in(&self, dir: &Path, args: &[&str]) -> Result<String, Error> {
-        let mut git_dir = std::ffi::OsString::from("--git-dir=");
-        git_dir.push(&self.path);
-        let mut all: Vec<&std::ffi::OsStr> = vec![&git_dir];
-        all.extend(args.iter().map(std::ffi::OsStr::new));
-        let stdout = atom::store::git::run(Some(dir), &all).map_err(|error| Error::Git {
+    fn git_error(&self, error: git::Error) -> Error {
+        Error::Git {
             name: self.name.clone(),
-            command: args.join(" "),
-            stderr: error.detail(),
-        })?;
-        Ok(String::from_utf8_lossy(&stdout).into_owned())
-    }
-
-    fn has_commit(&self, commit: &str) -> bool {
-        self.run(&["cat-file", "-e", &format!("{commit}^{{commit}}")])
-            .is_ok()
-    }
-
-    /// Fetch `commit` (the tip of `reference`) from `url`, unless it is already here.
-    fn fetch(&self, url: &str, reference: &str, commit: &str) -> Result<(), Error> {
-        if self.has_commit(commit) {
-            return Ok(());
+            error,
         }
-        let keep = format!("+{reference}:refs/inputs/{commit}");
-        let fetched = self.run(&["fetch", "-q", "--no-tags", "--", url, &keep]);
-        if fetched.is_err() || !self.has_commit(commit) {
-            // The ref moved since it was listed: ask for the commit itself.
-            let keep = format!("{commit}:refs/inputs/{commit}");
-            self.run(&["fetch", "-q", "--no-tags", "--", url, &keep])?;
-        }
-        Ok(())
     }
 
-    /// The NAR hash (SRI) of `commit`'s tree, as `builtins.fetchGit` reports it.
-    fn nar_hash(&self, commit: &str) -> Result<String, Error> {
-        let tree = self.run(&["rev-parse", "--verify", &format!("{commit}^{{tree}}")])?;
-        let repo = gix::open(&self.path).map_err(|error| Error::Cache {
-            path: self.path.clone(),
+    /// The store read with gix (opened afresh, to see what git just wrote).
+    fn read(&self) -> Result<gix::Repository, Error> {
+        gix::open(self.git.path()).map_err(|error| Error::Cache {
+            path: self.git.path().to_path_buf(),
             message: error.to_string(),
-        })?;
-        let tree =
-            gix::ObjectId::from_hex(tree.trim().as_bytes()).map_err(|error| Error::Cache {
-                path: self.path.clone(),
-                message: error.to_string(),
+        })
+    }
+
+    /// The refs of `url` matching `patterns` (peeled tags are not listed: a tag is
+    /// peeled to its commit once fetched, see [`InputsRepo::commit_with_tree`]).
+    fn ls_remote(&self, url: &str, patterns: &[String]) -> Result<Vec<(String, String)>, Error> {
+        let output = git::ls_remote(url, patterns).map_err(|error| self.git_error(error))?;
+        Ok(String::from_utf8_lossy(&output)
+            .lines()
+            .filter_map(|line| line.split_once('\t'))
+            .map(|(id, name)| (name.to_owned(), id.to_owned()))
+            .collect())
+    }
+
+    /// The commit `id` names (a commit, or a tag peeled to one), when it is here with
+    /// its tree.
+    fn commit_with_tree(&self, id: &str) -> Result<Option<(String, gix::ObjectId)>, Error> {
+        let repo = self.read()?;
+        let Ok(id) = gix::ObjectId::from_hex(id.as_bytes()) else {
+            return Ok(None);
+        };
+        let commit = repo
+            .find_object(id)
+            .ok()
+            .and_then(|object| object.peel_to_kind(gix::object::Kind::Commit).ok())
+            .and_then(|object| {
+                let commit = object.id;
+                let tree = object.try_into_commit().ok()?.tree_id().ok()?.detach();
+                repo.has_object(tree).then_some((commit.to_string(), tree))
+            });
+        Ok(commit)
+    }
+
+    /// Fetch `id` (the tip of `reference` when it was listed) from `url` unless it is
+    /// here; the commit it names and that commit's tree.
+    fn fetch(
+        &self,
+        url: &str,
+        reference: &str,
+        id: &str,
+    ) -> Result<(String, gix::ObjectId), Error> {
+        if let Some(found) = self.commit_with_tree(id)? {
+            return Ok(found);
+        }
+        let by_ref = FetchSpec {
+            refspecs: vec![format!("+{reference}:{INPUTS_NAMESPACE}{id}")],
+            depth: Depth::Incremental,
+        };
+        let fetched = self.git.fetch(url, &by_ref);
+        if fetched.is_ok()
+            && let Some(found) = self.commit_with_tree(id)?
+        {
+            return Ok(found);
+        }
+        // The ref moved since it was listed: ask for the object itself.
+        let by_id = FetchSpec {
+            refspecs: vec![format!("+{id}:{INPUTS_NAMESPACE}{id}")],
+            depth: Depth::Incremental,
+        };
+        self.git
+            .fetch(url, &by_id)
+            .map_err(|error| self.git_error(error))?;
+        self.commit_with_tree(id)?.ok_or_else(|| Error::Fetch {
+            name: self.name.clone(),
+            url: url.to_owned(),
+            message: format!("the remote did not send `{id}`"),
+        })
+    }
+
+    /// Fetch the remote's `HEAD` (never listed by ref name); the object it names.
+    fn fetch_head(&self, url: &str) -> Result<String, Error> {
+        let kept = format!("{INPUTS_NAMESPACE}HEAD");
+        let spec = FetchSpec {
+            refspecs: vec![format!("+HEAD:{kept}")],
+            depth: Depth::Incremental,
+        };
+        self.git
+            .fetch(url, &spec)
+            .map_err(|error| self.git_error(error))?;
+        let repo = self.read()?;
+        let id = repo
+            .find_reference(kept.as_str())
+            .ok()
+            .and_then(|reference| reference.try_id().map(|id| id.detach()))
+            .ok_or_else(|| Error::NoSuchRef {
+                name: self.name.clone(),
+                url: url.to_owned(),
+                reference: "HEAD".to_owned(),
+                hint: "check the ref with `git ls-remote <url>`; a short name means a branch or a tag",
             })?;
+        Ok(id.to_string())
+    }
+
+    /// The NAR hash (SRI) of `tree`, as `builtins.fetchGit` reports it.
+    fn nar_hash(&self, tree: gix::ObjectId) -> Result<String, Error> {
+        let repo = self.read()?;
         let hash = crate::nar::hash_git_tree(&repo, tree).map_err(|source| Error::Hash {
             name: self.name.clone(),
             source,
@@ -536,7 +601,7 @@ impl InputsRepo {
 }
 
 /// Download `url` into an anonymous temporary file in the cache, rewound.
-fn download(name: &Label, url: &str, cache: &Path) -> Result<std::fs::File, Error> {
+fn download(name: &Label, url: &str, cache: &Cache) -> Result<std::fs::File, Error> {
     let fetch_error = |message: String| Error::Fetch {
         name: name.clone(),
         url: url.to_owned(),
@@ -568,7 +633,7 @@ fn download(name: &Label, url: &str, cache: &Path) -> Result<std::fs::File, Erro
             });
         }
     };
-    let directory = cache.join("downloads");
+    let directory = cache.downloads_dir();
     std::fs::create_dir_all(&directory).map_err(|error| Error::Cache {
         path: directory.clone(),
         message: error.to_string(),

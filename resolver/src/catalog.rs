@@ -4,7 +4,8 @@
 //! round, every published version of every atom the manifest (and, transitively, every
 //! published manifest found) may require: remote sets through
 //! [`atom::store::fetch::discover`] (metadata only, cached on disk), the project's own
-//! set (`"::"`) from the working tree. It then implements [`Registry`] in
+//! set (`"::"`) from the working tree, reporting a `Resolving` step that advances per
+//! atom discovered. It then implements [`Registry`] in
 //! memory, keyed by [`AtomKey`] `{ set: <set root hex>, label }`, and keeps what a lock
 //! needs per version (atom commit, content hash, mirrors).
 //!
@@ -19,7 +20,7 @@
 //!
 //! let manifest = atom::manifest::Manifest::read("atom.toml")?;
 //! let sources = Sources::new("/home/me/.cache/eka".as_ref(), false, None)?;
-//! let catalog = Catalog::gather(&sources, &manifest, None)?;
+//! let catalog = Catalog::gather(&sources, &manifest, None, &atom::progress::Silent)?;
 //! let root = catalog.requirements_of(&manifest, None)?;
 //! let resolution = resolver::resolve(&catalog, &root, &resolver::Options::default())?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -35,6 +36,7 @@ use crate::{AtomKey, MemoryRegistry, Registry, RegistryError, Requirement};
 use atom::{
     Label,
     manifest::{Manifest, SetSource},
+    progress::{Reporter, Step},
     store::fetch::{self, Cache, Warning},
     uri::SetUrl,
 };
@@ -221,12 +223,15 @@ type Dep = (SetRef, Label, VersionReq);
 
 impl Catalog {
     /// Discover every atom `manifest` may need, transitively. `extra` names atoms to
-    /// look up beside the manifest's own dependencies (e.g. ones being added).
+    /// look up beside the manifest's own dependencies (e.g. ones being added). Progress
+    /// goes to `reporter`.
     pub fn gather(
         sources: &Sources,
         manifest: &Manifest,
         extra: Option<&[(SetRef, Label)]>,
+        reporter: &dyn Reporter,
     ) -> Result<Catalog, Error> {
+        let step = Step::begin(reporter, "Resolving", None);
         let mut catalog = Catalog::default();
         let mut pending: BTreeMap<SetRef, BTreeSet<Label>> = BTreeMap::new();
         let mut seen: BTreeSet<(SetRef, Label)> = BTreeSet::new();
@@ -252,7 +257,10 @@ impl Catalog {
                 if labels.is_empty() {
                     continue;
                 }
-                let found = catalog.discover(sources, &set, &labels)?;
+                let found = catalog.discover(sources, &set, &labels, reporter)?;
+                for label in &labels {
+                    step.advance(label.as_str());
+                }
                 for (label, version, published) in found {
                     let origin =
                         format!("{set_name}::{label}@{version}", set_name = describe(&set));
@@ -324,6 +332,7 @@ impl Catalog {
         sources: &Sources,
         set: &SetRef,
         labels: &[Label],
+        reporter: &dyn Reporter,
     ) -> Result<Vec<(Label, Version, Published)>, Error> {
         let mut found = Vec::new();
         match set {
@@ -354,7 +363,8 @@ impl Catalog {
                 }
             }
             SetRef::Remote(urls) => {
-                let atoms = fetch::discover(&sources.cache, urls, labels, sources.offline)?;
+                let atoms =
+                    fetch::discover(&sources.cache, urls, labels, sources.offline, reporter)?;
                 self.warnings.extend(atoms.warnings.iter().cloned());
                 if let Some(root) = atoms.set_root {
                     let key = root.to_hex().to_string();

@@ -15,7 +15,7 @@
 //! let manifest = Manifest::read("atom.toml")?;
 //! let local = LocalSet::find(".".as_ref())?;
 //! let sources = Sources::new("/home/me/.cache/eka".as_ref(), false, local)?;
-//! let catalog = Catalog::gather(&sources, &manifest, None)?;
+//! let catalog = Catalog::gather(&sources, &manifest, None, &atom::progress::Silent)?;
 //! let root = catalog.requirements_of(&manifest, None)?;
 //! let resolution = resolver::resolve(&catalog, &root, &resolver::Options::default())?;
 //! // A real caller hashes with `verify::tree::hash_tree`.

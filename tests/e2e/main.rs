@@ -19,5 +19,7 @@ mod nix;
 mod nix_eval;
 mod nix_inputs;
 mod outputs;
+mod progress;
 mod publish;
+mod trust;
 mod verify;

@@ -308,6 +308,13 @@ impl Error {
             Self::Sign { .. } | Self::UnsupportedAlgorithm { .. } => {
                 "eka signs and verifies Ed25519 keys: `ssh-keygen -t ed25519`"
             }
+            Self::ReadPolicy { .. } => {
+                "check that the file exists and is readable (paths in `eka.toml` are relative to \
+                 the file naming them)"
+            }
+            Self::Revoked { .. } => {
+                "the key is in the set's revoked keys: trust atoms signed by another key"
+            }
             Self::UnknownKey { .. } | Self::NotAllowed { .. } => {
                 "if this key is trusted, add it to the allowed signers of the set"
             }

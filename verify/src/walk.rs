@@ -36,12 +36,14 @@
 //!
 //! ```
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use atom::progress::Silent;
 //! use verify::walk::{Policy, verify_lock};
 //!
 //! let dir = tempfile::tempdir()?;
 //! let repo = gix::init_bare(dir.path())?;
 //! let lock = atom::lock::Lockfile::default();
-//! let report = verify_lock(&repo, &lock, &Policy::new(std::time::SystemTime::now()))?;
+//! let policy = Policy::new(std::time::SystemTime::now());
+//! let report = verify_lock(&repo, &lock, &policy, &Silent)?;
 //! assert!(report.is_ok());
 //! assert_eq!(report.atoms.len(), 0);
 //! # Ok(()) }
@@ -57,6 +59,7 @@ use atom::{
     id::{AtomId, SetRoot},
     lock::{LockedAtom, Lockfile},
     manifest::{Manifest, SetSource},
+    progress::{Reporter, Step},
     store::AtomCommit,
 };
 use gix::{ObjectId, bstr::ByteSlice};
@@ -311,6 +314,10 @@ impl Failure {
             Self::MissingCommit { .. } | Self::Unreachable { .. } => {
                 "check the mirrors in `atom.lock`; a published atom commit is never deleted"
             }
+            Self::UntrustedSigner { reason, .. } if reason == signature::Kind::Revoked.as_str() => {
+                "the set's trust policy revokes this key: do not use what it signed; ask the \
+                 publisher to sign with a key that is not revoked"
+            }
             Self::Unsigned | Self::UntrustedSigner { .. } => {
                 "if this signer is trusted, add its key to the allowed signers of the set"
             }
@@ -404,7 +411,8 @@ pub enum Error {
     },
 }
 
-/// Verify every atom of `lock` against the objects of `repo`, judged by `policy`.
+/// Verify every atom of `lock` against the objects of `repo`, judged by `policy`,
+/// reporting a `Verifying` step that advances per atom to `reporter`.
 ///
 /// Returns an error only when the object database itself fails; every mismatch is a
 /// [`Failure`] in the [`Report`].
@@ -412,13 +420,16 @@ pub fn verify_lock(
     repo: &gix::Repository,
     lock: &Lockfile,
     policy: &Policy<'_>,
+    reporter: &dyn Reporter,
 ) -> Result<Report, Error> {
     let mut trees = HashMap::new();
     let mut report = Report::default();
+    let step = Step::begin(reporter, "Verifying", Some(lock.atoms.len() as u64));
     for atom in &lock.atoms {
         report
             .atoms
             .push(verify_atom(repo, lock, atom, policy, &mut trees)?);
+        step.advance(atom.label.as_str());
     }
     Ok(report)
 }

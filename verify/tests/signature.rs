@@ -909,3 +909,93 @@ fn unknown_key_algorithms_are_not_fatal() {
         verify_commit_signature(payload, Some(signature.as_bytes()), &allowed, now()).unwrap();
     assert_eq!(verdict.principal, "dev@example.org");
 }
+
+/// Principals patterns and `!` negation: for each principals field, eka trusts the key
+/// exactly when `git verify-commit` does, and, for a given principal, exactly when
+/// `ssh-keygen -Y verify -I <principal>` does. A negated pattern only excludes: a line
+/// whose principals are all negated trusts nobody.
+#[test]
+fn negated_principals_are_judged_as_git_judges_them() {
+    let lab = Lab::new();
+    let key_path = lab.keygen("dev");
+    let key = load_private_key(&key_path).unwrap();
+    let public = lab.public_line(&key_path);
+    let repo = lab.repo("repo");
+    let mut commit = atom_commit();
+    let payload = commit.to_bytes().unwrap();
+    sign_atom_commit(&mut commit, &key).unwrap();
+    let armored = commit.signature.clone().unwrap();
+    let output = lab.git(
+        &repo,
+        &["hash-object", "-t", "commit", "-w", "--stdin"],
+        &commit.to_bytes().unwrap(),
+    );
+    assert!(output.status.success());
+    let id = String::from_utf8(output.stdout).unwrap().trim().to_owned();
+
+    // (principals field, trusted for some principal, principal asked, trusted for it)
+    let cases = [
+        ("dev@example.org", true, "dev@example.org", true),
+        ("!dev@example.org", false, "dev@example.org", false),
+        ("!dev@example.org", false, "other@example.org", false),
+        (
+            "!a@example.org,!b@example.org",
+            false,
+            "c@example.org",
+            false,
+        ),
+        (
+            "dev@example.org,!dev@example.org",
+            false,
+            "dev@example.org",
+            false,
+        ),
+        ("*,!*", false, "dev@example.org", false),
+        (
+            "*@example.org,!dev@example.org",
+            true,
+            "dev@example.org",
+            false,
+        ),
+        (
+            "*@example.org,!dev@example.org",
+            true,
+            "ops@example.org",
+            true,
+        ),
+        ("!dev@example.org,*", true, "ops@example.org", true),
+        ("a@example.org,b@example.org", true, "b@example.org", true),
+    ];
+    for (principals, trusted, principal, trusted_for) in cases {
+        let text = format!("{principals} {public}\n");
+        let allowed_path = lab.write("allowed_signers", &text);
+        let allowed = AllowedSigners::parse(&allowed_path, &text).unwrap();
+
+        let eka = verify_commit_signature(&payload, Some(armored.as_slice()), &allowed, now());
+        let git = lab.git_verify_commit(&repo, &id, &allowed_path);
+        assert_eq!(git, trusted, "git verify-commit, principals `{principals}`");
+        assert_eq!(eka.is_ok(), git, "eka, principals `{principals}`: {eka:?}");
+        if let Err(error) = eka {
+            assert_eq!(error.kind(), Some(Kind::NotAllowed), "`{principals}`");
+        }
+
+        let eka_for = verify_commit_signature_for(
+            &payload,
+            Some(armored.as_slice()),
+            &allowed,
+            principal,
+            now(),
+        );
+        let text = std::str::from_utf8(&armored).unwrap();
+        let keygen = lab.keygen_verify(&allowed_path, principal, text, &payload, None);
+        assert_eq!(
+            keygen, trusted_for,
+            "ssh-keygen -Y verify -I {principal}, principals `{principals}`"
+        );
+        assert_eq!(
+            eka_for.is_ok(),
+            keygen,
+            "eka for `{principal}`, principals `{principals}`: {eka_for:?}"
+        );
+    }
+}

@@ -194,7 +194,7 @@ impl Lab {
     }
 
     fn verify(&self, lock: &Lockfile, policy: &Policy<'_>) -> Report {
-        verify_lock(&self.repo.open(), lock, policy).unwrap()
+        verify_lock(&self.repo.open(), lock, policy, &atom::progress::Silent).unwrap()
     }
 }
 

@@ -21,18 +21,20 @@
 //!    damaged cache) makes the store be rebuilt and fetched once more, and a garbled
 //!    index file is dropped; both come back as [`Warning::CacheRebuilt`].
 //!
-//! Each step is a function of its own ([`discover`] calls them in order).
+//! Each step is a function of its own ([`discover`] calls them in order). Progress goes
+//! to the caller's [`Reporter`]: a `Listing` step advancing per mirror listed, and a
+//! `Fetching` step advancing per object fetched (only when something is missing).
 //!
 //! A server that does not allow filters sends the trees too (git warns and ignores the
 //! filter); the answer is the same, only bigger.
 //!
 //! ```no_run
-//! use atom::{Label, store::fetch::{Cache, discover}};
+//! use atom::{Label, progress::Silent, store::fetch::{Cache, discover}};
 //!
 //! let cache = Cache::open("/home/me/.cache/eka".as_ref())?;
 //! let url = atom::uri::parse_set_url("https://example.org/set.git")?;
 //! let labels = [Label::parse("hello")?];
-//! let found = discover(&cache, &[url], &labels, false)?;
+//! let found = discover(&cache, &[url], &labels, false, &Silent)?;
 //! for (label, versions) in &found.atoms {
 //!     println!("{label}: {} versions", versions.len());
 //! }
@@ -53,6 +55,7 @@ use crate::{
     Label,
     error::{Classify, Kind},
     manifest::Manifest,
+    progress::{Reporter, Step},
     store::{
         cache,
         commit::AtomCommit,
@@ -444,12 +447,14 @@ fn parse_listing(refs: &[(String, ObjectId)], labels: &[Label]) -> Listing {
 type Merged = BTreeMap<Label, BTreeMap<Version, (Entry, Vec<SetUrl>)>>;
 
 /// List, fetch and read the published versions of `labels` in the set mirrored at
-/// `mirrors` (see the module docs). With `offline`, only the cache is used.
+/// `mirrors` (see the module docs), reporting progress to `reporter`. With `offline`,
+/// only the cache is used.
 pub fn discover(
     cache: &Cache,
     mirrors: &[SetUrl],
     labels: &[Label],
     offline: bool,
+    reporter: &dyn Reporter,
 ) -> Result<SetAtoms, Error> {
     let labels: Vec<Label> = labels
         .iter()
@@ -461,19 +466,33 @@ pub fn discover(
     let answers = if offline {
         read_cached_listings(cache, mirrors, &labels)?
     } else {
-        list_mirrors(mirrors, &labels, &mut outcome.warnings)?
+        list_mirrors(mirrors, &labels, &mut outcome.warnings, reporter)?
     };
     let merged = check_agreement(&answers, &labels)?;
     outcome.answered = answers.iter().map(|(url, _)| url.clone()).collect();
     require_manifests(&merged)?;
-    fetch_missing(cache, &merged, &outcome.answered, mirrors, offline)?;
+    fetch_missing(
+        cache,
+        &merged,
+        &outcome.answered,
+        mirrors,
+        offline,
+        reporter,
+    )?;
     if !offline {
         record_index(cache, &answers)?;
     }
     if let Some(reason) = unreadable_object(cache, &merged)? {
         // A damaged object store: rebuild it and fetch once more.
         cache.rebuild_atoms_repo(&reason)?;
-        fetch_missing(cache, &merged, &outcome.answered, mirrors, offline)?;
+        fetch_missing(
+            cache,
+            &merged,
+            &outcome.answered,
+            mirrors,
+            offline,
+            reporter,
+        )?;
     }
     read_all_published(cache, &merged, &labels, &mut outcome)?;
     outcome.warnings.extend(
@@ -524,18 +543,24 @@ fn list_mirrors(
     mirrors: &[SetUrl],
     labels: &[Label],
     warnings: &mut Vec<Warning>,
+    reporter: &dyn Reporter,
 ) -> Result<Vec<(SetUrl, Listing)>, Error> {
     let prefixes: Vec<String> = labels
         .iter()
         .flat_map(|label| [atom_prefix(label), meta_prefix(label)])
         .collect();
+    let step = Step::begin(reporter, "Listing", Some(mirrors.len() as u64));
     let results: Vec<Result<Vec<(String, ObjectId)>, remote::Error>> =
         std::thread::scope(|scope| {
             let handles: Vec<_> = mirrors
                 .iter()
                 .map(|url| {
-                    let prefixes = &prefixes;
-                    scope.spawn(move || list_once_more(url, prefixes))
+                    let (prefixes, step) = (&prefixes, &step);
+                    scope.spawn(move || {
+                        let result = list_once_more(url, prefixes);
+                        step.advance(url.as_str());
+                        result
+                    })
                 })
                 .collect();
             handles
@@ -674,6 +699,7 @@ fn fetch_missing(
     answered: &[SetUrl],
     mirrors: &[SetUrl],
     offline: bool,
+    reporter: &dyn Reporter,
 ) -> Result<(), Error> {
     let first_url = || {
         answered
@@ -700,6 +726,7 @@ fn fetch_missing(
         });
     }
     let _lock = cache.lock()?;
+    let step = Step::begin(reporter, "Fetching", Some(wanted.len() as u64));
     let mut last_error = None;
     for url in answered {
         let ids: Vec<ObjectId> = wanted
@@ -717,7 +744,12 @@ fn fetch_missing(
                 error: Box::new(error),
             });
         }
-        wanted = missing_objects(&cache.atoms_repo()?, merged);
+        let still_missing = missing_objects(&cache.atoms_repo()?, merged);
+        let missing_ids: BTreeSet<ObjectId> = still_missing.iter().map(|(id, _, _)| *id).collect();
+        for (_, _, label) in wanted.iter().filter(|(id, _, _)| !missing_ids.contains(id)) {
+            step.advance(label.as_str());
+        }
+        wanted = still_missing;
         if wanted.is_empty() {
             return Ok(());
         }

@@ -23,10 +23,12 @@
 //! ```
 //! use atom::store::git;
 //!
-//! let stdout = git::run(None, &["--version"]).unwrap();
-//! assert!(String::from_utf8_lossy(&stdout).starts_with("git version"));
+//! let dir = tempfile::tempdir().unwrap();
+//! let repo = git::Repo::init_bare(&dir.path().join("store.git")).unwrap();
+//! let stdout = repo.run(&["rev-parse", "--is-bare-repository"]).unwrap();
+//! assert_eq!(String::from_utf8_lossy(&stdout).trim(), "true");
 //!
-//! let error = git::run(None, &["no-such-subcommand"]).unwrap_err();
+//! let error = repo.run(&["no-such-subcommand"]).unwrap_err();
 //! assert!(error.to_string().starts_with("`git no-such-subcommand` failed: "));
 //! ```
 
@@ -390,22 +392,6 @@ pub fn ls_remote(url: &str, patterns: &[String]) -> Result<Vec<u8>, Error> {
         deadline,
     )?
     .into_success(&context, deadline)
-}
-
-/// Run `git <args>` in `dir` (the current directory when `None`); its stdout on success.
-///
-/// Kept for the Nix input code until it moves to the front door's typed operations
-/// (to be removed then): it has the same environment and deadline as every other child,
-/// but a failure names no URL.
-pub fn run<S: AsRef<OsStr>>(dir: Option<&Path>, args: &[S]) -> Result<Vec<u8>, Error> {
-    let arguments: Vec<OsString> = args.iter().map(|arg| arg.as_ref().to_owned()).collect();
-    let context = Context::local(&arguments, dir);
-    execute(
-        git_command(dir, None, &arguments, None),
-        &context,
-        network_timeout(),
-    )?
-    .into_success(&context, network_timeout())
 }
 
 /// Who a child is, for its errors.

@@ -30,6 +30,7 @@ fn lock_options(
         offline: context.offline,
         locked: context.locked,
         dry_run,
+        reporter: context.printer.progress().clone(),
     })
 }
 
@@ -153,6 +154,7 @@ pub(crate) fn list(context: &Context<'_>, args: ListArgs, show: bool) -> crate::
         aliases: config.aliases,
         cache: config.cache,
         offline: context.offline,
+        reporter: context.printer.progress().clone(),
     };
     let listing = if show {
         show_op::run(&options)?

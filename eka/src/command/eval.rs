@@ -18,13 +18,16 @@ pub(crate) fn exec(
     let cache = atom::config::Config::load(Some(&context.cwd))
         .context("cannot load the eka configuration")?
         .cache;
-    let outcome = eval::run(&eval::Options {
-        dir: context.cwd.clone(),
-        attr: args.attr,
-        config,
-        cache,
-        mode,
-    })?;
+    let outcome = eval::run(
+        &eval::Options {
+            dir: context.cwd.clone(),
+            attr: args.attr,
+            config,
+            cache,
+            mode,
+        },
+        context.printer.progress(),
+    )?;
     context.printer.show(&view::eval::Eval::from(outcome));
     Ok(())
 }

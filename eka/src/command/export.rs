@@ -16,12 +16,18 @@ pub(crate) fn exec(context: &Context<'_>, args: ExportArgs) -> crate::error::Res
         Some(dir) => context.cwd.join(dir),
         None => context.cwd.clone(),
     };
-    let outcome = export::run(&export::Options {
-        dir: context.cwd.clone(),
-        output,
-        cache,
-        offline: context.offline,
-    })?;
+    let outcome = export::run(
+        &export::Options {
+            dir: context.cwd.clone(),
+            output,
+            cache,
+            offline: context.offline,
+        },
+        context.printer.progress(),
+    )?;
+    for warning in &outcome.warnings {
+        context.printer.warn(warning);
+    }
     context.printer.show(&view::export::Export::from(outcome));
     Ok(())
 }

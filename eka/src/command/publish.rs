@@ -48,6 +48,7 @@ pub(crate) fn exec(context: &Context<'_>, args: PublishArgs) -> crate::error::Re
         revision: args.rev,
         dry_run: args.dry_run,
         signer,
+        reporter: printer.progress().clone(),
     })?;
 
     let view = view::publish::Publish::from(&outcome);

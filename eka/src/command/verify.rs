@@ -22,6 +22,7 @@ pub(crate) fn exec(context: &Context<'_>, args: VerifyArgs) -> crate::error::Res
         require_signed: args.require_signed,
         trust: config.trust,
         now: std::time::SystemTime::now(),
+        reporter: printer.progress().clone(),
     };
     let outcome = verify::verify(&options)?;
     for warning in &outcome.warnings {

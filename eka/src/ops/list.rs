@@ -11,6 +11,7 @@
 //!     aliases: atom::uri::Aliases::builtin(),
 //!     cache: "/home/me/.cache/eka".into(),
 //!     offline: false,
+//!     reporter: atom::progress::Silent::shared(),
 //! };
 //! for atom in list::list(&options)?.atoms {
 //!     println!("{} {:?}", atom.label, atom.versions);
@@ -81,6 +82,8 @@ pub struct Options {
     pub cache: PathBuf,
     /// Use only the cache.
     pub offline: bool,
+    /// Where discovery reports its progress.
+    pub reporter: std::sync::Arc<dyn atom::progress::Reporter>,
 }
 
 /// One published version.
@@ -136,7 +139,13 @@ pub(super) fn collect(
     labels: &[Label],
     options: &Options,
 ) -> Result<Listing, Error> {
-    let found = fetch::discover(cache, std::slice::from_ref(url), labels, options.offline)?;
+    let found = fetch::discover(
+        cache,
+        std::slice::from_ref(url),
+        labels,
+        options.offline,
+        &*options.reporter,
+    )?;
     let atoms = found
         .atoms
         .iter()

@@ -3,9 +3,11 @@
 //! [`run`] reads `ekala.toml` and every `atom.toml` from the object database at one
 //! commit (never the working tree), validates each selected atom's tree, cuts its
 //! reproducible atom commit ([`atom::store::cut_atom`], hashing with [`content_hash`]),
-//! compares it with what the remote already has
-//! and pushes every new ref of the run in one atomic push. Main types: [`Options`],
-//! [`Outcome`] (one [`Published`] per atom, with its [`Status`]) and [`Error`].
+//! compares it with what the remote already has and pushes every new ref of the run in
+//! one atomic push. Main types: [`Options`], [`Outcome`] (one [`Published`] per atom,
+//! with its [`Status`]) and [`Error`]. Progress goes to [`Options::reporter`]: a
+//! `Hashing` step advancing per atom tree validated and a `Publishing` step per atom cut
+//! (hashed and built), then a `Pushing` step without a total.
 //!
 //! A version already published with the same atom commit is skipped; one published with
 //! another commit is refused (never forced) and reported in the outcome while the other
@@ -23,6 +25,7 @@
 //!     revision: "HEAD".into(),
 //!     dry_run: true,
 //!     signer: None,
+//!     reporter: atom::progress::Silent::shared(),
 //! })?;
 //! for atom in &outcome.atoms {
 //!     println!("{}@{}: {:?}", atom.label, atom.version, atom.status);
@@ -39,6 +42,7 @@ use std::{
 use atom::{
     Label,
     manifest::RelativePath,
+    progress::Step,
     set::{self, Set, SetManifest},
     store::{
         AtomCommit, RefUpdate, TreeSource, commit,
@@ -71,6 +75,8 @@ pub struct Options {
     pub dry_run: bool,
     /// Sign every atom commit with this signer.
     pub signer: Option<verify::signature::Signer>,
+    /// Where the run reports its progress.
+    pub reporter: std::sync::Arc<dyn atom::progress::Reporter>,
 }
 
 /// What happened to one atom.
@@ -415,16 +421,11 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
     // refused by `verify` before anything reads inside them.
     let index = read_index(&origin.source).map_err(|error| set_error(revision, error))?;
     let selected = select(&origin.repo, options, &index)?;
-    validate_trees(&origin, &selected, revision)?;
+    validate_trees(&origin, &selected, options)?;
     let set = Set::load(&origin.source).map_err(|error| set_error(revision, error))?;
     let set_root = root::find_set_root(&origin.repo, origin.commit)
         .map_err(|error| Error::SetRoot(Box::new(error)))?;
-    let mut candidates = set
-        .atoms
-        .iter()
-        .filter(|atom| selected.contains(&atom.path))
-        .map(|atom| cut_candidate(&origin, atom, set_root, options))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut candidates = cut_candidates(&origin, &set, &selected, set_root, options)?;
 
     let remote_url = remote_url(&origin.repo, options)?;
     let existing: BTreeMap<String, ObjectId> = remote::list_atom_refs(&remote_url, None)
@@ -435,7 +436,7 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
     let updates = plan_updates(&mut candidates, &existing, options.dry_run);
     if !options.dry_run && !updates.is_empty() {
         write_atom_commits(&origin.repo, &candidates)?;
-        push_atomically(&origin.repo, &remote_url, &updates)?;
+        push_atomically(&origin.repo, &remote_url, &updates, &*options.reporter)?;
     }
 
     Ok(Outcome {
@@ -491,7 +492,13 @@ fn open_origin(options: &Options) -> Result<Origin, Error> {
 
 /// Refuse any selected atom directory that is not a tree or whose tree is hostile,
 /// before any file inside it is read.
-fn validate_trees(origin: &Origin, selected: &[RelativePath], revision: &str) -> Result<(), Error> {
+fn validate_trees(
+    origin: &Origin,
+    selected: &[RelativePath],
+    options: &Options,
+) -> Result<(), Error> {
+    let revision = options.revision.as_str();
+    let hashing = Step::begin(&*options.reporter, "Hashing", Some(selected.len() as u64));
     for path in selected {
         let tree = atom_tree(&origin.source, path, revision)?;
         verify::tree::validate_tree(&origin.repo, tree, &verify::tree::Options::default())
@@ -500,8 +507,31 @@ fn validate_trees(origin: &Origin, selected: &[RelativePath], revision: &str) ->
                 path: path.as_str().to_owned(),
                 source: Box::new(error),
             })?;
+        hashing.advance(path.as_str());
     }
     Ok(())
+}
+
+/// Cut every selected atom of the set, in the set's order.
+fn cut_candidates(
+    origin: &Origin,
+    set: &Set,
+    selected: &[RelativePath],
+    set_root: ObjectId,
+    options: &Options,
+) -> Result<Vec<Candidate>, Error> {
+    let atoms: Vec<&set::SetAtom> = set
+        .atoms
+        .iter()
+        .filter(|atom| selected.contains(&atom.path))
+        .collect();
+    let publishing = Step::begin(&*options.reporter, "Publishing", Some(atoms.len() as u64));
+    let mut candidates = Vec::new();
+    for atom in atoms {
+        candidates.push(cut_candidate(origin, atom, set_root, options)?);
+        publishing.advance(atom.manifest.package.label.as_str());
+    }
+    Ok(candidates)
 }
 
 /// Cut one atom of the set at the source commit (and sign it when asked).
@@ -649,9 +679,12 @@ fn push_atomically(
     repo: &gix::Repository,
     remote_url: &str,
     updates: &[RefUpdate],
+    reporter: &dyn atom::progress::Reporter,
 ) -> Result<(), Error> {
+    let pushing = Step::begin(reporter, "Pushing", None);
     let outcome = push::push_refs(repo.git_dir(), remote_url, updates)
         .map_err(|error| Error::Push(Box::new(error)))?;
+    drop(pushing);
     if outcome.is_success() {
         return Ok(());
     }

@@ -12,6 +12,7 @@
 //!         offline: false,
 //!         locked: false,
 //!         dry_run: false,
+//!         reporter: atom::progress::Silent::shared(),
 //!     },
 //!     names: vec!["hello".parse()?],
 //! };

@@ -10,6 +10,7 @@
 //!     offline: false,
 //!     locked: false,
 //!     dry_run: true,
+//!     reporter: atom::progress::Silent::shared(),
 //! };
 //! let outcome = resolve::run(&options)?;
 //! println!("{} atoms added", outcome.changes.added.len());

@@ -11,6 +11,7 @@
 //!     aliases: atom::uri::Aliases::builtin(),
 //!     cache: "/home/me/.cache/eka".into(),
 //!     offline: false,
+//!     reporter: atom::progress::Silent::shared(),
 //! };
 //! for atom in show::run(&options)?.atoms {
 //!     println!("{} {:?}", atom.label, atom.versions);

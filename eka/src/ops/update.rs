@@ -11,6 +11,7 @@
 //!         offline: false,
 //!         locked: false,
 //!         dry_run: false,
+//!         reporter: atom::progress::Silent::shared(),
 //!     },
 //!     names: vec!["hello".parse()?],
 //! };

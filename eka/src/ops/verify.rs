@@ -18,8 +18,13 @@
 //! 4. checks the project's own `[deps.from.<set>]` requirements against the lock (the
 //!    closure at the root), reported in [`Outcome::root_failures`].
 //!
+//! Progress goes to [`Options::reporter`]: a `Listing` and a `Fetching` step advancing
+//! per mirror (the latter only when a commit is missing), then the walk's `Verifying`
+//! step advancing per atom.
+//!
 //! The trust policy comes from `eka.toml`: `[trust.<set name or set URL>]
-//! allowed_signers = [...]`; a set name is looked up in the project's `[package.sets]`.
+//! allowed_signers = [...]` and `revoked_keys = [...]`; a set name is looked up in the
+//! project's `[package.sets]`; two entries naming one set are refused.
 //!
 //! ```no_run
 //! use eka::ops::verify::{Options, verify};
@@ -34,6 +39,7 @@ use atom::error::{Classify, Kind};
 use std::{
     collections::{BTreeMap, BTreeSet},
     path::{Path, PathBuf},
+    sync::Arc,
     time::SystemTime,
 };
 
@@ -42,6 +48,7 @@ use atom::{
     config::Trust,
     lock::{AtomIdHex, LockedAtom, Lockfile},
     manifest::{Manifest, SetSource},
+    progress::{Reporter, Silent, Step},
     store::{
         cache::Cache,
         fetch::CACHE_NAMESPACE,
@@ -75,10 +82,12 @@ pub struct Options {
     pub trust: BTreeMap<String, Trust>,
     /// The time signing keys are judged at.
     pub now: SystemTime,
+    /// Where the run reports its progress.
+    pub reporter: Arc<dyn Reporter>,
 }
 
 impl Options {
-    /// Verify everything online, no trust policy, judged now.
+    /// Verify everything online, no trust policy, judged now, no progress shown.
     pub fn new(dir: PathBuf, cache: PathBuf) -> Self {
         Self {
             dir,
@@ -88,6 +97,7 @@ impl Options {
             require_signed: false,
             trust: BTreeMap::new(),
             now: SystemTime::now(),
+            reporter: Silent::shared(),
         }
     }
 }
@@ -139,8 +149,8 @@ pub enum Error {
         /// The name.
         name: Label,
     },
-    /// An allowed signers entry of `eka.toml` is invalid.
-    #[error("invalid allowed signers for `{set}` in `eka.toml`")]
+    /// A trust entry of `eka.toml` is invalid (its allowed signers or revoked keys).
+    #[error("invalid trust policy for `{set}` in `eka.toml`")]
     Signers {
         /// The trust entry's name.
         set: String,
@@ -159,6 +169,9 @@ pub enum Error {
     /// The walk failed to read objects.
     #[error(transparent)]
     Walk(#[from] verify::walk::Error),
+    /// Two trust entries of `eka.toml` name one set.
+    #[error(transparent)]
+    Config(#[from] atom::config::Error),
 }
 
 impl Classify for Error {
@@ -172,6 +185,7 @@ impl Classify for Error {
             Self::Lock(error) => error.kind(),
             Self::Cache { .. } => Kind::Environment,
             Self::Walk(error) => error.kind(),
+            Self::Config(error) => error.kind(),
         }
     }
 
@@ -181,6 +195,8 @@ impl Classify for Error {
             Self::NoManifest { .. } => "run `eka verify` in an atom's directory",
             Self::NoLock { .. } => "create the lock with `eka resolve`",
             Self::UnknownName { .. } => "name a label listed by `eka tree`",
+            Self::Config(error) => return error.hint(),
+            Self::Signers { source, .. } if source.hint().is_some() => return source.hint(),
             Self::Signers { .. } => {
                 "each entry of `allowed_signers` is one OpenSSH allowed_signers line: \
                  `principal keytype key`"
@@ -211,6 +227,9 @@ pub fn verify(options: &Options) -> Result<Outcome, Error> {
     let selected = select(&lock, &options.names)?;
 
     let signers = allowed_signers(&options.trust)?;
+    atom::config::check_one_entry_per_set(&options.trust, |name| {
+        set_roots_of(name, &manifest, &lock)
+    })?;
     let mut policy = Policy::new(options.now);
     policy.require_signed = options.require_signed;
     for (name, allowed) in &signers {
@@ -228,12 +247,12 @@ pub fn verify(options: &Options) -> Result<Outcome, Error> {
     }
     let mut network: BTreeMap<String, Vec<Failure>> = BTreeMap::new();
     if !options.offline {
-        network = check_mirrors(&selected, &cache)?;
+        network = check_mirrors(&selected, &cache, &*options.reporter)?;
     }
     let repo = cache
         .atoms_repo()
         .map_err(|error| cache_error(cache.dir(), error))?;
-    let mut report = verify::walk::verify_lock(&repo, &selected, &policy)?;
+    let mut report = verify::walk::verify_lock(&repo, &selected, &policy, &*options.reporter)?;
     for (id, failures) in network {
         if let Some(atom) = report.atom_mut(&id) {
             let unreachable = failures
@@ -293,8 +312,7 @@ fn allowed_signers(
     trust
         .iter()
         .map(|(name, entry)| {
-            let text = entry.allowed_signers.join("\n");
-            AllowedSigners::parse(format!("eka.toml [trust.{name}]"), &text)
+            AllowedSigners::from_config(name, entry)
                 .map(|signers| (name.clone(), signers))
                 .map_err(|source| Error::Signers {
                     set: name.clone(),
@@ -392,7 +410,11 @@ fn fetch_commits(cache: &Cache, url: &str, ids: &[ObjectId]) -> Result<(), git::
 
 /// List every mirror's refs of the selected atoms, report moved refs and unreachable
 /// atoms, and fetch the locked commits not yet in the verify repository.
-fn check_mirrors(lock: &Lockfile, cache: &Cache) -> Result<BTreeMap<String, Vec<Failure>>, Error> {
+fn check_mirrors(
+    lock: &Lockfile,
+    cache: &Cache,
+    reporter: &dyn Reporter,
+) -> Result<BTreeMap<String, Vec<Failure>>, Error> {
     let mut failures: BTreeMap<String, Vec<Failure>> = BTreeMap::new();
     // Mirror → the atoms it serves.
     let mut by_mirror: BTreeMap<&str, Vec<&LockedAtom>> = BTreeMap::new();
@@ -401,6 +423,7 @@ fn check_mirrors(lock: &Lockfile, cache: &Cache) -> Result<BTreeMap<String, Vec<
             by_mirror.entry(mirror.as_str()).or_default().push(atom);
         }
     }
+    let listing_step = Step::begin(reporter, "Listing", Some(by_mirror.len() as u64));
     let listings: Vec<(&str, Option<Listing>)> = std::thread::scope(|scope| {
         let handles: Vec<_> = by_mirror
             .iter()
@@ -411,12 +434,14 @@ fn check_mirrors(lock: &Lockfile, cache: &Cache) -> Result<BTreeMap<String, Vec<
                     .collect::<BTreeSet<_>>()
                     .into_iter()
                     .collect();
-                let url = *url;
+                let (url, step) = (*url, &listing_step);
                 scope.spawn(move || {
                     // One retry: a loaded local server can drop a handshake.
-                    remote::list_atom_refs(url, Some(&labels))
+                    let listing = remote::list_atom_refs(url, Some(&labels))
                         .or_else(|_| remote::list_atom_refs(url, Some(&labels)))
-                        .ok()
+                        .ok();
+                    step.advance(url);
+                    listing
                 })
             })
             .collect();
@@ -426,6 +451,7 @@ fn check_mirrors(lock: &Lockfile, cache: &Cache) -> Result<BTreeMap<String, Vec<
             .map(|(url, handle)| (*url, handle.join().ok().flatten()))
             .collect()
     });
+    drop(listing_step);
     // Atom id → the mirrors that answered and hold its ref.
     let mut answered: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for (url, listing) in &listings {
@@ -482,30 +508,31 @@ fn check_mirrors(lock: &Lockfile, cache: &Cache) -> Result<BTreeMap<String, Vec<
     let _lock = cache
         .lock()
         .map_err(|error| cache_error(cache.dir(), error))?;
-    for (url, listing) in &listings {
-        if listing.is_none() {
-            continue;
-        }
+    let reachable: Vec<&str> = listings
+        .iter()
+        .filter(|(_, listing)| listing.is_some())
+        .map(|(url, _)| *url)
+        .collect();
+    let fetching = Step::begin(reporter, "Fetching", Some(reachable.len() as u64));
+    for url in reachable {
         let wanted: Vec<ObjectId> = missing(&repo()?)
             .into_iter()
             .filter(|atom| {
                 answered
                     .get(atom.id.as_str())
-                    .is_some_and(|urls| urls.contains(url))
+                    .is_some_and(|urls| urls.contains(&url))
             })
             .filter_map(|atom| object_id(&atom.commit))
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
-        if wanted.is_empty() {
-            continue;
-        }
-        if fetch_commits(cache, url, &wanted).is_err() && wanted.len() > 1 {
+        if !wanted.is_empty() && fetch_commits(cache, url, &wanted).is_err() && wanted.len() > 1 {
             for id in &wanted {
                 // A commit the mirror no longer serves stays missing: the walk says so.
                 let _ = fetch_commits(cache, url, std::slice::from_ref(id));
             }
         }
+        fetching.advance(url);
     }
     Ok(failures)
 }

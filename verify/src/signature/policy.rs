@@ -214,6 +214,24 @@ impl AllowedSigners {
         Self::parse(path, &text)
     }
 
+    /// The policy of an `eka.toml` trust entry named `name`: its `allowed_signers`
+    /// lines, and its `revoked_keys`, key lines and files of key lines alike.
+    pub fn from_config(name: &str, trust: &atom::config::Trust) -> Result<Self, Error> {
+        let label = format!("eka.toml [trust.{name}]");
+        let allowed = Self::parse(&label, &trust.allowed_signers.join("\n"))?;
+        let mut revoked = RevokedKeys::default();
+        for entry in &trust.revoked_keys {
+            let more = match entry {
+                atom::config::RevokedKeys::Line(line) => {
+                    RevokedKeys::parse(format!("{label} revoked_keys"), line)?
+                }
+                atom::config::RevokedKeys::File(path) => RevokedKeys::load(path)?,
+            };
+            revoked.keys.extend(more.keys);
+        }
+        Ok(allowed.with_revoked(revoked))
+    }
+
     /// The same signers, with `revoked` refused even when listed.
     pub fn with_revoked(mut self, revoked: RevokedKeys) -> Self {
         self.revoked = revoked;
@@ -235,8 +253,9 @@ impl AllowedSigners {
         &self.revoked
     }
 
-    /// Judge a key whose signature is good: is it allowed for `principal` (any if
-    /// `None`) in `namespace` at `now`? When several lines list the key, one that allows
+    /// Judge a key whose signature is good: is it allowed for `principal` (for any
+    /// principal if `None`, as `git verify-commit` judges it: negated patterns only
+    /// exclude) in `namespace` at `now`? When several lines list the key, one that allows
     /// it suffices; otherwise the most specific refusal is reported.
     pub(super) fn judge(
         &self,
@@ -303,6 +322,19 @@ impl AllowedSigners {
                         fingerprint: fingerprint.to_owned(),
                         principal: signer.principals.clone(),
                         valid_before: before.text.clone(),
+                    },
+                );
+                continue;
+            }
+            if principal.is_none() && !names_a_principal(&signer.principals) {
+                refuse(
+                    0,
+                    Error::NotAllowed {
+                        fingerprint: fingerprint.to_owned(),
+                        what: format!(
+                            "for any principal: its principals `{}` only exclude",
+                            signer.principals
+                        ),
                     },
                 );
                 continue;
@@ -528,6 +560,18 @@ fn days_from_civil(year: u32, month: u32, day: u32) -> u64 {
     era * 146_097 + day_of_era - 719_468
 }
 
+/// Whether a principals field allows at least one principal, judged as `git verify-commit`
+/// judges it: `ssh-keygen -Y find-principals` lists each comma-separated pattern of the
+/// line, verbatim, and git asks `ssh-keygen -Y verify -I <pattern>` for each; one must
+/// match the field as a pattern list. So a field of negated patterns only
+/// (`!dev@example.org`) allows nobody, and `a@x,!a@x` allows nobody either.
+fn names_a_principal(principals: &str) -> bool {
+    principals
+        .split(',')
+        .filter(|candidate| !candidate.is_empty())
+        .any(|candidate| match_pattern_list(candidate, principals))
+}
+
 /// OpenSSH's pattern lists: comma-separated patterns, `!` negates; a negated match
 /// refuses whatever else matches.
 fn match_pattern_list(subject: &str, list: &str) -> bool {
@@ -590,6 +634,19 @@ mod tests {
         assert!(!match_pattern_list("dev", "de"));
         assert!(match_pattern_list("git", "file,git"));
         assert!(match_pattern_list("", "*"));
+    }
+
+    #[test]
+    fn negated_principals_only_exclude() {
+        assert!(!names_a_principal("!dev@example.org"));
+        assert!(!names_a_principal("!a@x,!b@x"));
+        assert!(!names_a_principal("a@x,!a@x"));
+        assert!(!names_a_principal("*,!*"));
+        assert!(!names_a_principal(""));
+        assert!(names_a_principal("dev@example.org"));
+        assert!(names_a_principal("a@x,!b@x"));
+        assert!(names_a_principal("!b@x,*"));
+        assert!(names_a_principal("*@x,!b@x"));
     }
 
     #[test]
