@@ -8,8 +8,8 @@
 //! through one [`transaction::relock`]. The services they share live in the libraries:
 //! cutting atom commits in `atom::store::cut`, the resolver's catalog of published atoms
 //! and lock synthesis in `resolver::{catalog, lock}`, `eval`/`build`/`export` and direct
-//! Nix inputs in the `nix` crate. Nothing here prints; progress is reported through
-//! `tracing`.
+//! Nix inputs in the `nix` crate. Nothing here prints; progress goes to the
+//! `atom::progress::Reporter` an operation's `Options` carry.
 //!
 //! ```no_run
 //! use eka::ops::init;
