@@ -390,6 +390,190 @@ impl Checker<'_> {
             )),
         }
     }
+    /// Refuse an atom id, or a set and label, locked twice; returns every atom id.
+    fn check_unique_atoms<'r>(
+        &self,
+        atoms: &'r [RawAtom],
+    ) -> Result<BTreeSet<&'r AtomIdHex>, Error> {
+        let mut by_id: BTreeSet<&AtomIdHex> = BTreeSet::new();
+        let mut by_name: BTreeSet<(&ObjectId, &Label)> = BTreeSet::new();
+        for (index, atom) in atoms.iter().enumerate() {
+            let at = |key| [Seg::Key("atom"), Seg::Index(index), Seg::Key(key)];
+            if !by_id.insert(&atom.id) {
+                return Err(self.fail(
+                    &at("id"),
+                    false,
+                    format!("atom id `{}` is locked twice", atom.id),
+                    REGENERATE,
+                ));
+            }
+            if !by_name.insert((&atom.set, &atom.label)) {
+                return Err(self.fail(
+                    &at("label"),
+                    false,
+                    format!(
+                        "atom `{}` of set `{}` is locked twice",
+                        atom.label, atom.set
+                    ),
+                    REGENERATE,
+                ));
+            }
+        }
+        Ok(by_id)
+    }
+
+    /// The `index`th `[[atom]]`, its dependencies and mirrors checked.
+    fn locked_atom(
+        &self,
+        index: usize,
+        atom: &RawAtom,
+        by_id: &BTreeSet<&AtomIdHex>,
+    ) -> Result<LockedAtom, Error> {
+        let deps = self.dependencies(index, atom, by_id)?;
+        let mirrors = self.mirrors(index, atom)?;
+        Ok(LockedAtom {
+            label: atom.label.clone(),
+            version: atom.version.clone(),
+            set: atom.set.clone(),
+            id: atom.id.clone(),
+            commit: atom.commit.clone(),
+            content: atom.content.clone(),
+            mirrors,
+            deps,
+        })
+    }
+
+    /// An atom's dependencies: each locked, none itself, none twice.
+    fn dependencies(
+        &self,
+        index: usize,
+        atom: &RawAtom,
+        by_id: &BTreeSet<&AtomIdHex>,
+    ) -> Result<BTreeSet<AtomIdHex>, Error> {
+        let mut deps = BTreeSet::new();
+        for (position, dep) in atom.deps.iter().enumerate() {
+            let at = [
+                Seg::Key("atom"),
+                Seg::Index(index),
+                Seg::Key("deps"),
+                Seg::Index(position),
+            ];
+            let problem = if dep == &atom.id {
+                Some(format!("atom `{}` depends on itself", atom.label))
+            } else if !by_id.contains(dep) {
+                Some(format!(
+                    "dependency `{dep}` of atom `{}` is not locked",
+                    atom.label
+                ))
+            } else if !deps.insert(dep.clone()) {
+                Some(format!(
+                    "dependency `{dep}` of atom `{}` is listed twice",
+                    atom.label
+                ))
+            } else {
+                None
+            };
+            if let Some(message) = problem {
+                return Err(self.fail(&at, false, message, REGENERATE));
+            }
+        }
+        Ok(deps)
+    }
+
+    /// An atom's mirrors, none twice.
+    fn mirrors(&self, index: usize, atom: &RawAtom) -> Result<Vec<SetUrl>, Error> {
+        let mut mirrors: Vec<SetUrl> = Vec::new();
+        for (position, mirror) in atom.mirrors.iter().enumerate() {
+            if mirrors.contains(&mirror.0) {
+                let at = [
+                    Seg::Key("atom"),
+                    Seg::Index(index),
+                    Seg::Key("mirrors"),
+                    Seg::Index(position),
+                ];
+                let message = format!("mirror `{}` is listed twice", mirror.0.as_str());
+                return Err(self.fail(&at, false, message, REGENERATE));
+            }
+            mirrors.push(mirror.0.clone());
+        }
+        Ok(mirrors)
+    }
+
+    /// The `index`th `[[nix]]`: its name not locked before (`names`), its URL allowed,
+    /// and only the keys its kind has.
+    fn locked_nix_input(
+        &self,
+        index: usize,
+        input: RawNix,
+        names: &mut BTreeSet<Label>,
+    ) -> Result<LockedNixInput, Error> {
+        let fail = |key: &str, message: String| {
+            self.fail(
+                &[Seg::Key("nix"), Seg::Index(index), Seg::Key(key)],
+                false,
+                message,
+                REGENERATE,
+            )
+        };
+        if !names.insert(input.name.clone()) {
+            return Err(fail(
+                "name",
+                format!("nix input `{}` is locked twice", input.name),
+            ));
+        }
+        let git = input.kind == NixKind::Git;
+        if let Err(reason) = crate::manifest::check_fetch_url(&input.url, git) {
+            let reason = reason
+                .split(crate::manifest::span::HINT_MARK)
+                .next()
+                .unwrap_or("");
+            return Err(fail("url", reason.to_owned()));
+        }
+        if let Some((key, message)) = nix_kind_mismatch(&input) {
+            return Err(fail(key, message));
+        }
+        Ok(LockedNixInput {
+            name: input.name,
+            kind: input.kind,
+            url: input.url,
+            reference: input.reference,
+            version: input.version,
+            rev: input.rev,
+            nar_hash: input.nar_hash,
+            hash: input.hash,
+            flake: input.flake,
+        })
+    }
+}
+
+/// The first key of a locked Nix input that its kind lacks or does not have, and why.
+fn nix_kind_mismatch(input: &RawNix) -> Option<(&'static str, String)> {
+    let name = &input.name;
+    let kind = input.kind.as_str();
+    let git = input.kind == NixKind::Git;
+    if git && input.rev.is_none() {
+        return Some(("name", format!("git input `{name}` has no `rev`")));
+    }
+    if !git && input.nar_hash.is_none() {
+        return Some(("name", format!("{kind} input `{name}` has no `narHash`")));
+    }
+    for (key, present) in [
+        ("rev", input.rev.is_some()),
+        ("ref", input.reference.is_some()),
+        ("version", input.version.is_some()),
+    ] {
+        if !git && present {
+            return Some((key, format!("`{key}` is only for git inputs, not `{kind}`")));
+        }
+    }
+    let file = matches!(input.kind, NixKind::Url | NixKind::Build);
+    if input.hash.is_some() && !file {
+        return Some((
+            "hash",
+            format!("`hash` is only for url and build inputs, not `{kind}`"),
+        ));
+    }
+    None
 }
 
 impl Lockfile {
@@ -406,149 +590,15 @@ impl Lockfile {
         checker.check_version()?;
         let raw: RawLock = toml::from_str(text)
             .map_err(|error| Error::Invalid(Box::new(located_from_toml(path, text, &error))))?;
+        let by_id = checker.check_unique_atoms(&raw.atom)?;
         let mut lock = Lockfile::default();
-        let mut by_id: BTreeSet<&AtomIdHex> = BTreeSet::new();
-        let mut by_name: BTreeSet<(&ObjectId, &Label)> = BTreeSet::new();
         for (index, atom) in raw.atom.iter().enumerate() {
-            let at = |key| [Seg::Key("atom"), Seg::Index(index), Seg::Key(key)];
-            if !by_id.insert(&atom.id) {
-                return Err(checker.fail(
-                    &at("id"),
-                    false,
-                    format!("atom id `{}` is locked twice", atom.id),
-                    REGENERATE,
-                ));
-            }
-            if !by_name.insert((&atom.set, &atom.label)) {
-                return Err(checker.fail(
-                    &at("label"),
-                    false,
-                    format!(
-                        "atom `{}` of set `{}` is locked twice",
-                        atom.label, atom.set
-                    ),
-                    REGENERATE,
-                ));
-            }
-        }
-        for (index, atom) in raw.atom.iter().enumerate() {
-            let mut deps = BTreeSet::new();
-            for (position, dep) in atom.deps.iter().enumerate() {
-                let at = [
-                    Seg::Key("atom"),
-                    Seg::Index(index),
-                    Seg::Key("deps"),
-                    Seg::Index(position),
-                ];
-                let problem = if dep == &atom.id {
-                    Some(format!("atom `{}` depends on itself", atom.label))
-                } else if !by_id.contains(dep) {
-                    Some(format!(
-                        "dependency `{dep}` of atom `{}` is not locked",
-                        atom.label
-                    ))
-                } else if !deps.insert(dep.clone()) {
-                    Some(format!(
-                        "dependency `{dep}` of atom `{}` is listed twice",
-                        atom.label
-                    ))
-                } else {
-                    None
-                };
-                if let Some(message) = problem {
-                    return Err(checker.fail(&at, false, message, REGENERATE));
-                }
-            }
-            let mut mirrors: Vec<SetUrl> = Vec::new();
-            for (position, mirror) in atom.mirrors.iter().enumerate() {
-                if mirrors.contains(&mirror.0) {
-                    let at = [
-                        Seg::Key("atom"),
-                        Seg::Index(index),
-                        Seg::Key("mirrors"),
-                        Seg::Index(position),
-                    ];
-                    let message = format!("mirror `{}` is listed twice", mirror.0.as_str());
-                    return Err(checker.fail(&at, false, message, REGENERATE));
-                }
-                mirrors.push(mirror.0.clone());
-            }
-            lock.atoms.push(LockedAtom {
-                label: atom.label.clone(),
-                version: atom.version.clone(),
-                set: atom.set.clone(),
-                id: atom.id.clone(),
-                commit: atom.commit.clone(),
-                content: atom.content.clone(),
-                mirrors,
-                deps,
-            });
+            lock.atoms.push(checker.locked_atom(index, atom, &by_id)?);
         }
         let mut names = BTreeSet::new();
         for (index, input) in raw.nix.into_iter().enumerate() {
-            let fail = |key: &str, message: String| {
-                checker.fail(
-                    &[Seg::Key("nix"), Seg::Index(index), Seg::Key(key)],
-                    false,
-                    message,
-                    REGENERATE,
-                )
-            };
-            if !names.insert(input.name.clone()) {
-                return Err(fail(
-                    "name",
-                    format!("nix input `{}` is locked twice", input.name),
-                ));
-            }
-            let git = input.kind == NixKind::Git;
-            if let Err(reason) = crate::manifest::check_fetch_url(&input.url, git) {
-                let reason = reason
-                    .split(crate::manifest::span::HINT_MARK)
-                    .next()
-                    .unwrap_or("");
-                return Err(fail("url", reason.to_owned()));
-            }
-            let name = &input.name;
-            let kind = input.kind.as_str();
-            if git && input.rev.is_none() {
-                return Err(fail("name", format!("git input `{name}` has no `rev`")));
-            }
-            if !git && input.nar_hash.is_none() {
-                return Err(fail(
-                    "name",
-                    format!("{kind} input `{name}` has no `narHash`"),
-                ));
-            }
-            for (key, present) in [
-                ("rev", input.rev.is_some()),
-                ("ref", input.reference.is_some()),
-                ("version", input.version.is_some()),
-            ] {
-                if !git && present {
-                    return Err(fail(
-                        key,
-                        format!("`{key}` is only for git inputs, not `{kind}`"),
-                    ));
-                }
-            }
-            let file = matches!(input.kind, NixKind::Url | NixKind::Build);
-            if input.hash.is_some() && !file {
-                return Err(fail(
-                    "hash",
-                    format!("`hash` is only for url and build inputs, not `{kind}`"),
-                ));
-            }
-            lock.nix.push(LockedNixInput {
-                name: input.name,
-                kind: input.kind,
-                url: input.url,
-                reference: input.reference,
-                version: input.version,
-                rev: input.rev,
-                nar_hash: input.nar_hash,
-                hash: input.hash,
-                flake: input.flake,
-            });
+            lock.nix
+                .push(checker.locked_nix_input(index, input, &mut names)?);
         }
         lock.sort();
         Ok(lock)

@@ -174,7 +174,7 @@ mod tests {
         assert_eq!(error.exit_code(), 1);
 
         let manifest = atom::manifest::Error::Io(std::io::Error::other("gone"));
-        let lock = eka::ops::lock::Error::Manifest(manifest);
+        let lock = eka::transaction::Error::Manifest(manifest);
         let error = Error::from(eka::ops::add::Error::Lock(lock));
         assert_eq!(
             error.exit_code(),

@@ -1,8 +1,15 @@
-//! The operations behind the `eka` commands (cargo's "ops" layer).
+//! The operations behind the `eka` commands (cargo's "ops" layer) and the lock
+//! transaction they share.
 //!
-//! Each operation in [`ops`] takes `Options`, does the work with the `atom`, `resolver`,
-//! `verify` and `nix` libraries, and returns an `Outcome` for the binary to print.
-//! Nothing here prints; progress is reported through `tracing`.
+//! Each module of [`ops`] is one command (`add`, `init`, `list`, `show`, `new`,
+//! `publish`, `remove`, `resolve`, `tree`, `update`, `verify`): it takes `Options`, does
+//! the work with the `atom`, `resolver`, `verify` and `nix` libraries, and returns an
+//! `Outcome` for the binary to print. Every command that changes `atom.lock` goes
+//! through one [`transaction::relock`]. The services they share live in the libraries:
+//! cutting atom commits in `atom::store::cut`, the resolver's catalog of published atoms
+//! and lock synthesis in `resolver::{catalog, lock}`, `eval`/`build`/`export` and direct
+//! Nix inputs in the `nix` crate. Nothing here prints; progress goes to the
+//! `atom::progress::Reporter` an operation's `Options` carry.
 //!
 //! ```no_run
 //! use eka::ops::init;
@@ -14,3 +21,4 @@
 #![deny(missing_docs)]
 
 pub mod ops;
+pub mod transaction;

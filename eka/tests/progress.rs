@@ -9,7 +9,10 @@ use std::{
 };
 
 use atom::progress::{Reporter, StepId};
-use eka::ops::{lock, publish, resolve, verify};
+use eka::{
+    ops::{publish, resolve, verify},
+    transaction,
+};
 use eka_test_support::{Remote, TestRepo, Transport};
 
 /// One step as the recorder saw it: its verb, total and the items advanced.
@@ -135,7 +138,7 @@ fn publish_lock_and_verify_report_one_step_per_phase_and_finish_them_all() {
     let project = tempfile::tempdir().unwrap();
     let cache = tempfile::tempdir().unwrap();
     write_project(project.path(), remote.url());
-    let locked = resolve::run(&lock::Options {
+    let locked = resolve::run(&transaction::Options {
         dir: project.path().to_path_buf(),
         cache: cache.path().to_path_buf(),
         offline: false,

@@ -1,10 +1,15 @@
-//! PubGrub dependency resolution of atoms.
+//! PubGrub dependency resolution of atoms, the catalog it resolves over, and lock
+//! synthesis.
 //!
 //! The resolver answers one question: given what a project requires, which version of
-//! each atom should it use? It knows nothing of git or the network. The caller first
-//! gathers every atom it may need into a [`Registry`] (the published versions of each
-//! atom and, per version, its requirements), then calls [`resolve`], which works in
+//! each atom should it use? The solver knows nothing of git or the network. The caller
+//! first gathers every atom it may need into a [`Registry`] (the published versions of
+//! each atom and, per version, its requirements), then calls [`resolve`], which works in
 //! memory with [pubgrub](https://docs.rs/pubgrub).
+//!
+//! [`catalog::Catalog`] is the registry `eka` gathers from a project's `atom.toml`
+//! (remote sets through `atom::store::fetch`, the local set from the working tree), and
+//! [`lock::synthesize`] turns a resolution over it into an `atom.lock`.
 //!
 //! # A first resolution
 //!
@@ -65,7 +70,8 @@
 //! # When there is no solution
 //!
 //! [`Error::NoSolution`] explains the conflict in plain words, one step per line, and
-//! lists the published versions of each atom involved; [`Error::hint`] suggests a fix:
+//! lists the published versions of each atom involved; its
+//! [`hint`](atom::error::Classify::hint) suggests a fix:
 //!
 //! ```text
 //! no versions satisfy every requirement
@@ -84,6 +90,8 @@
 //! [`Error::BudgetExceeded`] with the steps taken and the time spent.
 #![deny(missing_docs)]
 
+pub mod catalog;
+pub mod lock;
 mod ranges;
 pub mod registry;
 mod report;

@@ -463,49 +463,76 @@ fn verify_atom(
         signed: None,
         failures: Vec::new(),
     };
-    let failures = &mut report.failures;
-
     // 1. The id derives from the lock's set root and label.
     let set_root = ObjectId::from_hex(atom.set.as_str().as_bytes()).ok();
-    if let Some(root) = set_root {
-        let expected = AtomId::new(&SetRoot::new(root), &atom.label).to_string();
-        if expected != atom.id.as_str() {
-            failures.push(Failure::IdMismatch {
-                expected,
-                found: atom.id.to_string(),
-            });
-        }
-    }
-
+    report.failures.extend(check_id(atom, set_root));
     // 2. The commit.
+    let (commit, data) = match read_atom_commit(repo, atom)? {
+        Ok(found) => found,
+        Err(failure) => {
+            report.failures.push(failure);
+            return Ok(report);
+        }
+    };
+    report.failures.extend(check_headers(atom, &commit));
+    // 3. The content.
+    let verdict = tree_verdict(repo, atom, commit.tree, policy, trees)?;
+    let tree_ok = verdict.is_ok();
+    report
+        .failures
+        .extend(check_content(atom, &commit, verdict));
+    // 4. The signature.
+    let signers = set_root.and_then(|root| policy.signers_for(&SetRoot::new(root)));
+    let (signed, failure) = judge_signature(&data, signers, policy);
+    report.signed = signed;
+    report.failures.extend(failure);
+    // 5. The closure, from the atom's own manifest.
+    if tree_ok {
+        let failures = check_closure(repo, lock, atom, commit.tree)?;
+        report.failures.extend(failures);
+    }
+    Ok(report)
+}
+
+/// Whether the lock's atom id derives from its set root and label.
+fn check_id(atom: &LockedAtom, set_root: Option<ObjectId>) -> Option<Failure> {
+    let expected = AtomId::new(&SetRoot::new(set_root?), &atom.label).to_string();
+    (expected != atom.id.as_str()).then(|| Failure::IdMismatch {
+        expected,
+        found: atom.id.to_string(),
+    })
+}
+
+/// The lock's atom commit, decoded, and its raw bytes; a [`Failure`] when it is missing,
+/// not a commit, not what its id hashes or not an atom commit.
+fn read_atom_commit(
+    repo: &gix::Repository,
+    atom: &LockedAtom,
+) -> Result<Result<(AtomCommit, Vec<u8>), Failure>, Error> {
     let commit_hex = atom.commit.to_string();
     let Ok(commit_id) = ObjectId::from_hex(commit_hex.as_bytes()) else {
-        failures.push(Failure::MissingCommit { commit: commit_hex });
-        return Ok(report);
+        return Ok(Err(Failure::MissingCommit { commit: commit_hex }));
     };
     let found = repo
         .try_find_object(commit_id)
         .map_err(|error| read_error(atom, commit_id)(error.into()))?;
     let Some(object) = found else {
-        failures.push(Failure::MissingCommit { commit: commit_hex });
-        return Ok(report);
+        return Ok(Err(Failure::MissingCommit { commit: commit_hex }));
     };
     let not_atom = |reason: String| Failure::NotAtomCommit {
         commit: commit_hex.clone(),
         reason,
     };
     if object.kind != gix::object::Kind::Commit {
-        failures.push(not_atom(format!("the object is a {}", object.kind)));
-        return Ok(report);
+        return Ok(Err(not_atom(format!("the object is a {}", object.kind))));
     }
     let data = object.detach().data;
     match gix::objs::compute_hash(repo.object_hash(), gix::objs::Kind::Commit, &data) {
         Ok(actual) if actual == commit_id => {}
         Ok(actual) => {
-            failures.push(not_atom(format!(
+            return Ok(Err(not_atom(format!(
                 "the object's bytes hash to `{actual}`, not to its id"
-            )));
-            return Ok(report);
+            ))));
         }
         Err(error) => return Err(read_error(atom, commit_id)(error.into())),
     }
@@ -513,13 +540,11 @@ fn verify_atom(
         Err(error) => Err(error.to_string()),
         Ok(parsed) => AtomCommit::decode(&parsed).map_err(|error| error.to_string()),
     };
-    let commit = match decoded {
-        Ok(commit) => commit,
-        Err(reason) => {
-            failures.push(not_atom(reason));
-            return Ok(report);
-        }
-    };
+    Ok(decoded.map(|commit| (commit, data)).map_err(not_atom))
+}
+
+/// The atom commit's set, label and version headers that differ from the lock's.
+fn check_headers(atom: &LockedAtom, commit: &AtomCommit) -> Vec<Failure> {
     let header = |field, expected: String, found: String| {
         (expected != found).then_some(Failure::HeaderMismatch {
             field,
@@ -527,73 +552,65 @@ fn verify_atom(
             found,
         })
     };
-    failures.extend(
-        [
-            header("set", atom.set.to_string(), commit.set_root.to_string()),
-            header("label", atom.label.to_string(), commit.label.to_string()),
-            header(
-                "version",
-                atom.version.to_string(),
-                commit.version.to_string(),
-            ),
-        ]
-        .into_iter()
-        .flatten(),
-    );
+    [
+        header("set", atom.set.to_string(), commit.set_root.to_string()),
+        header("label", atom.label.to_string(), commit.label.to_string()),
+        header(
+            "version",
+            atom.version.to_string(),
+            commit.version.to_string(),
+        ),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
 
-    // 3. The content.
-    let verdict = match trees.get(&commit.tree) {
-        Some(verdict) => verdict.clone(),
-        None => {
-            let verdict = match tree::hash_tree(repo, commit.tree, &policy.limits) {
-                Ok(outcome) => Ok(outcome.hash),
-                Err(tree::Error::Refused { path, violation }) => Err(Failure::HostileTree {
-                    path: path.to_str_lossy().into_owned(),
-                    violation: violation.to_string(),
-                }),
-                Err(error @ tree::Error::Read { .. }) => {
-                    return Err(read_error(atom, commit.tree)(error.into()));
-                }
-            };
-            trees.insert(commit.tree, verdict.clone());
-            verdict
-        }
-    };
-    let tree_ok = match verdict {
-        Ok(hash) => {
-            let found = hash.to_string();
-            for (against, expected) in [
-                (Against::Lock, atom.content.as_str()),
-                (Against::Header, commit.content.as_str()),
-            ] {
-                if expected != found {
-                    failures.push(Failure::ContentMismatch {
-                        against,
-                        expected: expected.to_owned(),
-                        found: found.clone(),
-                    });
-                }
-            }
-            true
-        }
-        Err(failure) => {
-            failures.push(failure);
-            false
-        }
-    };
-
-    // 4. The signature.
-    let signers = set_root.and_then(|root| policy.signers_for(&SetRoot::new(root)));
-    let (signed, failure) = judge_signature(&data, signers, policy);
-    report.signed = signed;
-    report.failures.extend(failure);
-
-    // 5. The closure, from the atom's own manifest.
-    if tree_ok {
-        let failures = check_closure(repo, lock, atom, commit.tree)?;
-        report.failures.extend(failures);
+/// The content hash of the atom's tree, or the failure refusing it; each distinct tree
+/// is walked once per lock (`trees`).
+fn tree_verdict(
+    repo: &gix::Repository,
+    atom: &LockedAtom,
+    tree_id: ObjectId,
+    policy: &Policy<'_>,
+    trees: &mut HashMap<ObjectId, TreeVerdict>,
+) -> Result<TreeVerdict, Error> {
+    if let Some(verdict) = trees.get(&tree_id) {
+        return Ok(verdict.clone());
     }
-    Ok(report)
+    let verdict = match tree::hash_tree(repo, tree_id, &policy.limits) {
+        Ok(outcome) => Ok(outcome.hash),
+        Err(tree::Error::Refused { path, violation }) => Err(Failure::HostileTree {
+            path: path.to_str_lossy().into_owned(),
+            violation: violation.to_string(),
+        }),
+        Err(error @ tree::Error::Read { .. }) => {
+            return Err(read_error(atom, tree_id)(error.into()));
+        }
+    };
+    trees.insert(tree_id, verdict.clone());
+    Ok(verdict)
+}
+
+/// The tree's content hash compared with the lock's and the commit header's, or the
+/// failure that refused the tree.
+fn check_content(atom: &LockedAtom, commit: &AtomCommit, verdict: TreeVerdict) -> Vec<Failure> {
+    let found = match verdict {
+        Ok(hash) => hash.to_string(),
+        Err(failure) => return vec![failure],
+    };
+    [
+        (Against::Lock, atom.content.as_str()),
+        (Against::Header, commit.content.as_str()),
+    ]
+    .into_iter()
+    .filter(|(_, expected)| *expected != found)
+    .map(|(against, expected)| Failure::ContentMismatch {
+        against,
+        expected: expected.to_owned(),
+        found: found.clone(),
+    })
+    .collect()
 }
 
 fn fingerprint_of(error: &signature::Error) -> String {

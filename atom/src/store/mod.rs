@@ -2,7 +2,9 @@
 //!
 //! A published atom is three refs in its set's repository (see [`refs`]): the atom commit
 //! (built by [`commit::AtomCommit`]), the `atom.toml` blob and the source commit it was cut
-//! from. This module owns building and reading atom commits, finding a set's root commit
+//! from. This module owns cutting an atom from a source commit ([`cut::cut_atom`], the
+//! one derivation `eka publish` and local locking share), building and reading atom
+//! commits, finding a set's root commit
 //! ([`root::find_set_root`]), listing atom refs of a remote ([`remote::list_atom_refs`]),
 //! pushing refs atomically ([`push::push_refs`]), discovering a set's published atoms
 //! ([`fetch::discover`]) and the on-disk cache they are kept in ([`cache::Cache`],
@@ -20,6 +22,7 @@
 
 pub mod cache;
 pub mod commit;
+pub mod cut;
 pub mod fetch;
 pub mod git;
 pub mod push;
@@ -29,6 +32,7 @@ pub mod root;
 pub mod tree_source;
 
 pub use commit::AtomCommit;
+pub use cut::{Cut, cut_atom};
 pub use push::{PushOutcome, RefStatus, RefUpdate, push_refs};
 pub use refs::{AtomRef, RefKind};
 pub use remote::list_atom_refs;

@@ -2,9 +2,12 @@
 //! `eka::ops`.
 
 use atom::Label;
-use eka::ops::{
-    add, list as list_op, lock, remove as remove_op, resolve as resolve_op, tree as tree_op,
-    update as update_op,
+use eka::{
+    ops::{
+        add, list as list_op, remove as remove_op, resolve as resolve_op, show as show_op,
+        tree as tree_op, update as update_op,
+    },
+    transaction,
 };
 
 use super::Context;
@@ -17,8 +20,11 @@ fn config(context: &Context<'_>) -> crate::error::Result<atom::config::Config> {
     Ok(atom::config::Config::load(Some(&context.cwd))?)
 }
 
-fn lock_options(context: &Context<'_>, dry_run: bool) -> crate::error::Result<lock::Options> {
-    Ok(lock::Options {
+fn lock_options(
+    context: &Context<'_>,
+    dry_run: bool,
+) -> crate::error::Result<transaction::Options> {
+    Ok(transaction::Options {
         dir: context.cwd.clone(),
         cache: config(context)?.cache,
         offline: context.offline,
@@ -35,9 +41,9 @@ fn labels(names: &[String]) -> crate::error::Result<Vec<Label>> {
         .collect::<Result<_, _>>()?)
 }
 
-fn locked_error(error: lock::Error, context: &Context<'_>) -> crate::error::Error {
-    if let lock::Error::LockedDrift { changes, .. } = &error {
-        let outcome = lock::Outcome {
+fn locked_error(error: transaction::Error, context: &Context<'_>) -> crate::error::Error {
+    if let transaction::Error::LockedDrift { changes, .. } = &error {
+        let outcome = transaction::Outcome {
             changes: (**changes).clone(),
             ..Default::default()
         };
@@ -151,7 +157,7 @@ pub(crate) fn list(context: &Context<'_>, args: ListArgs, show: bool) -> crate::
         reporter: context.printer.progress().clone(),
     };
     let listing = if show {
-        list_op::show(&options)?
+        show_op::run(&options)?
     } else {
         list_op::list(&options)?
     };

@@ -5,7 +5,7 @@
 //! last path component (`company-set.git` → `company-set`, `-2`… if taken); `::label`
 //! uses the set declared `"::"` (adding `local = "::"` if none). Without a requirement,
 //! the dependency is written as `^<resolved version>`, like cargo. Both files are then
-//! written together by [`lock::relock`], or neither.
+//! written together by [`transaction::relock`], or neither.
 //!
 //! ```
 //! use eka::ops::add::set_name_for_url;
@@ -25,10 +25,9 @@ use atom::{
 use resolver::AtomKey;
 use semver::VersionReq;
 
-use super::{
-    lock::{self, Plan},
-    registry::SetRef,
-};
+use resolver::catalog::SetRef;
+
+use crate::transaction::{self, Plan};
 
 /// Why the dependencies could not be added.
 #[derive(Debug, thiserror::Error)]
@@ -48,7 +47,7 @@ pub enum Error {
     },
     /// Locking failed.
     #[error(transparent)]
-    Lock(#[from] lock::Error),
+    Lock(#[from] transaction::Error),
     /// `eka add --nix` was given arguments that make no input.
     #[error("cannot add Nix input `{name}`: {message}")]
     NixArguments {
@@ -84,7 +83,7 @@ impl Classify for Error {
 #[derive(Debug, Clone)]
 pub struct Options {
     /// How to lock.
-    pub lock: lock::Options,
+    pub lock: transaction::Options,
     /// The URIs as typed.
     pub uris: Vec<String>,
     /// The aliases to expand.
@@ -109,7 +108,7 @@ pub struct Outcome {
     pub added: Vec<Added>,
     /// The lock transaction's outcome.
     #[serde(flatten)]
-    pub lock: lock::Outcome,
+    pub lock: transaction::Outcome,
 }
 
 /// A set name derived from a URL's last path component.
@@ -147,12 +146,12 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
         .iter()
         .map(|input| AtomUri::parse(input, &options.aliases))
         .collect::<Result<_, _>>()?;
-    let path = lock::manifest_path(&options.lock.dir);
+    let path = transaction::manifest_path(&options.lock.dir);
     let mut added: Vec<Added> = Vec::new();
     let mut failure: Option<Error> = None;
     let mut chosen: Vec<(Label, Label, Option<VersionReq>)> = Vec::new();
     let outcome =
-        lock::relock(
+        transaction::relock(
             &options.lock,
             Plan::default(),
             &mut |document, resolved| match resolved {
@@ -163,7 +162,7 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
                             Err(error) => {
                                 let message = error.to_string();
                                 failure = Some(error);
-                                return Err(lock::Error::Value {
+                                return Err(transaction::Error::Value {
                                     label: uri.label.clone(),
                                     message,
                                 });
@@ -192,7 +191,7 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
                                         let text = format!("^{version}");
                                         let requirement =
                                             text.parse::<VersionReq>().map_err(|error| {
-                                                lock::Error::Value {
+                                                transaction::Error::Value {
                                                     label: label.clone(),
                                                     message: error.to_string(),
                                                 }
@@ -223,7 +222,7 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
 
 /// The name of the set `source` in the document, declaring it if needed.
 fn set_for(document: &mut ManifestDocument, source: &Source, path: &Path) -> Result<Label, Error> {
-    let manifest = document.manifest().map_err(lock::Error::from)?;
+    let manifest = document.manifest().map_err(transaction::Error::from)?;
     let sets = &manifest.package.sets;
     match source {
         Source::Named(name) => Label::parse(name)
@@ -241,7 +240,7 @@ fn set_for(document: &mut ManifestDocument, source: &Source, path: &Path) -> Res
             let name = free_name(sets, "local");
             document
                 .add_set(&name, &SetSource::Here)
-                .map_err(lock::Error::from)?;
+                .map_err(transaction::Error::from)?;
             Ok(name)
         }
         Source::Url(url) => {
@@ -251,7 +250,7 @@ fn set_for(document: &mut ManifestDocument, source: &Source, path: &Path) -> Res
             let name = free_name(sets, set_name_for_url(url).as_str());
             document
                 .add_set(&name, &SetSource::Url(url.clone()))
-                .map_err(lock::Error::from)?;
+                .map_err(transaction::Error::from)?;
             Ok(name)
         }
     }
@@ -292,7 +291,7 @@ pub enum NixFetchArg {
 #[derive(Debug, Clone)]
 pub struct NixOptions {
     /// How to lock.
-    pub lock: lock::Options,
+    pub lock: transaction::Options,
     /// The input's name in `[deps.direct.nix]`.
     pub name: String,
     /// Where from.
@@ -347,13 +346,14 @@ pub fn nix_input(options: &NixOptions) -> Result<(Label, atom::manifest::NixInpu
 
 /// Run `eka add --nix`: write the input into `atom.toml` and lock it, both files
 /// together or neither.
-pub fn run_nix(options: &NixOptions) -> Result<lock::Outcome, Error> {
+pub fn run_nix(options: &NixOptions) -> Result<transaction::Outcome, Error> {
     let (name, input) = nix_input(options)?;
-    let outcome = lock::relock(&options.lock, Plan::default(), &mut |document, resolved| {
-        if resolved.is_none() {
-            document.add_nix_input(&name, &input)?;
-        }
-        Ok(false)
-    })?;
+    let outcome =
+        transaction::relock(&options.lock, Plan::default(), &mut |document, resolved| {
+            if resolved.is_none() {
+                document.add_nix_input(&name, &input)?;
+            }
+            Ok(false)
+        })?;
     Ok(outcome)
 }

@@ -1,5 +1,7 @@
-//! `eka list <set-uri>` and `eka show <uri>`: the published atoms of a remote set and
-//! their metadata, from the refs and manifests alone (no clone, no trees).
+//! `eka list <set-uri>`: the published atoms of a remote set and their metadata, from
+//! the refs and manifests alone (no clone, no trees). Main types: [`Options`],
+//! [`Listing`] (one [`AtomInfo`] per atom) and [`Error`]; `eka show` ([`super::show`])
+//! shares them.
 //!
 //! ```no_run
 //! use eka::ops::list;
@@ -23,7 +25,7 @@ use std::path::PathBuf;
 use atom::{
     Label,
     store::fetch::{self, Cache},
-    uri::{Aliases, AtomUri, Source},
+    uri::Aliases,
 };
 use serde::Serialize;
 
@@ -122,16 +124,16 @@ pub struct Listing {
     pub warnings: Vec<fetch::Warning>,
 }
 
-fn set_url(input: &str, aliases: &Aliases) -> Result<atom::uri::SetUrl, Error> {
+pub(super) fn set_url(input: &str, aliases: &Aliases) -> Result<atom::uri::SetUrl, Error> {
     let expanded = aliases.expand(input)?;
     Ok(atom::uri::parse_set_url(&expanded)?)
 }
 
-fn open_cache(options: &Options) -> Result<Cache, Error> {
+pub(super) fn open_cache(options: &Options) -> Result<Cache, Error> {
     Ok(Cache::open(&options.cache).map_err(fetch::Error::from)?)
 }
 
-fn collect(
+pub(super) fn collect(
     cache: &Cache,
     url: &atom::uri::SetUrl,
     labels: &[Label],
@@ -195,26 +197,4 @@ pub fn list(options: &Options) -> Result<Listing, Error> {
             .collect()
     };
     collect(&cache, &url, &labels, options)
-}
-
-/// Show one atom (`<set-url>::label[@req]`), its versions filtered by the requirement.
-pub fn show(options: &Options) -> Result<Listing, Error> {
-    let uri = AtomUri::parse(&options.input, &options.aliases)?;
-    let Source::Url(url) = &uri.source else {
-        return Err(Error::NotRemote {
-            input: options.input.clone(),
-            hint: "name the set by URL or alias, e.g. `gh:owner/repo::label`",
-        });
-    };
-    let cache = open_cache(options)?;
-    let mut listing = collect(&cache, url, std::slice::from_ref(&uri.label), options)?;
-    if let Some(requirement) = &uri.requirement {
-        for atom in &mut listing.atoms {
-            atom.versions.retain(|info| {
-                semver::Version::parse(&info.version)
-                    .is_ok_and(|version| requirement.matches(&version))
-            });
-        }
-    }
-    Ok(listing)
 }

@@ -1,12 +1,13 @@
 //! `eka publish`: cut atoms from a commit and push them to a set's remote, atomically.
 //!
 //! [`run`] reads `ekala.toml` and every `atom.toml` from the object database at one
-//! commit (never the working tree), validates and hashes each selected atom's tree,
-//! builds its reproducible atom commit, compares it with what the remote already has
-//! and pushes every new ref of the run in one atomic push. Main types: [`Options`],
-//! [`Outcome`] (one [`Published`] per atom, with its [`Status`]) and [`Error`].
-//! Progress goes to [`Options::reporter`]: `Hashing` and `Publishing` steps advancing per
-//! atom, then a `Pushing` step without a total.
+//! commit (never the working tree), validates each selected atom's tree, cuts its
+//! reproducible atom commit ([`atom::store::cut_atom`], hashing with [`content_hash`]),
+//! compares it with what the remote already has and pushes every new ref of the run in
+//! one atomic push. Main types: [`Options`], [`Outcome`] (one [`Published`] per atom,
+//! with its [`Status`]) and [`Error`]. Progress goes to [`Options::reporter`]: a
+//! `Hashing` step advancing per atom tree validated and a `Publishing` step per atom cut
+//! (hashed and built), then a `Pushing` step without a total.
 //!
 //! A version already published with the same atom commit is skipped; one published with
 //! another commit is refused (never forced) and reported in the outcome while the other
@@ -44,7 +45,9 @@ use atom::{
     progress::Step,
     set::{self, Set, SetManifest},
     store::{
-        AtomCommit, RefUpdate, TreeSource, commit, push, refs, remote, root,
+        AtomCommit, RefUpdate, TreeSource, commit,
+        cut::{self, Cut, cut_atom},
+        push, refs, remote, root,
         tree_source::{self, Entry},
     },
 };
@@ -401,16 +404,78 @@ struct Candidate {
     object: Option<AtomCommit>,
 }
 
+/// The source commit of a run, read from the object database.
+struct Origin {
+    repo: gix::Repository,
+    /// The source commit.
+    commit: ObjectId,
+    /// Its tree, as a file source.
+    source: TreeSource,
+}
+
 /// Publish the selected atoms at `options.revision` to the remote.
 pub fn run(options: &Options) -> Result<Outcome, Error> {
+    let origin = open_origin(options)?;
+    let revision = options.revision.as_str();
+    // The index first: selection works on directories, and hostile atom trees are
+    // refused by `verify` before anything reads inside them.
+    let index = read_index(&origin.source).map_err(|error| set_error(revision, error))?;
+    let selected = select(&origin.repo, options, &index)?;
+    validate_trees(&origin, &selected, options)?;
+    let set = Set::load(&origin.source).map_err(|error| set_error(revision, error))?;
+    let set_root = root::find_set_root(&origin.repo, origin.commit)
+        .map_err(|error| Error::SetRoot(Box::new(error)))?;
+    let mut candidates = cut_candidates(&origin, &set, &selected, set_root, options)?;
+
+    let remote_url = remote_url(&origin.repo, options)?;
+    let existing: BTreeMap<String, ObjectId> = remote::list_atom_refs(&remote_url, None)
+        .map_err(|error| Error::List(Box::new(error)))?
+        .into_iter()
+        .collect();
+    check_same_set(&origin.repo, &remote_url, &existing, &candidates, set_root)?;
+    let updates = plan_updates(&mut candidates, &existing, options.dry_run);
+    if !options.dry_run && !updates.is_empty() {
+        write_atom_commits(&origin.repo, &candidates)?;
+        push_atomically(&origin.repo, &remote_url, &updates, &*options.reporter)?;
+    }
+
+    Ok(Outcome {
+        remote_url,
+        origin: origin.commit,
+        set_root,
+        dry_run: options.dry_run,
+        atoms: candidates
+            .into_iter()
+            .map(|candidate| candidate.published)
+            .collect(),
+    })
+}
+
+/// The content hash of an atom's tree, after validating it against hostile content
+/// (`verify::tree::hash_tree` with the default limits): the hasher every atom is cut
+/// with, by `publish` and by local locking alike.
+pub fn content_hash(repo: &gix::Repository, tree: ObjectId) -> Result<String, verify::tree::Error> {
+    verify::tree::hash_tree(repo, tree, &verify::tree::Options::default())
+        .map(|outcome| outcome.hash.to_string())
+}
+
+fn set_error(revision: &str, source: set::Error) -> Error {
+    Error::Set {
+        revision: revision.to_owned(),
+        source: Box::new(source),
+    }
+}
+
+/// Discover the repository and read the commit `options.revision` names.
+fn open_origin(options: &Options) -> Result<Origin, Error> {
     let repo = gix::discover(&options.cwd).map_err(|source| Error::NoRepository {
         path: options.cwd.clone(),
         source: source.into(),
     })?;
     let revision = options.revision.as_str();
-    let origin = resolve_commit(&repo, revision)?;
+    let commit = resolve_commit(&repo, revision)?;
     let root_tree = repo
-        .find_commit(origin)
+        .find_commit(commit)
         .and_then(|commit| commit.tree_id())
         .map_err(|source| Error::Revision {
             revision: revision.to_owned(),
@@ -418,112 +483,154 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
         })?
         .detach();
     let source = TreeSource::new(repo.clone(), root_tree, revision);
-    let set_error = |source| Error::Set {
-        revision: revision.to_owned(),
-        source: Box::new(source),
-    };
+    Ok(Origin {
+        repo,
+        commit,
+        source,
+    })
+}
 
-    // The index first: selection works on directories, and hostile atom trees are
-    // refused by `verify` before anything reads inside them.
-    let index = read_index(&source).map_err(set_error)?;
-    let selected = select(&repo, options, &index)?;
-    let mut trees = BTreeMap::new();
+/// Refuse any selected atom directory that is not a tree or whose tree is hostile,
+/// before any file inside it is read.
+fn validate_trees(
+    origin: &Origin,
+    selected: &[RelativePath],
+    options: &Options,
+) -> Result<(), Error> {
+    let revision = options.revision.as_str();
     let hashing = Step::begin(&*options.reporter, "Hashing", Some(selected.len() as u64));
-    for path in &selected {
-        let tree = atom_tree(&source, path, revision)?;
-        let outcome = verify::tree::hash_tree(&repo, tree, &verify::tree::Options::default())
+    for path in selected {
+        let tree = atom_tree(&origin.source, path, revision)?;
+        verify::tree::validate_tree(&origin.repo, tree, &verify::tree::Options::default())
             .map_err(|error| Error::Tree {
                 label: path.as_str().to_owned(),
                 path: path.as_str().to_owned(),
                 source: Box::new(error),
             })?;
-        trees.insert(path.clone(), (tree, outcome.hash.to_string()));
         hashing.advance(path.as_str());
     }
-    drop(hashing);
-    let set = Set::load(&source).map_err(set_error)?;
-    let set_root =
-        root::find_set_root(&repo, origin).map_err(|error| Error::SetRoot(Box::new(error)))?;
+    Ok(())
+}
 
-    let mut candidates = Vec::new();
-    let publishing = Step::begin(&*options.reporter, "Publishing", Some(trees.len() as u64));
-    for atom in set
+/// Cut every selected atom of the set, in the set's order.
+fn cut_candidates(
+    origin: &Origin,
+    set: &Set,
+    selected: &[RelativePath],
+    set_root: ObjectId,
+    options: &Options,
+) -> Result<Vec<Candidate>, Error> {
+    let atoms: Vec<&set::SetAtom> = set
         .atoms
         .iter()
-        .filter(|atom| trees.contains_key(&atom.path))
-    {
-        let (tree, content) = &trees[&atom.path];
-        let manifest = source
-            .entry(&Path::new(atom.path.as_str()).join(atom::manifest::FILE_NAME))
-            .map_err(|error| Error::AtomTree {
-                path: atom.path.as_str().to_owned(),
-                source: error,
-            })?
-            .map(|entry| entry.id)
-            .ok_or_else(|| Error::NotAnAtom {
-                path: atom.path.as_str().to_owned(),
-                revision: revision.to_owned(),
-            })?;
-        let label = &atom.manifest.package.label;
-        let version = &atom.manifest.package.version;
-        let commit_error = |source| Error::Commit {
-            label: label.to_string(),
-            version: version.clone(),
-            source: Box::new(source),
-        };
-        let mut object = AtomCommit::new(
-            *tree,
-            set_root,
-            label.as_str(),
-            version,
-            origin,
-            atom.path.as_str(),
-            content,
-        )
-        .map_err(commit_error)?;
-        if let Some(signer) = &options.signer {
-            verify::signature::sign_atom_commit_with(&mut object, signer).map_err(|source| {
-                Error::Sign {
-                    label: label.to_string(),
-                    version: version.clone(),
-                    source: Box::new(source),
-                }
-            })?;
-        }
-        let commit = object.id().map_err(commit_error)?;
-        candidates.push(Candidate {
-            published: Published {
-                label: label.clone(),
-                version: version.clone(),
-                path: atom.path.as_str().to_owned(),
-                commit,
-                content: content.clone(),
-                manifest,
-                status: Status::WouldPublish,
-            },
-            origin,
-            object: Some(object),
-        });
-        publishing.advance(label.as_str());
-    }
-    drop(publishing);
-
-    let remote_url = remote_url(&repo, options)?;
-    let existing: BTreeMap<String, ObjectId> = remote::list_atom_refs(&remote_url, None)
-        .map_err(|error| Error::List(Box::new(error)))?
-        .into_iter()
+        .filter(|atom| selected.contains(&atom.path))
         .collect();
-    check_same_set(&repo, &remote_url, &existing, &candidates, set_root)?;
+    let publishing = Step::begin(&*options.reporter, "Publishing", Some(atoms.len() as u64));
+    let mut candidates = Vec::new();
+    for atom in atoms {
+        candidates.push(cut_candidate(origin, atom, set_root, options)?);
+        publishing.advance(atom.manifest.package.label.as_str());
+    }
+    Ok(candidates)
+}
 
+/// Cut one atom of the set at the source commit (and sign it when asked).
+fn cut_candidate(
+    origin: &Origin,
+    atom: &set::SetAtom,
+    set_root: ObjectId,
+    options: &Options,
+) -> Result<Candidate, Error> {
+    let path = atom.path.as_str();
+    let revision = options.revision.as_str();
+    let manifest = origin
+        .source
+        .entry(&Path::new(path).join(atom::manifest::FILE_NAME))
+        .map_err(|error| Error::AtomTree {
+            path: path.to_owned(),
+            source: error,
+        })?
+        .map(|entry| entry.id)
+        .ok_or_else(|| Error::NotAnAtom {
+            path: path.to_owned(),
+            revision: revision.to_owned(),
+        })?;
+    let label = &atom.manifest.package.label;
+    let version = &atom.manifest.package.version;
+    let cut = Cut {
+        set_root,
+        origin: origin.commit,
+        revision,
+        path,
+        label,
+        version,
+    };
+    let mut object =
+        cut_atom(&origin.repo, &cut, content_hash).map_err(|error| cut_error(&cut, error))?;
+    if let Some(signer) = &options.signer {
+        verify::signature::sign_atom_commit_with(&mut object, signer).map_err(|source| {
+            Error::Sign {
+                label: label.to_string(),
+                version: version.clone(),
+                source: Box::new(source),
+            }
+        })?;
+    }
+    let commit = object
+        .id()
+        .map_err(|error| cut_error(&cut, cut::Error::Commit(error)))?;
+    Ok(Candidate {
+        published: Published {
+            label: label.clone(),
+            version: version.clone(),
+            path: path.to_owned(),
+            commit,
+            content: object.content.clone(),
+            manifest,
+            status: Status::WouldPublish,
+        },
+        origin: origin.commit,
+        object: Some(object),
+    })
+}
+
+fn cut_error(cut: &Cut<'_>, error: cut::Error<verify::tree::Error>) -> Error {
+    match error {
+        cut::Error::Hash(source) => Error::Tree {
+            label: cut.label.to_string(),
+            path: cut.path.to_owned(),
+            source: Box::new(source),
+        },
+        cut::Error::Commit(source) => Error::Commit {
+            label: cut.label.to_string(),
+            version: cut.version.clone(),
+            source: Box::new(source),
+        },
+        cut::Error::NotFound { path, revision } => Error::NotAnAtom { path, revision },
+        cut::Error::NotADirectory { path, revision } => Error::NotADirectory { path, revision },
+        cut::Error::Origin { source, .. } => Error::Revision {
+            revision: cut.revision.to_owned(),
+            source,
+        },
+    }
+}
+
+/// Decide each candidate's status against the remote's refs and return the ref
+/// updates of the atoms to publish.
+fn plan_updates(
+    candidates: &mut [Candidate],
+    existing: &BTreeMap<String, ObjectId>,
+    dry_run: bool,
+) -> Vec<RefUpdate> {
     let mut updates = Vec::new();
-    for candidate in &mut candidates {
+    for candidate in candidates {
         let atom = &mut candidate.published;
         let name = refs::atom_ref(&atom.label, &atom.version);
         match existing.get(&name) {
             Some(id) if *id == atom.commit => atom.status = Status::Skipped,
             Some(id) => atom.status = Status::Refused { existing: *id },
             None => {
-                atom.status = if options.dry_run {
+                atom.status = if dry_run {
                     Status::WouldPublish
                 } else {
                     Status::Published
@@ -548,47 +655,49 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
             }
         }
     }
+    updates
+}
 
-    if !options.dry_run && !updates.is_empty() {
-        for candidate in &candidates {
-            if candidate.published.status == Status::Published
-                && let Some(object) = &candidate.object
-            {
-                object.write(&repo).map_err(|source| Error::Commit {
-                    label: candidate.published.label.to_string(),
-                    version: candidate.published.version.clone(),
-                    source: Box::new(source),
-                })?;
-            }
-        }
-        let pushing = Step::begin(&*options.reporter, "Pushing", None);
-        let outcome = push::push_refs(repo.git_dir(), &remote_url, &updates)
-            .map_err(|error| Error::Push(Box::new(error)))?;
-        drop(pushing);
-        if !outcome.is_success() {
-            let mut rejected: Vec<(String, String)> = outcome
-                .rejected()
-                .map(|(name, reason)| (name.to_owned(), reason.to_owned()))
-                .collect();
-            // The refs the server refused for themselves first; `atomic push failed`
-            // is only the consequence for the others.
-            rejected.sort_by_key(|(_, reason)| reason.contains("atomic"));
-            return Err(Error::Rejected {
-                url: remote_url,
-                rejected,
-            });
+/// Write the atom commits about to be published into the repository.
+fn write_atom_commits(repo: &gix::Repository, candidates: &[Candidate]) -> Result<(), Error> {
+    for candidate in candidates {
+        if candidate.published.status == Status::Published
+            && let Some(object) = &candidate.object
+        {
+            object.write(repo).map_err(|source| Error::Commit {
+                label: candidate.published.label.to_string(),
+                version: candidate.published.version.clone(),
+                source: Box::new(source),
+            })?;
         }
     }
+    Ok(())
+}
 
-    Ok(Outcome {
-        remote_url,
-        origin,
-        set_root,
-        dry_run: options.dry_run,
-        atoms: candidates
-            .into_iter()
-            .map(|candidate| candidate.published)
-            .collect(),
+/// Push every ref update in one atomic push; a rejection keeps none of them.
+fn push_atomically(
+    repo: &gix::Repository,
+    remote_url: &str,
+    updates: &[RefUpdate],
+    reporter: &dyn atom::progress::Reporter,
+) -> Result<(), Error> {
+    let pushing = Step::begin(reporter, "Pushing", None);
+    let outcome = push::push_refs(repo.git_dir(), remote_url, updates)
+        .map_err(|error| Error::Push(Box::new(error)))?;
+    drop(pushing);
+    if outcome.is_success() {
+        return Ok(());
+    }
+    let mut rejected: Vec<(String, String)> = outcome
+        .rejected()
+        .map(|(name, reason)| (name.to_owned(), reason.to_owned()))
+        .collect();
+    // The refs the server refused for themselves first; `atomic push failed` is only
+    // the consequence for the others.
+    rejected.sort_by_key(|(_, reason)| reason.contains("atomic"));
+    Err(Error::Rejected {
+        url: remote_url.to_owned(),
+        rejected,
     })
 }
 
@@ -634,11 +743,37 @@ fn select(
     if options.all {
         return Ok(index.packages.clone());
     }
-    let workdir = repo.workdir().map(canonical);
-    let cwd = canonical(&options.cwd);
-    let to_repo_path = |path: &Path| -> Result<String, Error> {
-        let absolute = normalise(&cwd.join(path));
-        match &workdir {
+    let paths = RepoPaths {
+        workdir: repo.workdir().map(canonical),
+        cwd: canonical(&options.cwd),
+    };
+    if options.paths.is_empty() {
+        return atom_here(&paths, options, index).map(|package| vec![package]);
+    }
+    let mut wanted = BTreeSet::new();
+    for path in &options.paths {
+        wanted.insert(named_atom(&paths, path, options, index)?);
+    }
+    Ok(index
+        .packages
+        .iter()
+        .filter(|package| wanted.contains(*package))
+        .cloned()
+        .collect())
+}
+
+/// Where command-line paths are resolved: the repository's working directory (none
+/// for a bare repository) and the current directory.
+struct RepoPaths {
+    workdir: Option<PathBuf>,
+    cwd: PathBuf,
+}
+
+impl RepoPaths {
+    /// `path` (relative to the current directory) as a `/`-separated repository path.
+    fn to_repo_path(&self, path: &Path) -> Result<String, Error> {
+        let absolute = normalise(&self.cwd.join(path));
+        match &self.workdir {
             Some(workdir) => match absolute.strip_prefix(workdir) {
                 Ok(relative) => Ok(slash_path(relative)),
                 Err(_) => Err(Error::OutsideRepository {
@@ -649,67 +784,65 @@ fn select(
             // A bare repository: paths are repository paths.
             None => Ok(slash_path(&normalise(path))),
         }
+    }
+}
+
+/// The deepest atom directory containing the current directory.
+fn atom_here(
+    paths: &RepoPaths,
+    options: &Options,
+    index: &SetManifest,
+) -> Result<RelativePath, Error> {
+    let here = match &paths.workdir {
+        Some(_) => paths.to_repo_path(Path::new("."))?,
+        None => String::new(),
     };
-    if options.paths.is_empty() {
-        let here = match &workdir {
-            Some(_) => to_repo_path(Path::new("."))?,
-            None => String::new(),
-        };
-        let within = |package: &RelativePath| {
-            package.is_root()
-                || here == package.as_str()
-                || here.starts_with(&format!("{}/", package.as_str()))
-        };
-        // The deepest atom directory containing the current directory.
-        return index
-            .packages
-            .iter()
-            .filter(|package| workdir.is_some() && within(package))
-            .max_by_key(|package| {
-                if package.is_root() {
-                    0
-                } else {
-                    package.as_str().len() + 1
-                }
-            })
-            .map(|package| vec![package.clone()])
-            .ok_or_else(|| Error::NoAtomHere {
-                cwd: options.cwd.clone(),
-                revision: options.revision.clone(),
-            });
-    }
-    let mut wanted = BTreeSet::new();
-    for path in &options.paths {
-        let relative = to_repo_path(path)?;
-        let found = index.packages.iter().find(|package| {
-            if package.is_root() {
-                relative.is_empty() || relative == "."
-            } else {
-                package.as_str() == relative
-            }
-        });
-        match found {
-            Some(package) => {
-                wanted.insert(package.clone());
-            }
-            None => {
-                return Err(Error::NotAnAtom {
-                    path: if relative.is_empty() {
-                        ".".into()
-                    } else {
-                        relative
-                    },
-                    revision: options.revision.clone(),
-                });
-            }
-        }
-    }
-    Ok(index
+    let within = |package: &RelativePath| {
+        package.is_root()
+            || here == package.as_str()
+            || here.starts_with(&format!("{}/", package.as_str()))
+    };
+    index
         .packages
         .iter()
-        .filter(|package| wanted.contains(*package))
+        .filter(|package| paths.workdir.is_some() && within(package))
+        .max_by_key(|package| {
+            if package.is_root() {
+                0
+            } else {
+                package.as_str().len() + 1
+            }
+        })
         .cloned()
-        .collect())
+        .ok_or_else(|| Error::NoAtomHere {
+            cwd: options.cwd.clone(),
+            revision: options.revision.clone(),
+        })
+}
+
+/// The atom directory of the set that `path` names.
+fn named_atom(
+    paths: &RepoPaths,
+    path: &Path,
+    options: &Options,
+    index: &SetManifest,
+) -> Result<RelativePath, Error> {
+    let relative = paths.to_repo_path(path)?;
+    let found = index.packages.iter().find(|package| {
+        if package.is_root() {
+            relative.is_empty() || relative == "."
+        } else {
+            package.as_str() == relative
+        }
+    });
+    found.cloned().ok_or_else(|| Error::NotAnAtom {
+        path: if relative.is_empty() {
+            ".".into()
+        } else {
+            relative
+        },
+        revision: options.revision.clone(),
+    })
 }
 
 fn canonical(path: &Path) -> PathBuf {

@@ -3,10 +3,10 @@
 //! needed. A name that is neither is refused before anything is written.
 //!
 //! ```no_run
-//! use eka::ops::{lock, remove};
+//! use eka::{ops::remove, transaction};
 //!
 //! let options = remove::Options {
-//!     lock: lock::Options {
+//!     lock: transaction::Options {
 //!         dir: ".".into(),
 //!         cache: "/home/me/.cache/eka".into(),
 //!         offline: false,
@@ -22,20 +22,20 @@
 
 use atom::Label;
 
-use super::lock::{self, Plan};
+use crate::transaction::{self, Plan};
 
 /// What to remove.
 #[derive(Debug, Clone)]
 pub struct Options {
     /// How to lock.
-    pub lock: lock::Options,
+    pub lock: transaction::Options,
     /// Labels or Nix input names.
     pub names: Vec<Label>,
 }
 
 /// Run `eka remove`.
-pub fn run(options: &Options) -> Result<lock::Outcome, lock::Error> {
-    lock::relock(&options.lock, Plan::default(), &mut |document, resolved| {
+pub fn run(options: &Options) -> Result<transaction::Outcome, transaction::Error> {
+    transaction::relock(&options.lock, Plan::default(), &mut |document, resolved| {
         if resolved.is_some() {
             return Ok(false);
         }
@@ -43,7 +43,7 @@ pub fn run(options: &Options) -> Result<lock::Outcome, lock::Error> {
             let atom = document.remove_dependency(name);
             let nix = document.remove_nix_input(name);
             if !atom && !nix {
-                return Err(lock::Error::NotADependency {
+                return Err(transaction::Error::NotADependency {
                     name: name.clone(),
                     path: document.path().to_path_buf(),
                     hint: "see the dependencies with `eka tree`",

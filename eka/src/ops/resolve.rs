@@ -2,9 +2,9 @@
 //! as possible (locked versions are preferred and never downgraded).
 //!
 //! ```no_run
-//! use eka::ops::{lock, resolve};
+//! use eka::{ops::resolve, transaction};
 //!
-//! let options = lock::Options {
+//! let options = transaction::Options {
 //!     dir: ".".into(),
 //!     cache: "/home/me/.cache/eka".into(),
 //!     offline: false,
@@ -14,12 +14,12 @@
 //! };
 //! let outcome = resolve::run(&options)?;
 //! println!("{} atoms added", outcome.changes.added.len());
-//! # Ok::<(), eka::ops::lock::Error>(())
+//! # Ok::<(), eka::transaction::Error>(())
 //! ```
 
-use super::lock::{self, Plan};
+use crate::transaction::{self, Plan};
 
 /// Run `eka resolve`.
-pub fn run(options: &lock::Options) -> Result<lock::Outcome, lock::Error> {
-    lock::relock(options, Plan::default(), &mut |_, _| Ok(false))
+pub fn run(options: &transaction::Options) -> Result<transaction::Outcome, transaction::Error> {
+    transaction::relock(options, Plan::default(), &mut |_, _| Ok(false))
 }

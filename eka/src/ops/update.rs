@@ -2,10 +2,10 @@
 //! every atom, or only those named (by label).
 //!
 //! ```no_run
-//! use eka::ops::{lock, update};
+//! use eka::{ops::update, transaction};
 //!
 //! let options = update::Options {
-//!     lock: lock::Options {
+//!     lock: transaction::Options {
 //!         dir: ".".into(),
 //!         cache: "/home/me/.cache/eka".into(),
 //!         offline: false,
@@ -21,19 +21,19 @@
 
 use atom::Label;
 
-use super::lock::{self, Plan, Unpin};
+use crate::transaction::{self, Plan, Unpin};
 
 /// What to update.
 #[derive(Debug, Clone)]
 pub struct Options {
     /// How to lock.
-    pub lock: lock::Options,
+    pub lock: transaction::Options,
     /// The labels to move (empty: all).
     pub names: Vec<Label>,
 }
 
 /// Run `eka update`.
-pub fn run(options: &Options) -> Result<lock::Outcome, lock::Error> {
+pub fn run(options: &Options) -> Result<transaction::Outcome, transaction::Error> {
     let unpin = if options.names.is_empty() {
         Unpin::All
     } else {
@@ -43,5 +43,5 @@ pub fn run(options: &Options) -> Result<lock::Outcome, lock::Error> {
         unpin,
         ..Plan::default()
     };
-    lock::relock(&options.lock, plan, &mut |_, _| Ok(false))
+    transaction::relock(&options.lock, plan, &mut |_, _| Ok(false))
 }

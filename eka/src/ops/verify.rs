@@ -1,7 +1,7 @@
 //! `eka verify [names…]`: re-fetch every locked atom from its mirrors and check it
 //! from scratch.
 //!
-//! [`verify`] reads the project's `atom.toml` and `atom.lock`, selects the locked atoms
+//! [`verify()`] reads the project's `atom.toml` and `atom.lock`, selects the locked atoms
 //! (all of them, or the ones named and their transitive dependencies), and then:
 //!
 //! 1. unless offline, lists `refs/eka/atoms/<label>/` on every mirror of the selected

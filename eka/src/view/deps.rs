@@ -1,7 +1,10 @@
 //! Views of the dependency commands: [`LockReport`] (`resolve`, `update`, `remove`, and
 //! `add --nix`), [`Add`], [`Tree`] and [`Listing`] (`list`, `show`).
 
-use eka::ops::{add, list, lock, tree};
+use eka::{
+    ops::{add, list, tree},
+    transaction,
+};
 use serde::Serialize;
 
 use super::View;
@@ -12,7 +15,7 @@ use crate::printer::Printer;
 pub(crate) struct LockReport {
     /// The transaction's outcome, its keys inlined.
     #[serde(flatten)]
-    pub(crate) outcome: lock::Outcome,
+    pub(crate) outcome: transaction::Outcome,
     /// Whether this was a dry run (shown as a warning, not a key).
     #[serde(skip)]
     pub(crate) dry_run: bool,
@@ -20,7 +23,7 @@ pub(crate) struct LockReport {
 
 impl LockReport {
     /// The report of `outcome`.
-    pub(crate) fn new(outcome: lock::Outcome, dry_run: bool) -> Self {
+    pub(crate) fn new(outcome: transaction::Outcome, dry_run: bool) -> Self {
         LockReport { outcome, dry_run }
     }
 

@@ -1,15 +1,18 @@
-//! Lock synthesis: from a resolution to `atom.lock`, what changed, and the one
-//! transaction every lock-changing command goes through.
+//! The lock transaction every lock-changing command (`add`, `remove`, `resolve`,
+//! `update`) goes through, and what a new lock changes.
 //!
 //! [`relock`] holds the project's file lock, reads `atom.toml` and `atom.lock`, lets the
-//! caller edit the manifest, gathers a [`Catalog`], resolves (preferring the locked
-//! versions, never downgrading), builds the new [`Lockfile`] and writes both files
-//! together ([`atom::fs::write_together`]) — or neither, on any failure, with
-//! `--dry-run`, or when `--locked` finds the lock would change.
+//! caller edit the manifest, gathers a [`Catalog`] (`resolver::catalog`), resolves
+//! (preferring the locked versions, never downgrading), synthesizes the new [`Lockfile`]
+//! (`resolver::lock`), locks the direct Nix inputs through the `nix` crate and writes
+//! both files together ([`atom::fs::write_together`]) — or neither, on any failure,
+//! with `--dry-run`, or when `--locked` finds the lock would change. [`diff`] lists
+//! what changed ([`Changes`]), Nix inputs included. Main types: [`Options`], [`Plan`],
+//! [`Outcome`] and [`Error`].
 //!
 //! ```
 //! use atom::lock::Lockfile;
-//! use eka::ops::lock::diff;
+//! use eka::transaction::diff;
 //!
 //! let changes = diff(&Lockfile::default(), &Lockfile::default());
 //! assert!(changes.is_empty());
@@ -17,22 +20,22 @@
 
 use atom::error::{Classify, Kind};
 use std::{
-    collections::{BTreeMap, HashMap},
+    collections::BTreeMap,
     path::{Path, PathBuf},
 };
 
 use atom::{
     Label,
-    id::{AtomId, SetRoot},
-    lock::{AtomIdHex, ContentHash, LockedAtom, Lockfile},
+    lock::{LockedAtom, Lockfile},
     manifest::{Manifest, ManifestDocument},
     store::fetch::Warning,
 };
-use resolver::{AtomKey, Requirement, Resolution};
+use resolver::{
+    AtomKey, Requirement, Resolution,
+    catalog::{self, Catalog, LocalSet, SetRef, Sources},
+};
 use semver::Version;
 use serde::Serialize;
-
-use super::registry::{self, Catalog, LocalSet, SetRef, Sources};
 
 /// Why the lock could not be made or written.
 #[derive(Debug, thiserror::Error)]
@@ -53,7 +56,7 @@ pub enum Error {
     Lockfile(#[from] atom::lock::Error),
     /// Gathering atoms failed.
     #[error(transparent)]
-    Registry(#[from] registry::Error),
+    Catalog(#[from] catalog::Error),
     /// No resolution.
     #[error(transparent)]
     Resolve(#[from] resolver::Error),
@@ -70,16 +73,6 @@ pub enum Error {
         /// What to do.
         hint: &'static str,
     },
-    /// A local atom cannot be locked.
-    #[error("cannot lock local atom `::{label}`: {message}")]
-    Local {
-        /// The label.
-        label: Label,
-        /// Why.
-        message: String,
-        /// What to do.
-        hint: &'static str,
-    },
     /// `eka remove` named something that is not a dependency.
     #[error("`{name}` is not a dependency in `{}`", path.display())]
     NotADependency {
@@ -90,14 +83,9 @@ pub enum Error {
         /// What to do.
         hint: &'static str,
     },
-    /// A resolved atom is missing from the catalog (a bug).
-    #[error("resolved atom `{key}` `{version}` is unknown")]
-    Unknown {
-        /// The atom.
-        key: AtomKey,
-        /// The version.
-        version: Version,
-    },
+    /// The resolution could not be turned into a lock.
+    #[error(transparent)]
+    Synthesis(#[from] resolver::lock::Error),
     /// Locked versions vanished from their set and resolution found nothing newer
     /// (rollback protection: never an older version).
     #[error("{}; no newer version satisfies the requirements", vanished.join("; "))]
@@ -136,15 +124,15 @@ impl Classify for Error {
     /// writing files and a resolution that names an unknown atom (a bug) are not.
     fn kind(&self) -> Kind {
         match self {
-            Error::Registry(error) => error.kind(),
+            Error::Catalog(error) => error.kind(),
+            Error::Synthesis(error) => error.kind(),
             Error::NixInput(error) => error.kind(),
             Error::Manifest(error) => error.kind(),
             Error::Lockfile(error) => error.kind(),
             Error::Resolve(error) => error.kind(),
-            Error::Write(_) | Error::Unknown { .. } => Kind::Environment,
+            Error::Write(_) => Kind::Environment,
             Error::NoManifest { .. }
             | Error::LockedDrift { .. }
-            | Error::Local { .. }
             | Error::NotADependency { .. }
             | Error::Vanished { .. }
             | Error::Downgrade { .. }
@@ -156,17 +144,15 @@ impl Classify for Error {
         match self {
             Error::NoManifest { hint, .. }
             | Error::LockedDrift { hint, .. }
-            | Error::Local { hint, .. }
             | Error::NotADependency { hint, .. }
             | Error::Vanished { hint, .. }
             | Error::Downgrade { hint, .. } => Some((*hint).to_owned()),
-            Error::Registry(error) => error.hint(),
+            Error::Catalog(error) => error.hint(),
+            Error::Synthesis(error) => error.hint(),
             Error::Resolve(error) => error.hint(),
             Error::Manifest(error) => error.hint(),
             Error::NixInput(error) => error.hint(),
-            Error::Lockfile(_) | Error::Write(_) | Error::Unknown { .. } | Error::Value { .. } => {
-                None
-            }
+            Error::Lockfile(_) | Error::Write(_) | Error::Value { .. } => None,
         }
     }
 }
@@ -246,136 +232,6 @@ pub fn diff(old: &Lockfile, new: &Lockfile) -> Changes {
     }
     changes.nix = nix::input::diff(&old_lock.nix, &new_lock.nix);
     changes
-}
-
-/// Build the lockfile of `resolution`, keeping `old`'s direct Nix inputs still declared.
-pub fn synthesize(
-    catalog: &Catalog,
-    resolution: &Resolution,
-    sources: &Sources,
-    manifest: &Manifest,
-    old: &Lockfile,
-) -> Result<Lockfile, Error> {
-    let mut ids: HashMap<AtomKey, AtomIdHex> = HashMap::new();
-    let mut lock = Lockfile::default();
-    let mut pending = Vec::new();
-    for (key, resolved) in &resolution.atoms {
-        let published = catalog
-            .published
-            .get(key)
-            .and_then(|versions| versions.get(&resolved.version))
-            .ok_or_else(|| Error::Unknown {
-                key: key.clone(),
-                version: resolved.version.clone(),
-            })?;
-        let info = catalog.sets.get(&key.set).cloned().unwrap_or_default();
-        let (commit_id, content, set_root) = match (&published.commit_id, &published.content) {
-            (Some(commit_id), Some(content)) => {
-                let root =
-                    gix::ObjectId::from_hex(key.set.as_bytes()).map_err(|error| Error::Value {
-                        label: key.label.clone(),
-                        message: error.to_string(),
-                    })?;
-                (*commit_id, content.clone(), root)
-            }
-            _ => lock_local(sources, &key.label, &resolved.version, &published.path)?,
-        };
-        let value_error = |error: atom::lock::ValueError| Error::Value {
-            label: key.label.clone(),
-            message: error.to_string(),
-        };
-        let id = AtomId::new(&SetRoot::new(set_root), &key.label).to_string();
-        let id = AtomIdHex::parse(&id).map_err(value_error)?;
-        ids.insert(key.clone(), id.clone());
-        pending.push((key.clone(), resolved.dependencies.clone()));
-        lock.atoms.push(LockedAtom {
-            label: key.label.clone(),
-            version: resolved.version.clone(),
-            set: atom::lock::ObjectId::parse(&set_root.to_hex().to_string())
-                .map_err(value_error)?,
-            id,
-            commit: atom::lock::ObjectId::parse(&commit_id.to_hex().to_string())
-                .map_err(value_error)?,
-            content: ContentHash::parse(&content).map_err(value_error)?,
-            mirrors: info.mirrors.clone(),
-            deps: Default::default(),
-        });
-    }
-    for (atom, (_, dependencies)) in lock.atoms.iter_mut().zip(pending) {
-        atom.deps = dependencies
-            .iter()
-            .filter_map(|dependency| ids.get(dependency).cloned())
-            .collect();
-    }
-    lock.nix = old
-        .nix
-        .iter()
-        .filter(|input| manifest.deps.direct.nix.contains_key(&input.name))
-        .cloned()
-        .collect();
-    lock.sort();
-    Ok(lock)
-}
-
-/// Lock a local atom as the atom commit `eka publish` would make from `HEAD`.
-fn lock_local(
-    sources: &Sources,
-    label: &Label,
-    version: &Version,
-    path: &str,
-) -> Result<(gix::ObjectId, String, gix::ObjectId), Error> {
-    let local_error = |message: String| Error::Local {
-        label: label.clone(),
-        message,
-        hint: "commit the atom first: local atoms are locked at `HEAD`",
-    };
-    let local: &LocalSet = sources
-        .local
-        .as_ref()
-        .ok_or_else(|| local_error("there is no local set".to_owned()))?;
-    let root = local
-        .root
-        .ok_or_else(|| local_error("the repository has no commit".to_owned()))?;
-    let repo = gix::discover(&local.dir).map_err(|error| local_error(error.to_string()))?;
-    let head = repo
-        .head_commit()
-        .map_err(|error| local_error(error.to_string()))?;
-    let prefix = repo
-        .workdir()
-        .and_then(|workdir| local.dir.strip_prefix(workdir).ok().map(Path::to_path_buf))
-        .unwrap_or_default();
-    let in_repo = prefix.join(path);
-    let in_repo = in_repo.to_string_lossy().replace('\\', "/");
-    let in_repo = in_repo.trim_start_matches("./").trim_end_matches("/.");
-    let tree = head
-        .tree()
-        .map_err(|error| local_error(error.to_string()))?;
-    let tree_id = if in_repo.is_empty() || in_repo == "." {
-        tree.id
-    } else {
-        tree.lookup_entry_by_path(in_repo)
-            .map_err(|error| local_error(error.to_string()))?
-            .ok_or_else(|| local_error(format!("`{in_repo}` is not in `HEAD`")))?
-            .object_id()
-    };
-    let hashed = verify::tree::hash_tree(&repo, tree_id, &verify::tree::Options::default())
-        .map_err(|error| local_error(error.to_string()))?;
-    let content = hashed.hash.to_string();
-    let atom_path = if in_repo.is_empty() { "." } else { in_repo };
-    let commit = atom::store::AtomCommit::new(
-        tree_id,
-        root,
-        label.as_str(),
-        version,
-        head.id,
-        atom_path,
-        &content,
-    )
-    .map_err(|error| local_error(error.to_string()))?;
-    let commit_id = commit
-        .id()
-        .map_err(|error| local_error(error.to_string()))?;
-    Ok((commit_id, content, root))
 }
 
 /// Remove the temporary files a killed writer of `atom.toml` or `atom.lock` left in
@@ -476,25 +332,78 @@ pub fn relock(options: &Options, plan: Plan, edit: &mut Edit<'_>) -> Result<Outc
     }
     let _lock = atom::fs::FileLock::acquire(&options.dir)?;
     sweep_temporaries(&options.dir);
-    let original = fs_err::read_to_string(&path).map_err(atom::manifest::Error::Io)?;
-    let mut document = ManifestDocument::parse(&original, &path)?;
-    let lock_path = options.dir.join(atom::lock::FILE_NAME);
-    let old_text = std::fs::read_to_string(&lock_path).ok();
-    let old = match &old_text {
-        Some(_) => Lockfile::read(&lock_path)?,
-        None => Lockfile::default(),
-    };
-    edit(&mut document, None)?;
-    let manifest = document.manifest()?;
+    let mut files = ProjectFiles::read(&options.dir, path)?;
+    edit(&mut files.document, None)?;
+    let manifest = files.document.manifest()?;
     let local = LocalSet::find(&options.dir)?;
     let sources = Sources::new(&options.cache, options.offline, local)?;
     let catalog = Catalog::gather(&sources, &manifest, Some(&plan.extra), &*options.reporter)?;
+    let vanished = vanished(&catalog, &files.old);
+    let (manifest, resolution) =
+        resolve_and_edit(&catalog, &mut files, manifest, &plan, &vanished, edit)?;
+    refuse_downgrades(&plan, &files.old, &resolution)?;
+    let mut new = resolver::lock::synthesize(
+        &catalog,
+        &resolution,
+        &sources,
+        &manifest,
+        &files.old,
+        &crate::ops::publish::content_hash,
+    )?;
+    let locked_nix = lock_nix_inputs(options, &plan, &manifest, &files.old)?;
+    new.nix = locked_nix.inputs;
+    let mut outcome = write_if_changed(options, &files, &new)?;
+    outcome.warnings = catalog
+        .warnings
+        .iter()
+        .cloned()
+        .chain(locked_nix.warnings.into_iter().map(Warning::CacheRebuilt))
+        .collect();
+    outcome.vanished = vanished;
+    Ok(outcome)
+}
+
+/// The project's `atom.toml` (as text and as an editable document) and `atom.lock`, as
+/// they were when the transaction started.
+struct ProjectFiles {
+    manifest_path: PathBuf,
+    original: String,
+    document: ManifestDocument,
+    lock_path: PathBuf,
+    old_text: Option<String>,
+    old: Lockfile,
+}
+
+impl ProjectFiles {
+    /// Read both files (a missing `atom.lock` is an empty lock).
+    fn read(dir: &Path, manifest_path: PathBuf) -> Result<ProjectFiles, Error> {
+        let original = fs_err::read_to_string(&manifest_path).map_err(atom::manifest::Error::Io)?;
+        let document = ManifestDocument::parse(&original, &manifest_path)?;
+        let lock_path = dir.join(atom::lock::FILE_NAME);
+        let old_text = std::fs::read_to_string(&lock_path).ok();
+        let old = match &old_text {
+            Some(_) => Lockfile::read(&lock_path)?,
+            None => Lockfile::default(),
+        };
+        Ok(ProjectFiles {
+            manifest_path,
+            original,
+            document,
+            lock_path,
+            old_text,
+            old,
+        })
+    }
+}
+
+/// The resolver's options: the locked versions preferred unless `plan` unpins them,
+/// and never an older version than the locked one.
+fn resolve_options(plan: &Plan, old: &Lockfile) -> resolver::Options {
     let mut resolve_options = resolver::Options {
         // Rollback protection: a locked atom never moves to an older version.
         allow_downgrade: false,
         ..resolver::Options::default()
     };
-    let vanished = vanished(&catalog, &old);
     for atom in &old.atoms {
         let unpinned = match &plan.unpin {
             Unpin::Nothing => false,
@@ -508,11 +417,25 @@ pub fn relock(options: &Options, plan: Plan, edit: &mut Edit<'_>) -> Result<Outc
             );
         }
     }
+    resolve_options
+}
+
+/// Resolve the manifest's requirements, let `edit` finish its edit with the resolution
+/// and resolve once more if it asks to. Returns the final manifest and resolution.
+fn resolve_and_edit(
+    catalog: &Catalog,
+    files: &mut ProjectFiles,
+    manifest: Manifest,
+    plan: &Plan,
+    vanished: &[String],
+    edit: &mut Edit<'_>,
+) -> Result<(Manifest, Resolution), Error> {
+    let resolve_options = resolve_options(plan, &files.old);
     let root: Vec<Requirement> = catalog.requirements_of(&manifest, None)?;
-    let mut resolution = match resolver::resolve(&catalog, &root, &resolve_options) {
+    let resolution = match resolver::resolve(catalog, &root, &resolve_options) {
         Err(source) if !vanished.is_empty() => {
             return Err(Error::Vanished {
-                vanished,
+                vanished: vanished.to_vec(),
                 source: Box::new(source),
                 hint: "a mirror rewrote or rolled back the set: check it; to accept an \
                        older version, `eka update <label>` it explicitly",
@@ -520,36 +443,51 @@ pub fn relock(options: &Options, plan: Plan, edit: &mut Edit<'_>) -> Result<Outc
         }
         result => result?,
     };
-    let mut manifest = manifest;
-    if edit(&mut document, Some((&catalog, &resolution)))? {
-        manifest = document.manifest()?;
-        let root = catalog.requirements_of(&manifest, None)?;
-        resolution = resolver::resolve(&catalog, &root, &resolve_options)?;
+    if !edit(&mut files.document, Some((catalog, &resolution)))? {
+        return Ok((manifest, resolution));
     }
-    // Rollback protection: `eka update` of everything never moves an atom down; only
-    // naming it (`eka update <label>`) allows that.
-    if plan.unpin == Unpin::All {
-        let downgraded: Vec<String> = old
-            .atoms
-            .iter()
-            .filter_map(|atom| {
-                let key = AtomKey::new(atom.set.to_string(), atom.label.clone());
-                let resolved = resolution.atoms.get(&key)?;
-                (resolved.version < atom.version)
-                    .then(|| format!("`{}` {} -> {}", atom.label, atom.version, resolved.version))
-            })
-            .collect();
-        if !downgraded.is_empty() {
-            return Err(Error::Downgrade {
-                downgraded,
-                hint: "name the atoms to downgrade explicitly: `eka update <label>`",
-            });
-        }
+    let manifest = files.document.manifest()?;
+    let root = catalog.requirements_of(&manifest, None)?;
+    let resolution = resolver::resolve(catalog, &root, &resolve_options)?;
+    Ok((manifest, resolution))
+}
+
+/// Rollback protection: `eka update` of everything never moves an atom down; only
+/// naming it (`eka update <label>`) allows that.
+fn refuse_downgrades(plan: &Plan, old: &Lockfile, resolution: &Resolution) -> Result<(), Error> {
+    if plan.unpin != Unpin::All {
+        return Ok(());
     }
-    let mut new = synthesize(&catalog, &resolution, &sources, &manifest, &old)?;
-    let locked_nix = nix::input::lock_nix_inputs(
-        &manifest,
-        &old,
+    let downgraded: Vec<String> = old
+        .atoms
+        .iter()
+        .filter_map(|atom| {
+            let key = AtomKey::new(atom.set.to_string(), atom.label.clone());
+            let resolved = resolution.atoms.get(&key)?;
+            (resolved.version < atom.version)
+                .then(|| format!("`{}` {} -> {}", atom.label, atom.version, resolved.version))
+        })
+        .collect();
+    if downgraded.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Downgrade {
+        downgraded,
+        hint: "name the atoms to downgrade explicitly: `eka update <label>`",
+    })
+}
+
+/// Lock the manifest's direct Nix inputs through the `nix` crate, re-locking those
+/// `plan` unpins.
+fn lock_nix_inputs(
+    options: &Options,
+    plan: &Plan,
+    manifest: &Manifest,
+    old: &Lockfile,
+) -> Result<nix::input::Locked, Error> {
+    let locked = nix::input::lock_nix_inputs(
+        manifest,
+        old,
         &nix::input::Options {
             cache: options.cache.clone(),
             offline: options.offline,
@@ -562,15 +500,25 @@ pub fn relock(options: &Options, plan: Plan, edit: &mut Edit<'_>) -> Result<Outc
         &*options.reporter,
     )
     .map_err(Box::new)?;
-    new.nix = locked_nix.inputs;
+    Ok(locked)
+}
+
+/// Compare the new lock and the edited manifest with the files as read, refuse a
+/// change under `--locked`, and write both files together unless nothing changed or
+/// this is a dry run.
+fn write_if_changed(
+    options: &Options,
+    files: &ProjectFiles,
+    new: &Lockfile,
+) -> Result<Outcome, Error> {
     let new_text = new.to_string();
-    let changes = diff(&old, &new);
-    let manifest_text = document.to_string();
-    let manifest_changed = manifest_text != original;
-    let lock_changed = old_text.as_deref() != Some(new_text.as_str());
+    let changes = diff(&files.old, new);
+    let manifest_text = files.document.to_string();
+    let manifest_changed = manifest_text != files.original;
+    let lock_changed = files.old_text.as_deref() != Some(new_text.as_str());
     if options.locked && (lock_changed || manifest_changed) {
         return Err(Error::LockedDrift {
-            path: lock_path,
+            path: files.lock_path.clone(),
             changes: Box::new(changes),
             hint: "run the command without `--locked` to update `atom.lock`",
         });
@@ -580,8 +528,8 @@ pub fn relock(options: &Options, plan: Plan, edit: &mut Edit<'_>) -> Result<Outc
         // `atom.lock` first: a crash between the two renames leaves the lock ahead of
         // its manifest, which `eka resolve` repairs (see `atom::fs`).
         atom::fs::write_together(&[
-            (lock_path.as_path(), new_text.as_bytes()),
-            (path.as_path(), manifest_text.as_bytes()),
+            (files.lock_path.as_path(), new_text.as_bytes()),
+            (files.manifest_path.as_path(), manifest_text.as_bytes()),
         ])?;
         written = true;
     }
@@ -589,13 +537,7 @@ pub fn relock(options: &Options, plan: Plan, edit: &mut Edit<'_>) -> Result<Outc
         changes,
         manifest_changed,
         written,
-        warnings: catalog
-            .warnings
-            .iter()
-            .cloned()
-            .chain(locked_nix.warnings.into_iter().map(Warning::CacheRebuilt))
-            .collect(),
-        vanished,
+        ..Outcome::default()
     })
 }
 

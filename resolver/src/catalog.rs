@@ -5,17 +5,18 @@
 //! published manifest found) may require: remote sets through
 //! [`atom::store::fetch::discover`] (metadata only, cached on disk), the project's own
 //! set (`"::"`) from the working tree, reporting a `Resolving` step that advances per
-//! atom discovered. It then implements [`resolver::Registry`] in
+//! atom discovered. It then implements [`Registry`] in
 //! memory, keyed by [`AtomKey`] `{ set: <set root hex>, label }`, and keeps what a lock
 //! needs per version (atom commit, content hash, mirrors).
 //!
 //! A published manifest names its sets by URL, or `"::"` for its own set wherever it
 //! was fetched from. A local (`"::"`) atom has exactly one version, the one in the work
 //! tree; it is locked as the atom commit `eka publish` would make from `HEAD` (see
-//! ADR 0012).
+//! [`crate::lock`] and ADR 0012). Main types: [`Catalog`], [`Sources`], [`LocalSet`],
+//! [`SetRef`] and [`Error`].
 //!
 //! ```no_run
-//! use eka::ops::registry::{Catalog, Sources};
+//! use resolver::catalog::{Catalog, Sources};
 //!
 //! let manifest = atom::manifest::Manifest::read("atom.toml")?;
 //! let sources = Sources::new("/home/me/.cache/eka".as_ref(), false, None)?;
@@ -31,6 +32,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
+use crate::{AtomKey, MemoryRegistry, Registry, RegistryError, Requirement};
 use atom::{
     Label,
     manifest::{Manifest, SetSource},
@@ -39,7 +41,6 @@ use atom::{
     uri::SetUrl,
 };
 use gix::ObjectId;
-use resolver::{AtomKey, MemoryRegistry, Registry, RegistryError, Requirement};
 use semver::{Version, VersionReq};
 
 /// Why the catalog could not be gathered.
