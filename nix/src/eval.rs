@@ -113,7 +113,7 @@ pub enum Error {
         source: io::Error,
     },
     /// The configuration file is not JSON.
-    #[error("the configuration `{}` is not valid JSON: {source}", path.display())]
+    #[error("the configuration `{}` is not valid JSON", path.display())]
     ConfigJson {
         /// The file.
         path: PathBuf,
@@ -505,6 +505,19 @@ mod tests {
             load_config(Some(&file), &[]),
             Err(Error::Setting { .. })
         ));
+    }
+
+    #[test]
+    fn a_bad_json_configuration_names_the_file_and_gives_its_cause_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.json");
+        std::fs::write(&file, "{ nope").unwrap();
+        let error = load_config(Some(&file), &[]).unwrap_err();
+        let message = error.to_string();
+        let cause = std::error::Error::source(&error).unwrap().to_string();
+        assert!(message.contains("c.json"), "{message}");
+        // The printer shows the source as its own `caused by:` line.
+        assert!(!message.contains(&cause), "{message} repeats {cause}");
     }
 
     #[test]
