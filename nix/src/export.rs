@@ -6,7 +6,13 @@
 //! set>` when two sets lock the same label) with `flake = false` and
 //! `locked = { type = "git"; url = <first mirror>; ref = "refs/eka/atoms/<label>/<version>";
 //! rev = <atom commit>; narHash; }`. The `narHash` is computed by eka from the atom
-//! commit's tree ([`crate::nar::hash_git_tree`]). The commits live in the cache's one
+//! commit's tree ([`crate::nar::hash_git_tree`]) only after the commit is checked: its
+//! bytes hash to its id, it is a canonical atom commit whose `set`, `label` and
+//! `version` headers are the lock's, its tree passes the hostile-tree validator of
+//! `eka verify`/`eka publish` ([`verify::tree::hash_tree`]) and the tree's BLAKE3
+//! content hash equals both the lock's `content` and the commit's content header; any
+//! other atom is [`Error::Refused`] (naming the mirror it came from, or the cache) and
+//! nothing is written. The commits live in the cache's one
 //! atom store (`<cache>/v1/atoms.git`, [`atom::store::cache`]); those missing, or
 //! present without their tree (discovery fetches commits tree-less), are fetched with
 //! their trees through [`atom::store::git::Repo::fetch`], ONE fetch per mirror URL for
@@ -30,18 +36,24 @@
 //! assert_eq!(export.inputs, "{\n}\n");
 //! ```
 
-use std::{collections::BTreeMap, path::PathBuf};
+use std::{
+    collections::{BTreeMap, HashMap},
+    path::PathBuf,
+};
 
 use atom::{
     error::{Classify, Kind},
     lock::{AtomIdHex, LockedAtom, LockedNixInput, Lockfile, NixKind},
     progress::{Reporter, Step},
     store::{
+        AtomCommit,
         cache::Cache,
         git::{Depth, FetchSpec},
     },
 };
+use gix::bstr::ByteSlice;
 use serde_json::{Map, Value, json};
+use verify::walk::{Against, Failure};
 
 use crate::eval::nix_string;
 
@@ -133,6 +145,29 @@ pub enum Error {
         #[source]
         source: atom::store::git::Error,
     },
+    /// A locked atom commit is not what the lock says, or its tree is hostile: it is
+    /// not pinned.
+    #[error("atom `{label}@{version}` from {origin} is refused")]
+    Refused {
+        /// The atom.
+        label: String,
+        /// Its locked version.
+        version: String,
+        /// Where its commit came from.
+        origin: Origin,
+        /// What is wrong.
+        #[source]
+        failure: Box<Failure>,
+    },
+    /// The tree of an atom could not be read to validate it.
+    #[error("cannot read the tree of atom `{label}`")]
+    Tree {
+        /// The atom.
+        label: String,
+        /// The cause.
+        #[source]
+        source: verify::tree::Error,
+    },
     /// The NAR hash of an atom tree could not be computed.
     #[error("cannot compute the NAR hash of atom `{label}`")]
     Hash {
@@ -162,10 +197,11 @@ impl Classify for Error {
             Error::NoNarHash { .. }
             | Error::NoMirror { .. }
             | Error::Missing { .. }
-            | Error::Commit { .. } => Kind::Input,
+            | Error::Commit { .. }
+            | Error::Refused { .. } => Kind::Input,
             Error::Cache(error) => error.kind(),
             Error::Fetch { source, .. } => source.kind(),
-            Error::Hash { .. } | Error::Write { .. } => Kind::Environment,
+            Error::Tree { .. } | Error::Hash { .. } | Error::Write { .. } => Kind::Environment,
         }
     }
 
@@ -181,6 +217,7 @@ impl Classify for Error {
                 Some("run again without `--offline` to fetch it from its mirrors".into())
             }
             Error::Missing { .. } => Some("check the atom's mirrors with `eka verify`".into()),
+            Error::Refused { .. } => Some("run `eka verify` to see which mirror changed it".into()),
             Error::Cache(error) => error.hint(),
             Error::Fetch { source, .. } => source.hint(),
             _ => None,
@@ -378,17 +415,22 @@ fn missing<'a>(
         .collect()
 }
 
+/// Which mirror URL served each atom commit fetched in this run.
+type Served = HashMap<gix::ObjectId, String>;
+
 /// Fetch the missing atom commits with their trees: ONE fetch per mirror URL for all
-/// the commits it serves, mirrors in lock order, until none is missing. The last
-/// failure is kept to be reported if some commit stays missing.
+/// the commits it serves, mirrors in lock order, until none is missing. Returns the
+/// mirror that served each fetched commit, and the last failure, kept to be reported
+/// if some commit stays missing.
 fn fetch_missing(
     cache: &Cache,
     commits: &[(&LockedAtom, gix::ObjectId)],
     reporter: &dyn Reporter,
-) -> Result<Option<Error>, Error> {
+) -> Result<(Served, Option<Error>), Error> {
+    let mut served = Served::new();
     let mut wanted = missing(&cache.atoms_repo()?, commits);
     if wanted.is_empty() {
-        return Ok(None);
+        return Ok((served, None));
     }
     let _lock = cache.lock()?;
     let mut mirrors: Vec<&str> = Vec::new();
@@ -419,16 +461,169 @@ fn fetch_missing(
             });
         }
         step.advance(url);
-        wanted = missing(&cache.atoms_repo()?, commits);
+        let still = missing(&cache.atoms_repo()?, commits);
+        for id in ids {
+            if !still.iter().any(|(_, missing)| *missing == id) {
+                served.entry(id).or_insert_with(|| url.to_owned());
+            }
+        }
+        wanted = still;
         if wanted.is_empty() {
-            return Ok(None);
+            return Ok((served, None));
         }
     }
-    Ok(last_error)
+    Ok((served, last_error))
+}
+
+/// Where an atom commit checked by the export came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// Fetched in this run from this mirror URL.
+    Mirror(String),
+    /// Already in the cache's atom store, fetched by an earlier command.
+    Cache,
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Origin::Mirror(url) => write!(f, "mirror `{url}`"),
+            Origin::Cache => f.write_str("the cache"),
+        }
+    }
+}
+
+/// What a checked tree was found to be, by tree id: its content hash, or why it is
+/// refused.
+type TreeVerdicts = HashMap<gix::ObjectId, Result<String, Failure>>;
+
+/// The decoded atom commit `id`, or why it is not a canonical atom commit.
+fn decode_commit(
+    repo: &gix::Repository,
+    atom: &LockedAtom,
+    id: gix::ObjectId,
+) -> Result<Result<AtomCommit, Failure>, Error> {
+    let not_atom = |reason: String| {
+        Ok(Err(Failure::NotAtomCommit {
+            commit: id.to_string(),
+            reason,
+        }))
+    };
+    let object = repo.find_object(id).map_err(|_| Error::Missing {
+        label: atom.label.to_string(),
+        commit: id.to_string(),
+        offline: false,
+    })?;
+    if object.kind != gix::object::Kind::Commit {
+        return not_atom(format!("the object is a {}", object.kind));
+    }
+    let data = object.detach().data;
+    match gix::objs::compute_hash(repo.object_hash(), gix::objs::Kind::Commit, &data) {
+        Ok(actual) if actual == id => {}
+        Ok(actual) => {
+            return not_atom(format!(
+                "the object's bytes hash to `{actual}`, not to its id"
+            ));
+        }
+        Err(error) => return not_atom(error.to_string()),
+    }
+    let decoded = gix::objs::CommitRef::from_bytes(&data, repo.object_hash())
+        .map_err(|error| error.to_string())
+        .and_then(|parsed| AtomCommit::decode(&parsed).map_err(|error| error.to_string()));
+    match decoded {
+        Ok(commit) => Ok(Ok(commit)),
+        Err(reason) => not_atom(reason),
+    }
+}
+
+/// The first header of `commit` that disagrees with the lock's `atom`.
+fn header_mismatch(atom: &LockedAtom, commit: &AtomCommit) -> Option<Failure> {
+    [
+        ("set", atom.set.to_string(), commit.set_root.to_string()),
+        ("label", atom.label.to_string(), commit.label.to_string()),
+        (
+            "version",
+            atom.version.to_string(),
+            commit.version.to_string(),
+        ),
+    ]
+    .into_iter()
+    .find(|(_, expected, found)| expected != found)
+    .map(|(field, expected, found)| Failure::HeaderMismatch {
+        field,
+        expected,
+        found,
+    })
+}
+
+/// Validate `tree` and compute its content hash (once per tree id).
+fn tree_verdict(
+    repo: &gix::Repository,
+    atom: &LockedAtom,
+    tree: gix::ObjectId,
+    verdicts: &mut TreeVerdicts,
+) -> Result<Result<String, Failure>, Error> {
+    if let Some(verdict) = verdicts.get(&tree) {
+        return Ok(verdict.clone());
+    }
+    let verdict = match verify::tree::hash_tree(repo, tree, &verify::tree::Options::default()) {
+        Ok(outcome) => Ok(outcome.hash.to_string()),
+        Err(verify::tree::Error::Refused { path, violation }) => Err(Failure::HostileTree {
+            path: path.to_str_lossy().into_owned(),
+            violation: violation.to_string(),
+        }),
+        Err(source @ verify::tree::Error::Read { .. }) => {
+            return Err(Error::Tree {
+                label: atom.label.to_string(),
+                source,
+            });
+        }
+    };
+    verdicts.insert(tree, verdict.clone());
+    Ok(verdict)
+}
+
+/// Check the atom commit `id` before its tree is pinned: the commit's bytes hash to
+/// its id and decode as a canonical atom commit whose `set`, `label` and `version`
+/// headers are the lock's; its tree passes the validator of `eka verify` and
+/// `eka publish` ([`verify::tree::hash_tree`]); and the tree's BLAKE3 content hash is
+/// both the lock's `content` and the commit's content header. Returns the tree.
+fn check_atom(
+    repo: &gix::Repository,
+    atom: &LockedAtom,
+    id: gix::ObjectId,
+    origin: Origin,
+    verdicts: &mut TreeVerdicts,
+) -> Result<gix::ObjectId, Error> {
+    let refused = |failure: Failure| Error::Refused {
+        label: atom.label.to_string(),
+        version: atom.version.to_string(),
+        origin: origin.clone(),
+        failure: Box::new(failure),
+    };
+    let commit = decode_commit(repo, atom, id)?.map_err(refused)?;
+    if let Some(failure) = header_mismatch(atom, &commit) {
+        return Err(refused(failure));
+    }
+    let found = tree_verdict(repo, atom, commit.tree, verdicts)?.map_err(refused)?;
+    for (against, expected) in [
+        (Against::Lock, atom.content.as_str()),
+        (Against::Header, commit.content.as_str()),
+    ] {
+        if expected != found {
+            return Err(refused(Failure::ContentMismatch {
+                against,
+                expected: expected.to_owned(),
+                found,
+            }));
+        }
+    }
+    Ok(commit.tree)
 }
 
 /// The NAR hash (SRI) of each locked atom's tree, fetching the atom commits missing
-/// from the cache's atom store (with their trees) from their mirrors.
+/// from the cache's atom store (with their trees) from their mirrors. Each atom commit
+/// is checked first (see [`Error::Refused`]): the first refused atom stops the export.
 pub fn atom_nar_hashes(
     lock: &Lockfile,
     cache: &Cache,
@@ -444,36 +639,30 @@ pub fn atom_nar_hashes(
         // A damaged store: rebuild it (a warning) and fetch again.
         cache.rebuild_atoms_repo(&reason)?;
     }
-    let fetch_error = if offline {
-        None
+    let (served, fetch_error) = if offline {
+        (Served::new(), None)
     } else {
         fetch_missing(cache, &commits, reporter)?
     };
     let repo = cache.atoms_repo()?;
-    let mut trees = Vec::with_capacity(commits.len());
-    for (atom, commit) in &commits {
-        let tree = repo
-            .find_object(*commit)
-            .ok()
-            .and_then(|object| object.try_into_commit().ok())
-            .and_then(|commit| commit.tree_id().ok())
-            .map(|tree| tree.detach())
-            .filter(|tree| repo.has_object(*tree));
-        let Some(tree) = tree else {
-            return Err(match fetch_error {
-                Some(error) => error,
-                None => Error::Missing {
-                    label: atom.label.to_string(),
-                    commit: atom.commit.to_string(),
-                    offline,
-                },
-            });
-        };
-        trees.push((*atom, tree));
+    if let Some((atom, _)) = missing(&repo, &commits).first() {
+        return Err(match fetch_error {
+            Some(error) => error,
+            None => Error::Missing {
+                label: atom.label.to_string(),
+                commit: atom.commit.to_string(),
+                offline,
+            },
+        });
     }
-    let step = Step::begin(reporter, "Hashing", Some(trees.len() as u64));
+    let step = Step::begin(reporter, "Hashing", Some(commits.len() as u64));
+    let mut verdicts = TreeVerdicts::new();
     let mut hashes = BTreeMap::new();
-    for (atom, tree) in trees {
+    for (atom, commit) in commits {
+        let origin = served
+            .get(&commit)
+            .map_or(Origin::Cache, |url| Origin::Mirror(url.clone()));
+        let tree = check_atom(&repo, atom, commit, origin, &mut verdicts)?;
         let hash = crate::nar::hash_git_tree(&repo, tree).map_err(|source| Error::Hash {
             label: atom.label.to_string(),
             source,
@@ -593,6 +782,32 @@ mod tests {
         );
         // Deterministic.
         assert_eq!(flake_lock(&lock, &hashes).unwrap(), export);
+    }
+
+    #[test]
+    fn a_refused_atom_is_the_inputs_fault_and_points_to_verify() {
+        let error = Error::Refused {
+            label: "top".into(),
+            version: "1.0.0".into(),
+            origin: Origin::Mirror("https://h/x.git".into()),
+            failure: Box::new(Failure::HostileTree {
+                path: "escape".into(),
+                violation: "the symlink's target is absolute".into(),
+            }),
+        };
+        assert_eq!(error.kind(), Kind::Input);
+        assert_eq!(
+            error.to_string(),
+            "atom `top@1.0.0` from mirror `https://h/x.git` is refused"
+        );
+        assert!(
+            error
+                .hint()
+                .is_some_and(|hint| hint.contains("`eka verify`")),
+            "{:?}",
+            error.hint()
+        );
+        assert_eq!(Origin::Cache.to_string(), "the cache");
     }
 
     #[test]

@@ -14,6 +14,7 @@ use atom::{
     manifest::Manifest,
     progress::{Reporter, StepId},
     store::{
+        AtomCommit,
         cache::Cache,
         git::{Depth, FetchSpec},
     },
@@ -93,8 +94,8 @@ fn file_url(path: &Path) -> String {
 }
 
 /// A repository serving one atom commit (filters allowed, so it can be fetched
-/// tree-less like discovery does).
-fn upstream() -> TestRepo {
+/// tree-less like discovery does), and that commit's lock entry.
+fn upstream() -> (TestRepo, LockedAtom) {
     let repo = TestRepo::init();
     repo.write(
         "atom.toml",
@@ -103,7 +104,26 @@ fn upstream() -> TestRepo {
     .write("nix/default.nix", "{ ... }: 1\n");
     repo.commit("a 1.0.0");
     repo.run(["config", "uploadpack.allowFilter", "true"]);
-    repo
+    // The atom commit of `a` 1.0.0 (its tree is the repository's), published under
+    // its ref: export checks it is one, with the locked headers and content.
+    let git = gix::open(repo.path()).unwrap();
+    let head = gix::ObjectId::from_hex(repo.head().as_bytes()).unwrap();
+    let tree = gix::ObjectId::from_hex(repo.rev_parse("HEAD^{tree}").as_bytes()).unwrap();
+    let content = verify::tree::hash_tree(&git, tree, &verify::tree::Options::default())
+        .unwrap()
+        .hash
+        .to_string();
+    let version = semver::Version::new(1, 0, 0);
+    let commit = AtomCommit::new(tree, head, "a", &version, head, ".", &content)
+        .unwrap()
+        .write(&git)
+        .unwrap()
+        .to_string();
+    repo.run(["update-ref", "refs/eka/atoms/a/1.0.0", commit.as_str()]);
+    let mut atom = locked_atom(&file_url(repo.path()), &commit);
+    atom.set = ObjectId::parse(&head.to_string()).unwrap();
+    atom.content = ContentHash::parse(&content).unwrap();
+    (repo, atom)
 }
 
 fn locked_atom(url: &str, commit: &str) -> LockedAtom {
@@ -121,11 +141,11 @@ fn locked_atom(url: &str, commit: &str) -> LockedAtom {
 
 #[test]
 fn export_fetches_tree_less_commits_again_with_their_trees_and_reports_steps() {
-    let upstream = upstream();
+    let (upstream, atom) = upstream();
     let url = file_url(upstream.path());
-    let commit = upstream.head();
+    let commit = atom.commit.to_string();
     let lock = Lockfile {
-        atoms: vec![locked_atom(&url, &commit)],
+        atoms: vec![atom],
         nix: vec![],
     };
     let project = tempfile::tempdir().unwrap();
@@ -219,7 +239,7 @@ fn export_names_the_mirror_that_failed() {
 
 #[test]
 fn git_inputs_are_locked_in_the_caches_inputs_store_with_one_step() {
-    let upstream = upstream();
+    let (upstream, _) = upstream();
     upstream.write("default.nix", "{ v = 2; }\n");
     upstream.commit("release 1.2.0");
     upstream.run(["tag", "-a", "-m", "release", "v1.2.0"]);
@@ -287,7 +307,7 @@ fn git_inputs_are_locked_in_the_caches_inputs_store_with_one_step() {
 
 #[test]
 fn a_damaged_inputs_store_is_rebuilt_with_a_warning() {
-    let upstream = upstream();
+    let (upstream, _) = upstream();
     let url = file_url(upstream.path());
     let manifest = Manifest::from_str(
         &format!(

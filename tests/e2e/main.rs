@@ -17,6 +17,7 @@ mod init;
 mod new;
 mod nix;
 mod nix_eval;
+mod nix_export_trust;
 mod nix_inputs;
 mod outputs;
 mod progress;
