@@ -10,7 +10,7 @@
 //! keys sorted by their UTF-8 bytes, no whitespace) and hashed ([`config_hash`]:
 //! `sha256:<hex>` of those bytes); the entry point sees both as `atom.config` and
 //! `atom.configHash`. Nix's run is an `Evaluating` (or `Building`) step without a total
-//! on the caller's [`Reporter`](atom::progress::Reporter); Nix's own stderr passes
+//! on the caller's [`Reporter`]; Nix's own stderr passes
 //! through.
 //!
 //! ```

@@ -17,7 +17,7 @@
 //! present without their tree (discovery fetches commits tree-less), are fetched with
 //! their trees through [`atom::store::git::Repo::fetch`], ONE fetch per mirror URL for
 //! all the commits it serves. Progress goes to the caller's
-//! [`Reporter`](atom::progress::Reporter): a `Fetching` step (one item per mirror) and a
+//! [`Reporter`]: a `Fetching` step (one item per mirror) and a
 //! `Hashing` step (one item per atom). A damaged store is rebuilt and reported in
 //! [`Outcome::warnings`]. Direct `git`
 //! and `tar` inputs become `git` / `tarball` nodes pinned by `rev` and `narHash`

@@ -19,7 +19,7 @@
 //!
 //! Downloads pass through an anonymous file in `<cache>/v1/downloads/` and are not kept.
 //! Each input locked anew is one item of a `Locking` step on the caller's
-//! [`Reporter`](atom::progress::Reporter); a damaged inputs store is rebuilt and reported
+//! [`Reporter`]; a damaged inputs store is rebuilt and reported
 //! in [`Locked::warnings`]. Git failures name the command and the URL.
 //!
 //! ```
