@@ -21,5 +21,6 @@ mod nix_inputs;
 mod outputs;
 mod progress;
 mod publish;
+mod timeouts;
 mod trust;
 mod verify;
