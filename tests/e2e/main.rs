@@ -14,6 +14,7 @@ mod deps_local;
 mod deps_stress;
 mod errors;
 mod init;
+mod lockfile;
 mod new;
 mod nix;
 mod nix_eval;
