@@ -492,3 +492,14 @@ fn a_zero_or_garbage_network_timeout_is_refused_naming_its_source() {
         assert_eq!(error.line, 2, "{text}: {}", error.message);
     }
 }
+
+#[test]
+fn the_configured_deadline_is_rounded_up_to_seconds_and_zero_is_ignored() {
+    use atom::store::git::{network_timeout, set_network_timeout};
+    set_network_timeout(Duration::from_secs(7));
+    assert_eq!(network_timeout(), Duration::from_secs(7));
+    set_network_timeout(Duration::ZERO);
+    assert_eq!(network_timeout(), Duration::from_secs(7));
+    set_network_timeout(Duration::from_millis(1500));
+    assert_eq!(network_timeout(), Duration::from_secs(2));
+}

@@ -195,3 +195,28 @@ fn verify_offline_on_an_empty_cache_reports_atoms_not_in_the_cache() {
         json.stdout
     );
 }
+
+#[test]
+fn a_nix_url_input_from_a_silent_server_stops_at_the_deadline() {
+    let server = SilentServer::start();
+    let sandbox = Sandbox::new();
+    project(&sandbox, "");
+    let url = format!("{}/input.nix", server.url("http"));
+    let run = eka_with_deadline(&sandbox, "app", &["add", "--nix", "input", &url]);
+    assert_eq!(
+        run.code, 2,
+        "expected exit 2\nstdout:\n{}\nstderr:\n{}",
+        run.stdout, run.stderr
+    );
+    assert!(
+        run.stderr.contains(&url),
+        "the URL is not named:\n{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("timed out"),
+        "not a timeout:\n{}",
+        run.stderr
+    );
+    assert!(!sandbox.path("app/atom.lock").exists());
+}

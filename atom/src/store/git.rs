@@ -194,7 +194,7 @@ pub fn timeout_hint() -> String {
 pub fn set_network_timeout(deadline: Duration) {
     let seconds = deadline
         .as_secs()
-        .max(u64::from(deadline.subsec_nanos() > 0));
+        .saturating_add(u64::from(deadline.subsec_nanos() > 0));
     if seconds > 0 {
         CONFIGURED_TIMEOUT_SECONDS.store(seconds, Ordering::Relaxed);
     }
