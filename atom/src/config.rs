@@ -8,7 +8,8 @@
 //! 2. the user file `$XDG_CONFIG_HOME/eka/eka.toml` (or the file named by `EKA_CONFIG`,
 //!    which must then exist);
 //! 3. the project file `eka.toml` in the project directory (the set root), if any;
-//! 4. the environment: `EKA_CACHE_DIR` (cache directory), `EKA_SIGNING_KEY` (signing key).
+//! 4. the environment: `EKA_CACHE_DIR` (cache directory), `EKA_SIGNING_KEY` (signing key),
+//!    `EKA_NET_TIMEOUT` (network deadline in seconds).
 //!
 //! [`Config::load_from`] takes the same inputs explicitly ([`Sources`]), for tests and
 //! embedders. A file's errors are [`Located`]: they name the file, line and column.
@@ -22,6 +23,9 @@
 //!
 //! [signing]
 //! key = "~/.ssh/id_ed25519"         # private key for `eka publish --sign`
+//!
+//! [network]
+//! timeout = 30                      # seconds a network operation may go without progress
 //!
 //! [trust.company]                   # a set name from `[package.sets]` or a set URL
 //! allowed_signers = ["alice@example.com ssh-ed25519 AAAAC3Nza..."]
@@ -45,12 +49,14 @@
 //! let config = Config::load_from(&sources).unwrap();
 //! assert_eq!(config.cache, std::path::Path::new("/tmp/eka-cache"));
 //! assert_eq!(config.aliases.get("gh"), Some("https://github.com/"));
+//! assert_eq!(config.network_timeout, std::time::Duration::from_secs(30));
 //! ```
 
 use std::{
     collections::{BTreeMap, BTreeSet},
     ops::Range,
     path::{Path, PathBuf},
+    time::Duration,
 };
 
 use serde::Deserialize;
@@ -60,6 +66,7 @@ use crate::{
     Label,
     diagnostic::Located,
     error::{Classify, Kind},
+    store::git::{DEFAULT_TIMEOUT_SECONDS, TIMEOUT_VARIABLE},
     uri,
 };
 
@@ -72,6 +79,8 @@ pub const ENV_CONFIG: &str = "EKA_CONFIG";
 pub const ENV_CACHE_DIR: &str = "EKA_CACHE_DIR";
 /// The environment variable overriding the signing key.
 pub const ENV_SIGNING_KEY: &str = "EKA_SIGNING_KEY";
+/// The environment variable overriding the network deadline (seconds).
+pub const ENV_NET_TIMEOUT: &str = TIMEOUT_VARIABLE;
 
 /// Why the configuration could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -114,6 +123,9 @@ impl Classify for Error {
             Error::NoHome { .. } => {
                 Some("set `HOME` or `XDG_CONFIG_HOME` and `XDG_CACHE_HOME`".to_owned())
             }
+            Error::InvalidEnv { name, .. } if name == ENV_NET_TIMEOUT => Some(format!(
+                "set `{ENV_NET_TIMEOUT}` to a whole number of seconds above 0, e.g. `30`, or unset it"
+            )),
             Error::InvalidEnv { .. } => None,
         }
     }
@@ -130,6 +142,8 @@ impl Classify for Error {
 ///   `allowed_signers` lines whose keys may sign its atoms and the keys revoked for it
 ///   (`[trust.<set>] allowed_signers = [...]`, `revoked_keys = [...]`). A later file
 ///   replaces a set's whole entry.
+/// - `network_timeout`: how long a network operation may go without progress before it
+///   is stopped (`[network] timeout = <seconds>`; `EKA_NET_TIMEOUT`; 30 s by default).
 ///
 /// Paths in a file are relative to that file's directory; a leading `~/` is the home
 /// directory.
@@ -143,6 +157,8 @@ pub struct Config {
     pub signing: Option<Signing>,
     /// Trust policy per set name or set URL.
     pub trust: BTreeMap<String, Trust>,
+    /// The network deadline (see [`crate::store::git::network_timeout`]).
+    pub network_timeout: Duration,
 }
 
 /// How atoms are signed.
@@ -325,6 +341,13 @@ struct RawFile {
     signing: Option<RawSigning>,
     #[serde(default)]
     trust: BTreeMap<Spanned<String>, RawTrust>,
+    network: Option<RawNetwork>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNetwork {
+    timeout: Option<Spanned<u64>>,
 }
 
 #[derive(Deserialize)]
@@ -374,6 +397,7 @@ impl Config {
             cache: sources.default_cache.clone(),
             signing: None,
             trust: BTreeMap::new(),
+            network_timeout: Duration::from_secs(DEFAULT_TIMEOUT_SECONDS),
         };
         let mut files = Vec::new();
         // For each user-defined alias: the file index and span of its last definition.
@@ -412,6 +436,9 @@ impl Config {
                 key: PathBuf::from(key),
             });
         }
+        if let Some(text) = env_value(sources, ENV_NET_TIMEOUT) {
+            config.network_timeout = parse_env_timeout(&text)?;
+        }
         if !config.cache.is_absolute() {
             return Err(Error::InvalidEnv {
                 name: ENV_CACHE_DIR.to_owned(),
@@ -449,6 +476,16 @@ impl Config {
         }
         if let Some(cache) = raw.cache {
             self.cache = resolve_path(file, &cache, home)?;
+        }
+        if let Some(timeout) = raw.network.and_then(|network| network.timeout) {
+            if *timeout.get_ref() == 0 {
+                return Err(file.error(
+                    timeout.span(),
+                    "`[network] timeout` must be above 0 seconds".to_owned(),
+                    Some("write a whole number of seconds, e.g. `timeout = 30`".to_owned()),
+                ));
+            }
+            self.network_timeout = Duration::from_secs(*timeout.get_ref());
         }
         if let Some(signing) = raw.signing {
             self.signing = Some(Signing {
@@ -539,6 +576,17 @@ fn revoked_keys(
             )
         })?;
     Ok(RevokedKeys::Line(text.to_owned()))
+}
+
+/// `EKA_NET_TIMEOUT`: a whole number of seconds above 0.
+fn parse_env_timeout(text: &str) -> Result<Duration, Error> {
+    match text.trim().parse::<u64>() {
+        Ok(seconds) if seconds > 0 => Ok(Duration::from_secs(seconds)),
+        _ => Err(Error::InvalidEnv {
+            name: ENV_NET_TIMEOUT.to_owned(),
+            reason: format!("`{text}` is not a whole number of seconds above 0"),
+        }),
+    }
 }
 
 fn env_value(sources: &Sources<'_>, name: &str) -> Option<String> {

@@ -2,7 +2,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::{Path, PathBuf};
+use std::{
+    path::{Path, PathBuf},
+    time::Duration,
+};
 
 use atom::{
     config::{Config, Error, FileSource, RevokedKeys, Sources, check_one_entry_per_set},
@@ -147,7 +150,9 @@ fn unknown_field_is_located_with_a_suggestion() {
     );
     assert_eq!(
         error.hint.as_deref(),
-        Some("did you mean `cache`? allowed here: `aliases`, `cache`, `signing`, `trust`")
+        Some(
+            "did you mean `cache`? allowed here: `aliases`, `cache`, `signing`, `trust`, `network`"
+        )
     );
 }
 
@@ -442,4 +447,59 @@ fn two_entries_for_one_set_are_refused_naming_both() {
         }
     };
     assert!(check_one_entry_per_set(&config.trust, distinct).is_ok());
+}
+
+#[test]
+fn network_timeout_defaults_to_30_seconds_and_the_environment_wins_over_files() {
+    let fixture = Fixture::new();
+    let config = fixture.load(&no_env).unwrap();
+    assert_eq!(config.network_timeout, Duration::from_secs(30));
+
+    fixture.write(&fixture.user(), "[network]\ntimeout = 5\n");
+    assert_eq!(
+        fixture.load(&no_env).unwrap().network_timeout,
+        Duration::from_secs(5)
+    );
+    fixture.write(&fixture.project(), "[network]\ntimeout = 7\n");
+    assert_eq!(
+        fixture.load(&no_env).unwrap().network_timeout,
+        Duration::from_secs(7)
+    );
+    let env = |name: &str| (name == "EKA_NET_TIMEOUT").then(|| "11".to_owned());
+    assert_eq!(
+        fixture.load(&env).unwrap().network_timeout,
+        Duration::from_secs(11)
+    );
+}
+
+#[test]
+fn a_zero_or_garbage_network_timeout_is_refused_naming_its_source() {
+    let fixture = Fixture::new();
+    for value in ["0", "-3", "soon"] {
+        let env = move |name: &str| (name == "EKA_NET_TIMEOUT").then(|| value.to_owned());
+        let error = fixture.load(&env).unwrap_err();
+        assert!(
+            matches!(&error, Error::InvalidEnv { name, .. } if name == "EKA_NET_TIMEOUT"),
+            "{value}: {error:?}"
+        );
+        assert!(error.to_string().contains("EKA_NET_TIMEOUT"), "{error}");
+        assert!(error.hint().unwrap().contains("seconds"));
+    }
+    for text in ["timeout = 0", "timeout = \"30s\"", "timeout = -1"] {
+        fixture.write(&fixture.project(), &format!("[network]\n{text}\n"));
+        let error = located(fixture.load(&no_env));
+        assert_eq!(error.path, fixture.project(), "{text}");
+        assert_eq!(error.line, 2, "{text}: {}", error.message);
+    }
+}
+
+#[test]
+fn the_configured_deadline_is_rounded_up_to_seconds_and_zero_is_ignored() {
+    use atom::store::git::{network_timeout, set_network_timeout};
+    set_network_timeout(Duration::from_secs(7));
+    assert_eq!(network_timeout(), Duration::from_secs(7));
+    set_network_timeout(Duration::ZERO);
+    assert_eq!(network_timeout(), Duration::from_secs(7));
+    set_network_timeout(Duration::from_millis(1500));
+    assert_eq!(network_timeout(), Duration::from_secs(2));
 }

@@ -375,15 +375,22 @@ struct ProjectFiles {
 }
 
 impl ProjectFiles {
-    /// Read both files (a missing `atom.lock` is an empty lock).
+    /// Read both files. Only a missing `atom.lock` is an empty lock: one that cannot be
+    /// read or parsed is an error naming it, never discarded and written over.
     fn read(dir: &Path, manifest_path: PathBuf) -> Result<ProjectFiles, Error> {
         let original = fs_err::read_to_string(&manifest_path).map_err(atom::manifest::Error::Io)?;
         let document = ManifestDocument::parse(&original, &manifest_path)?;
         let lock_path = dir.join(atom::lock::FILE_NAME);
-        let old_text = std::fs::read_to_string(&lock_path).ok();
-        let old = match &old_text {
-            Some(_) => Lockfile::read(&lock_path)?,
-            None => Lockfile::default(),
+        let (old_text, old) = match fs_err::read(&lock_path) {
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                (None, Lockfile::default())
+            }
+            Err(error) => return Err(atom::lock::Error::Io(error).into()),
+            Ok(bytes) => {
+                // Parsing checks the encoding too (invalid UTF-8 is located).
+                let old = Lockfile::read(&lock_path)?;
+                (Some(String::from_utf8_lossy(&bytes).into_owned()), old)
+            }
         };
         Ok(ProjectFiles {
             manifest_path,

@@ -619,7 +619,13 @@ fn download(name: &Label, url: &str, cache: &Cache) -> Result<std::fs::File, Err
             )
         }
         "http" => {
-            let response = ureq::get(url)
+            let deadline = atom::store::git::network_timeout();
+            let agent = ureq::AgentBuilder::new()
+                .timeout_connect(deadline)
+                .timeout_read(deadline)
+                .build();
+            let response = agent
+                .get(url)
                 .call()
                 .map_err(|error| fetch_error(error.to_string()))?;
             response.into_reader()

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use eka_test_support::Transport;
 
 use crate::{
-    common::Sandbox,
+    common::{Sandbox, SilentServer},
     deps::{SetFixture, project},
 };
 
@@ -132,25 +132,12 @@ fn a_garbled_object_is_refetched_into_a_rebuilt_store() {
     assert!(aside, "the damaged store was not moved aside");
 }
 
-/// A loopback server that accepts connections and never answers.
-fn silent_server() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for stream in listener.incoming().flatten() {
-            held.push(stream);
-        }
-    });
-    port
-}
-
 #[test]
 fn a_silent_server_is_given_up_on_after_the_network_deadline() {
-    let port = silent_server();
+    let server = SilentServer::start();
     let sandbox = Sandbox::new();
     for scheme in ["git", "http"] {
-        let url = format!("{scheme}://127.0.0.1:{port}/set.git");
+        let url = server.url(scheme);
         let output = sandbox
             .command()
             .env("EKA_NET_TIMEOUT", "2")

@@ -1,8 +1,14 @@
 //! Running the real `eka` binary in an isolated environment.
 
 use std::{
+    net::{TcpListener, TcpStream},
     path::{Path, PathBuf},
     process::{Command, Output},
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    thread::JoinHandle,
 };
 
 /// A scratch directory with a private HOME and XDG dirs, so no test reads the developer's
@@ -195,3 +201,50 @@ macro_rules! snapshot {
     }};
 }
 pub(crate) use snapshot;
+
+/// A loopback server that accepts connections and never answers; it stops (and its
+/// thread ends, closing every connection it held) when dropped.
+pub struct SilentServer {
+    port: u16,
+    stopping: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl SilentServer {
+    pub fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stopping = Arc::new(AtomicBool::new(false));
+        let stop = Arc::clone(&stopping);
+        let thread = std::thread::spawn(move || {
+            let mut held = Vec::new();
+            for stream in listener.incoming() {
+                if stop.load(Ordering::SeqCst) {
+                    break;
+                }
+                held.extend(stream.ok());
+            }
+        });
+        SilentServer {
+            port,
+            stopping,
+            thread: Some(thread),
+        }
+    }
+
+    /// `<scheme>://127.0.0.1:<port>/set.git`.
+    pub fn url(&self, scheme: &str) -> String {
+        format!("{scheme}://127.0.0.1:{}/set.git", self.port)
+    }
+}
+
+impl Drop for SilentServer {
+    fn drop(&mut self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        // Wake the blocking `accept` so the thread sees the flag.
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}

@@ -654,7 +654,8 @@ fn verify_root_closure_and_offline() {
     );
     fixture.sandbox.write("consumer/atom.toml", &manifest);
 
-    // `--offline` with an empty cache: every commit is missing; then fill and re-run.
+    // `--offline` with an empty cache: every commit is not in the cache (not a missing
+    // commit: no mirror was asked); then fill and re-run.
     let cache = tempfile::tempdir().unwrap();
     let run_with = |args: &[&str]| {
         fixture
@@ -669,7 +670,8 @@ fn verify_root_closure_and_offline() {
     let output = run_with(&["--offline", "--json", "verify"]);
     assert_eq!(output.status.code(), Some(1));
     let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert!(kinds(&value, "base").contains(&"missing-commit".to_owned()));
+    assert!(kinds(&value, "base").contains(&"not-cached".to_owned()));
+    assert!(!kinds(&value, "base").contains(&"missing-commit".to_owned()));
     assert_eq!(run_with(&["verify"]).status.code(), Some(0));
     let output = run_with(&["--frozen", "verify"]);
     assert_eq!(

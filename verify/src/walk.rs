@@ -222,6 +222,13 @@ pub enum Failure {
         /// The mirrors tried.
         mirrors: Vec<String>,
     },
+    /// Offline, the locked commit is not in the cache (reported by the network layer in
+    /// place of [`Failure::MissingCommit`]: no mirror was asked).
+    #[error("commit `{commit}` is not in the cache")]
+    NotCached {
+        /// The locked commit id.
+        commit: String,
+    },
 }
 
 /// The kind of a [`Failure`], with a stable kebab-case name for machine output.
@@ -251,6 +258,8 @@ pub enum Kind {
     RefMoved,
     /// [`Failure::Unreachable`].
     Unreachable,
+    /// [`Failure::NotCached`].
+    NotCached,
 }
 
 impl Kind {
@@ -269,6 +278,7 @@ impl Kind {
             Self::ClosureBroken => "closure-broken",
             Self::RefMoved => "ref-moved",
             Self::Unreachable => "unreachable",
+            Self::NotCached => "not-cached",
         }
     }
 }
@@ -295,6 +305,7 @@ impl Failure {
             Self::ClosureBroken { .. } => Kind::ClosureBroken,
             Self::RefMoved { .. } => Kind::RefMoved,
             Self::Unreachable { .. } => Kind::Unreachable,
+            Self::NotCached { .. } => Kind::NotCached,
         }
     }
 
@@ -313,6 +324,10 @@ impl Failure {
             }
             Self::MissingCommit { .. } | Self::Unreachable { .. } => {
                 "check the mirrors in `atom.lock`; a published atom commit is never deleted"
+            }
+            Self::NotCached { .. } => {
+                "run `eka verify` once without `--offline` to fetch the locked commits into the \
+                 cache"
             }
             Self::UntrustedSigner { reason, .. } if reason == signature::Kind::Revoked.as_str() => {
                 "the set's trust policy revokes this key: do not use what it signed; ask the \

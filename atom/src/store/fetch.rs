@@ -577,10 +577,12 @@ fn list_mirrors(
         });
     let mut answers = Vec::new();
     let mut causes = Vec::new();
+    let mut all_timed_out = true;
     for (url, result) in mirrors.iter().zip(results) {
         match result {
             Ok(refs) => answers.push((url.clone(), parse_listing(&refs, labels))),
             Err(error) => {
+                all_timed_out &= error.is_timeout();
                 let message = error_chain(&error);
                 causes.push(format!("`{url}`: {message}"));
                 warnings.push(Warning::SkippedMirror {
@@ -594,7 +596,13 @@ fn list_mirrors(
         return Err(Error::Unreachable {
             urls: mirrors.to_vec(),
             causes,
-            hint: "check the URLs and your connection, or use `--offline` to work from the cache",
+            hint: if all_timed_out {
+                "check the URLs and your connection, raise the deadline with \
+                 `EKA_NET_TIMEOUT=<seconds>` or `[network] timeout = <seconds>` in `eka.toml`, \
+                 or use `--offline` to work from the cache"
+            } else {
+                "check the URLs and your connection, or use `--offline` to work from the cache"
+            },
         });
     }
     Ok(answers)
@@ -607,7 +615,7 @@ fn list_once_more(
     prefixes: &[String],
 ) -> Result<Vec<(String, ObjectId)>, remote::Error> {
     match remote::list_refs(url.as_str(), prefixes) {
-        Err(error @ remote::Error::Timeout { .. }) => Err(error),
+        Err(error) if error.is_timeout() => Err(error),
         Err(_) => remote::list_refs(url.as_str(), prefixes),
         Ok(refs) => Ok(refs),
     }

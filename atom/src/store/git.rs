@@ -12,8 +12,9 @@
 //! `GIT_TERMINAL_PROMPT=0` is set and stdin is closed, so a remote asking for
 //! credentials fails instead of hanging.
 //!
-//! Every child has a deadline ([`network_timeout`], `EKA_NET_TIMEOUT` seconds, 60 by
-//! default): a child that prints nothing on stdout or stderr for that long is killed and
+//! Every child has a deadline ([`network_timeout`]: 30 s by default, or what the binary
+//! set with [`set_network_timeout`] from `EKA_NET_TIMEOUT` or `[network] timeout` in
+//! `eka.toml`): a child that prints nothing on stdout or stderr for that long is killed and
 //! reported as [`Error::Timeout`] naming the URL. Fetches and pushes ask git for progress
 //! so a slow but moving transfer keeps its deadline fresh; http(s) transfers also get
 //! `http.lowSpeedLimit`/`http.lowSpeedTime`, so git's http helper gives up by itself.
@@ -37,7 +38,10 @@ use std::{
     io::Read,
     path::{Path, PathBuf},
     process::{Child, Command, ExitStatus, Stdio},
-    sync::mpsc,
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        mpsc,
+    },
     time::Duration,
 };
 
@@ -48,8 +52,11 @@ use crate::error::{Classify, Kind};
 /// The environment variable giving the network deadline in seconds.
 pub const TIMEOUT_VARIABLE: &str = "EKA_NET_TIMEOUT";
 
-/// The deadline when [`TIMEOUT_VARIABLE`] is unset or invalid, in seconds.
-pub const DEFAULT_TIMEOUT_SECONDS: u64 = 60;
+/// The deadline when nothing sets one, in seconds.
+pub const DEFAULT_TIMEOUT_SECONDS: u64 = 30;
+
+/// The deadline set by [`set_network_timeout`], in seconds (0: none set).
+static CONFIGURED_TIMEOUT_SECONDS: AtomicU64 = AtomicU64::new(0);
 
 /// Variables removed from every git child's environment: each would make git act on
 /// another repository than the one eka names, or inject configuration.
@@ -164,9 +171,7 @@ impl Classify for Error {
 
     fn hint(&self) -> Option<String> {
         match self {
-            Error::Timeout { .. } => Some(format!(
-                "check your connection, or raise the deadline with `{TIMEOUT_VARIABLE}=<seconds>`"
-            )),
+            Error::Timeout { .. } => Some(timeout_hint()),
             Error::Remote { .. } if self.is_refused_by_remote() => {
                 Some("check the URL and that the server still publishes it".to_owned())
             }
@@ -175,14 +180,40 @@ impl Classify for Error {
     }
 }
 
-/// The deadline of every git child: `EKA_NET_TIMEOUT` seconds when it is a positive
-/// integer, else [`DEFAULT_TIMEOUT_SECONDS`].
+/// The hint of every network timeout: the two places that raise the deadline.
+pub fn timeout_hint() -> String {
+    format!(
+        "check your connection, or raise the deadline with `{TIMEOUT_VARIABLE}=<seconds>` or \
+         `[network] timeout = <seconds>` in `eka.toml`"
+    )
+}
+
+/// Set the deadline of every later network operation of this process (the binary calls
+/// it once with the configured value, [`crate::config::Config::network_timeout`]). A
+/// zero duration is ignored; durations are counted in whole seconds, at least one.
+pub fn set_network_timeout(deadline: Duration) {
+    let seconds = deadline
+        .as_secs()
+        .saturating_add(u64::from(deadline.subsec_nanos() > 0));
+    if seconds > 0 {
+        CONFIGURED_TIMEOUT_SECONDS.store(seconds, Ordering::Relaxed);
+    }
+}
+
+/// The deadline of every git child and ref listing: the one given to
+/// [`set_network_timeout`]; else `EKA_NET_TIMEOUT` seconds when it is a positive integer
+/// (an embedder that loaded no configuration); else [`DEFAULT_TIMEOUT_SECONDS`].
 pub fn network_timeout() -> Duration {
-    let seconds = std::env::var(TIMEOUT_VARIABLE)
-        .ok()
-        .and_then(|text| text.trim().parse::<u64>().ok())
-        .filter(|seconds| *seconds > 0)
-        .unwrap_or(DEFAULT_TIMEOUT_SECONDS);
+    let configured = CONFIGURED_TIMEOUT_SECONDS.load(Ordering::Relaxed);
+    let seconds = if configured > 0 {
+        configured
+    } else {
+        std::env::var(TIMEOUT_VARIABLE)
+            .ok()
+            .and_then(|text| text.trim().parse::<u64>().ok())
+            .filter(|seconds| *seconds > 0)
+            .unwrap_or(DEFAULT_TIMEOUT_SECONDS)
+    };
     Duration::from_secs(seconds)
 }
 

@@ -93,6 +93,18 @@ pub enum Error {
     },
 }
 
+impl Error {
+    /// Whether the listing failed because its deadline passed (over gix or `git
+    /// ls-remote`).
+    pub fn is_timeout(&self) -> bool {
+        match self {
+            Error::Timeout { .. } => true,
+            Error::LsRemote { error, .. } => matches!(**error, super::git::Error::Timeout { .. }),
+            _ => false,
+        }
+    }
+}
+
 impl Classify for Error {
     /// A URL that does not parse is the user's input; everything else (a connection,
     /// a server, a repository eka cannot read) is the environment.
@@ -112,10 +124,7 @@ impl Classify for Error {
         match self {
             Error::Reftable { hint, .. } => Some((*hint).to_owned()),
             Error::LsRemote { error, .. } => error.hint(),
-            Error::Timeout { .. } => Some(format!(
-                "check your connection, or raise the deadline with `{}=<seconds>`",
-                super::git::TIMEOUT_VARIABLE
-            )),
+            Error::Timeout { .. } => Some(super::git::timeout_hint()),
             _ => None,
         }
     }

@@ -55,6 +55,12 @@ impl<'a> Context<'a> {
 
 pub(crate) fn exec(cli: Cli, printer: &Printer) -> crate::error::Result<()> {
     let context = Context::new(&cli.global, printer)?;
+    if !matches!(
+        cli.command,
+        Command::Init(_) | Command::New(_) | Command::Completions(_)
+    ) {
+        set_network_timeout(&context)?;
+    }
     match cli.command {
         Command::Init(args) => init::exec(&context, args),
         Command::New(args) => new::exec(&context, args),
@@ -72,4 +78,13 @@ pub(crate) fn exec(cli: Cli, printer: &Printer) -> crate::error::Result<()> {
         Command::Export(args) => export::exec(&context, args),
         Command::Verify(args) => verify::exec(&context, args),
     }
+}
+
+/// Give every network operation of the run the configured deadline (`EKA_NET_TIMEOUT`,
+/// else `[network] timeout` in `eka.toml`, else 30 s); an invalid value is refused here,
+/// before anything is fetched.
+fn set_network_timeout(context: &Context<'_>) -> crate::error::Result<()> {
+    let config = atom::config::Config::load(Some(&context.cwd))?;
+    atom::store::git::set_network_timeout(config.network_timeout);
+    Ok(())
 }

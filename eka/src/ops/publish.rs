@@ -382,6 +382,7 @@ impl Classify for Error {
                 _ => return None,
             },
             Error::Sign { source, .. } => return source.hint(),
+            Error::List(error) => return error.hint(),
             Error::NoRemote { .. } => {
                 "add it with `git remote add <name> <url>`, or pass `--remote <url>`".into()
             }

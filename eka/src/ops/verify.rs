@@ -7,14 +7,17 @@
 //! 1. unless offline, lists `refs/eka/atoms/<label>/` on every mirror of the selected
 //!    atoms; a mirror whose ref names another commit than the lock (or no longer names
 //!    one) adds a [`Failure::RefMoved`]; an atom none of whose mirrors answered is
-//!    [`Failure::Unreachable`];
+//!    [`Failure::Unreachable`], unless every one of them timed out: then the run fails
+//!    with [`Error::Listing`] (the network, not the atom, failed);
 //! 2. unless offline, fetches the locked commits *with their trees* (by commit id, one
 //!    `git fetch` per mirror, [`Depth::Full`]) into the cache's one atom store
 //!    (`<cache>/v1/atoms.git`, see [`atom::store::cache`]), where discovery keeps the
 //!    same commits without trees; a commit already there without its tree is fetched
-//!    again in full;
+//!    again in full; a fetch that times out fails the run ([`Error::Fetch`]);
 //! 3. runs [`verify::walk::verify_lock`] over that repository (content hash, id,
 //!    headers, signatures, closure) and merges the network failures into its report;
+//!    offline, a locked commit the cache lacks is [`Failure::NotCached`], not
+//!    [`Failure::MissingCommit`] (nothing was asked of the mirrors);
 //! 4. checks the project's own `[deps.from.<set>]` requirements against the lock (the
 //!    closure at the root), reported in [`Outcome::root_failures`].
 //!
@@ -172,6 +175,12 @@ pub enum Error {
     /// Two trust entries of `eka.toml` name one set.
     #[error(transparent)]
     Config(#[from] atom::config::Error),
+    /// Every mirror of an atom timed out listing its refs.
+    #[error(transparent)]
+    Listing(remote::Error),
+    /// Fetching locked commits from a mirror timed out.
+    #[error(transparent)]
+    Fetch(git::Error),
 }
 
 impl Classify for Error {
@@ -186,6 +195,8 @@ impl Classify for Error {
             Self::Cache { .. } => Kind::Environment,
             Self::Walk(error) => error.kind(),
             Self::Config(error) => error.kind(),
+            Self::Listing(error) => error.kind(),
+            Self::Fetch(error) => error.kind(),
         }
     }
 
@@ -196,6 +207,8 @@ impl Classify for Error {
             Self::NoLock { .. } => "create the lock with `eka resolve`",
             Self::UnknownName { .. } => "name a label listed by `eka tree`",
             Self::Config(error) => return error.hint(),
+            Self::Listing(error) => return error.hint(),
+            Self::Fetch(error) => return error.hint(),
             Self::Signers { source, .. } if source.hint().is_some() => return source.hint(),
             Self::Signers { .. } => {
                 "each entry of `allowed_signers` is one OpenSSH allowed_signers line: \
@@ -266,6 +279,9 @@ pub fn verify(options: &Options) -> Result<Outcome, Error> {
             atom.failures.extend(failures);
         }
     }
+    if options.offline {
+        mark_not_cached(&mut report);
+    }
     let root_failures = if options.names.is_empty() {
         check_root(&manifest, &lock)
     } else {
@@ -280,6 +296,22 @@ pub fn verify(options: &Options) -> Result<Outcome, Error> {
             .map(ToString::to_string)
             .collect(),
     })
+}
+
+/// Offline, nothing was asked of the mirrors: a locked commit the cache lacks is not
+/// cached, not missing.
+fn mark_not_cached(report: &mut Report) {
+    for atom in &mut report.atoms {
+        for failure in &mut atom.failures {
+            if let Failure::MissingCommit { commit } = failure
+                && ObjectId::from_hex(commit.as_bytes()).is_ok()
+            {
+                *failure = Failure::NotCached {
+                    commit: std::mem::take(commit),
+                };
+            }
+        }
+    }
 }
 
 /// The sub-lock of the named atoms and their transitive dependencies.
@@ -424,7 +456,7 @@ fn check_mirrors(
         }
     }
     let listing_step = Step::begin(reporter, "Listing", Some(by_mirror.len() as u64));
-    let listings: Vec<(&str, Option<Listing>)> = std::thread::scope(|scope| {
+    let mut listings: Vec<(&str, Result<Listing, remote::Error>)> = std::thread::scope(|scope| {
         let handles: Vec<_> = by_mirror
             .iter()
             .map(|(url, atoms)| {
@@ -436,10 +468,13 @@ fn check_mirrors(
                     .collect();
                 let (url, step) = (*url, &listing_step);
                 scope.spawn(move || {
-                    // One retry: a loaded local server can drop a handshake.
-                    let listing = remote::list_atom_refs(url, Some(&labels))
-                        .or_else(|_| remote::list_atom_refs(url, Some(&labels)))
-                        .ok();
+                    // One retry (a loaded local server can drop a handshake), but not
+                    // after a timeout: the deadline is the user's.
+                    let listing = match remote::list_atom_refs(url, Some(&labels)) {
+                        Err(error) if error.is_timeout() => Err(error),
+                        Err(_) => remote::list_atom_refs(url, Some(&labels)),
+                        Ok(listing) => Ok(listing),
+                    };
                     step.advance(url);
                     listing
                 })
@@ -448,14 +483,21 @@ fn check_mirrors(
         by_mirror
             .keys()
             .zip(handles)
-            .map(|(url, handle)| (*url, handle.join().ok().flatten()))
+            .map(|(url, handle)| {
+                let listing = handle.join().unwrap_or_else(|_| {
+                    Err(remote::Error::Stopped {
+                        url: (*url).to_owned(),
+                    })
+                });
+                (*url, listing)
+            })
             .collect()
     });
     drop(listing_step);
     // Atom id → the mirrors that answered and hold its ref.
     let mut answered: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for (url, listing) in &listings {
-        let Some(refs) = listing else { continue };
+        let Ok(refs) = listing else { continue };
         for atom in &by_mirror[url] {
             let name = atom_ref(&atom.label, &atom.version);
             let found = refs.iter().find(|(listed, _)| listed == &name);
@@ -478,6 +520,12 @@ fn check_mirrors(
                     answered.entry(atom.id.as_str()).or_default().push(url);
                 }
             }
+        }
+    }
+    if let Some(index) = timed_out_everywhere(lock, &answered, &listings) {
+        let (_, listing) = listings.swap_remove(index);
+        if let Err(error) = listing {
+            return Err(Error::Listing(error));
         }
     }
     for atom in &lock.atoms {
@@ -510,7 +558,7 @@ fn check_mirrors(
         .map_err(|error| cache_error(cache.dir(), error))?;
     let reachable: Vec<&str> = listings
         .iter()
-        .filter(|(_, listing)| listing.is_some())
+        .filter(|(_, listing)| listing.is_ok())
         .map(|(url, _)| *url)
         .collect();
     let fetching = Step::begin(reporter, "Fetching", Some(reachable.len() as u64));
@@ -526,15 +574,55 @@ fn check_mirrors(
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
-        if !wanted.is_empty() && fetch_commits(cache, url, &wanted).is_err() && wanted.len() > 1 {
-            for id in &wanted {
-                // A commit the mirror no longer serves stays missing: the walk says so.
-                let _ = fetch_commits(cache, url, std::slice::from_ref(id));
+        if wanted.is_empty() {
+            fetching.advance(url);
+            continue;
+        }
+        match fetch_commits(cache, url, &wanted) {
+            Err(error @ git::Error::Timeout { .. }) => return Err(Error::Fetch(error)),
+            Err(_) if wanted.len() > 1 => {
+                for id in &wanted {
+                    // A commit the mirror no longer serves stays missing: the walk says so.
+                    if let Err(error @ git::Error::Timeout { .. }) =
+                        fetch_commits(cache, url, std::slice::from_ref(id))
+                    {
+                        return Err(Error::Fetch(error));
+                    }
+                }
             }
+            _ => {}
         }
         fetching.advance(url);
     }
     Ok(failures)
+}
+
+/// The index in `listings` of a timed-out mirror of the first atom none of whose mirrors
+/// answered because every one of them timed out (other failures leave it
+/// [`Failure::Unreachable`]).
+fn timed_out_everywhere(
+    lock: &Lockfile,
+    answered: &BTreeMap<&str, Vec<&str>>,
+    listings: &[(&str, Result<Listing, remote::Error>)],
+) -> Option<usize> {
+    let timed_out = |mirror: &str| {
+        listings.iter().position(|(url, listing)| {
+            *url == mirror && listing.as_ref().is_err_and(remote::Error::is_timeout)
+        })
+    };
+    lock.atoms
+        .iter()
+        .filter(|atom| !answered.contains_key(atom.id.as_str()))
+        .find_map(|atom| {
+            let indexes: Vec<usize> = atom
+                .mirrors
+                .iter()
+                .filter_map(|mirror| timed_out(mirror.as_str()))
+                .collect();
+            (indexes.len() == atom.mirrors.len())
+                .then(|| indexes.first().copied())
+                .flatten()
+        })
 }
 
 /// The project's own requirements against the lock.
