@@ -4,7 +4,9 @@
 //! [`relock`] holds the project's file lock, reads `atom.toml` and `atom.lock`, lets the
 //! caller edit the manifest, gathers a [`Catalog`] (`resolver::catalog`), resolves
 //! (preferring the locked versions, never downgrading), synthesizes the new [`Lockfile`]
-//! (`resolver::lock`), locks the direct Nix inputs through the `nix` crate and writes
+//! (`resolver::lock`, which refuses a version that stays locked but whose mirrors now
+//! serve another commit or content hash: published versions are immutable), locks the
+//! direct Nix inputs through the `nix` crate and writes
 //! both files together ([`atom::fs::write_together`]) — or neither, on any failure,
 //! with `--dry-run`, or when `--locked` finds the lock would change. [`diff`] lists
 //! what changed ([`Changes`]), Nix inputs included. Main types: [`Options`], [`Plan`],

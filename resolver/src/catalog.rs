@@ -194,6 +194,8 @@ pub struct Published {
     pub path: String,
     /// Its manifest.
     pub manifest: Manifest,
+    /// The mirrors that served it (empty for a local atom).
+    pub mirrors: Vec<SetUrl>,
 }
 
 /// Everything known about one set.
@@ -357,6 +359,7 @@ impl Catalog {
                                 content: None,
                                 path: atom.path.to_string(),
                                 manifest: atom.manifest.clone(),
+                                mirrors: Vec::new(),
                             },
                         ));
                     }
@@ -386,6 +389,7 @@ impl Catalog {
                                 content: Some(published.commit.content.clone()),
                                 path: published.commit.path.clone(),
                                 manifest: published.manifest,
+                                mirrors: atoms.answered.clone(),
                             },
                         ));
                     }

@@ -1,12 +1,15 @@
 //! Lock synthesis: from a [`Resolution`] over a [`Catalog`] to an `atom.lock`.
 //!
 //! [`synthesize`] turns every resolved atom into a [`LockedAtom`]: a published atom is
-//! locked as the atom commit and content hash its set advertises; a local (`"::"`)
+//! locked as the atom commit and content hash its set advertises — but a published
+//! version is immutable: when the resolution keeps a version the old lock pins, the
+//! commit and content hash the mirrors serve must be the locked ones, or synthesis
+//! refuses ([`refuse_rewritten`], [`Error::Rewritten`]); a local (`"::"`)
 //! atom is cut from `HEAD` with [`atom::store::cut_atom`], exactly as `eka publish`
 //! would cut it, using the caller's content hasher (`verify::tree::hash_tree`: this
 //! crate does no content hashing). Direct Nix inputs are not resolved here: the old
 //! lock's entries still declared are kept for the caller to re-lock. Main items:
-//! [`synthesize`] and [`Error`].
+//! [`synthesize`], [`refuse_rewritten`] and [`Error`].
 //!
 //! ```no_run
 //! use atom::{lock::Lockfile, manifest::Manifest};
@@ -73,6 +76,33 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// The mirrors serve another atom commit or content hash for a version the lock
+    /// pins: the version was rewritten on the mirror, or the lock was edited.
+    #[error(transparent)]
+    Rewritten(Box<Rewritten>),
+}
+
+/// A version that stays locked, but whose mirrors serve another atom commit or content
+/// hash than the lock pins.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "`{label}` {version} differs between `atom.lock` and its mirror `{}`: the lock pins \
+     {what} `{locked}`, the mirror serves `{served}`",
+    mirrors.join("`, `")
+)]
+pub struct Rewritten {
+    /// The label.
+    pub label: Label,
+    /// The locked version.
+    pub version: Version,
+    /// The mirrors that served it.
+    pub mirrors: Vec<String>,
+    /// What differs: `commit` or `content hash`.
+    pub what: &'static str,
+    /// The locked value.
+    pub locked: String,
+    /// The served value.
+    pub served: String,
 }
 
 impl Classify for Error {
@@ -81,13 +111,18 @@ impl Classify for Error {
     fn kind(&self) -> Kind {
         match self {
             Error::Unknown { .. } => Kind::Environment,
-            Error::Local { .. } | Error::Value { .. } => Kind::Input,
+            Error::Local { .. } | Error::Value { .. } | Error::Rewritten(_) => Kind::Input,
         }
     }
 
     fn hint(&self) -> Option<String> {
         match self {
             Error::Local { hint, .. } => Some((*hint).to_owned()),
+            Error::Rewritten(_) => Some(
+                "run `eka verify`; if the publisher really replaced the version, remove the \
+                 dependency and add it again"
+                    .to_owned(),
+            ),
             Error::Unknown { .. } | Error::Value { .. } => None,
         }
     }
@@ -95,6 +130,8 @@ impl Classify for Error {
 
 /// Build the lockfile of `resolution`, keeping `old`'s direct Nix inputs still declared
 /// by `manifest`. Local atoms are cut from `HEAD`, their trees hashed with `hash`.
+/// Refuses a version `old` pins that its mirrors now serve differently
+/// ([`refuse_rewritten`]).
 pub fn synthesize<H, E>(
     catalog: &Catalog,
     resolution: &Resolution,
@@ -107,6 +144,7 @@ where
     H: Fn(&gix::Repository, ObjectId) -> Result<String, E>,
     E: std::error::Error + 'static,
 {
+    refuse_rewritten(catalog, resolution, old)?;
     let mut ids: HashMap<AtomKey, AtomIdHex> = HashMap::new();
     let mut lock = Lockfile::default();
     let mut pending = Vec::new();
@@ -130,6 +168,60 @@ where
         .collect();
     lock.sort();
     Ok(lock)
+}
+
+/// A published version is immutable: for every atom of `old` that `resolution` keeps at
+/// its locked version, the atom commit and content hash the catalog's mirrors serve must
+/// be the locked ones ([`Error::Rewritten`] otherwise). Atoms moved to another version,
+/// dropped, or local (cut from `HEAD`) are not checked.
+pub fn refuse_rewritten(
+    catalog: &Catalog,
+    resolution: &Resolution,
+    old: &Lockfile,
+) -> Result<(), Error> {
+    for atom in &old.atoms {
+        let key = AtomKey::new(atom.set.to_string(), atom.label.clone());
+        let kept = resolution
+            .atoms
+            .get(&key)
+            .is_some_and(|resolved| resolved.version == atom.version);
+        let published = catalog
+            .published
+            .get(&key)
+            .and_then(|versions| versions.get(&atom.version));
+        let Some(published) = published.filter(|_| kept) else {
+            continue;
+        };
+        let (Some(commit_id), Some(content)) = (&published.commit_id, &published.content) else {
+            continue;
+        };
+        let rewritten = |what, locked: String, served: String| {
+            Error::Rewritten(Box::new(Rewritten {
+                label: atom.label.clone(),
+                version: atom.version.clone(),
+                mirrors: published
+                    .mirrors
+                    .iter()
+                    .map(|url| url.as_str().to_owned())
+                    .collect(),
+                what,
+                locked,
+                served,
+            }))
+        };
+        let served_commit = commit_id.to_hex().to_string();
+        if served_commit != atom.commit.to_string() {
+            return Err(rewritten("commit", atom.commit.to_string(), served_commit));
+        }
+        if ContentHash::parse(content).ok().as_ref() != Some(&atom.content) {
+            return Err(rewritten(
+                "content hash",
+                atom.content.to_string(),
+                content.clone(),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// One resolved atom as locked (without its dependencies, filled in once every atom's
@@ -236,4 +328,114 @@ where
         .id()
         .map_err(|error| local_error(error.to_string()))?;
     Ok((commit_id, commit.content, root))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Resolved, catalog::Published};
+
+    const SET: &str = "0123456789abcdef0123456789abcdef01234567";
+    const LOCKED: &str = "1111111111111111111111111111111111111111";
+    const HASH: &str = "blake3:c12903641352b413a6f6dd2f2e861a45b6c7832ef82ae5068c5bbd8843d773e1";
+    const OTHER_HASH: &str =
+        "blake3:d12903641352b413a6f6dd2f2e861a45b6c7832ef82ae5068c5bbd8843d773e1";
+
+    fn key() -> AtomKey {
+        AtomKey::new(SET, "base".parse().unwrap())
+    }
+
+    /// A lock pinning `base` 1.0.0 at [`LOCKED`] with [`HASH`].
+    fn old() -> Lockfile {
+        let id = AtomId::new(
+            &SetRoot::new(ObjectId::from_hex(SET.as_bytes()).unwrap()),
+            &"base".parse().unwrap(),
+        );
+        let text = format!(
+            "version = 1\n\n[[atom]]\nlabel = \"base\"\nversion = \"1.0.0\"\nset = \"{SET}\"\n\
+             id = \"{id}\"\ncommit = \"{LOCKED}\"\ncontent = \"{HASH}\"\n\
+             mirrors = [\"https://example.org/set.git\"]\ndeps = []\n"
+        );
+        Lockfile::from_str(&text, "atom.lock").unwrap()
+    }
+
+    /// A catalog where the mirror serves `base` `version` as `commit` with `content`.
+    fn catalog(version: &str, commit: &str, content: &str) -> Catalog {
+        let manifest = Manifest::from_str(
+            &format!("[package]\nlabel = \"base\"\nversion = \"{version}\"\n"),
+            "atom.toml",
+        )
+        .unwrap();
+        let mut catalog = Catalog::default();
+        catalog.published.entry(key()).or_default().insert(
+            version.parse().unwrap(),
+            Published {
+                commit_id: Some(ObjectId::from_hex(commit.as_bytes()).unwrap()),
+                content: Some(content.to_owned()),
+                path: "base".to_owned(),
+                manifest,
+                mirrors: vec!["https://example.org/set.git".parse().unwrap()],
+            },
+        );
+        catalog
+    }
+
+    fn resolution(version: &str) -> Resolution {
+        let mut resolution = Resolution::default();
+        resolution.atoms.insert(
+            key(),
+            Resolved {
+                version: version.parse().unwrap(),
+                dependencies: Vec::new(),
+            },
+        );
+        resolution
+    }
+
+    #[test]
+    fn the_locked_commit_and_hash_served_pass() {
+        let catalog = catalog("1.0.0", LOCKED, HASH);
+        assert!(refuse_rewritten(&catalog, &resolution("1.0.0"), &old()).is_ok());
+    }
+
+    #[test]
+    fn another_commit_for_a_kept_version_is_refused() {
+        let served = "2222222222222222222222222222222222222222";
+        let catalog = catalog("1.0.0", served, HASH);
+        let error = refuse_rewritten(&catalog, &resolution("1.0.0"), &old()).unwrap_err();
+        assert_eq!(error.kind(), Kind::Input);
+        let message = error.to_string();
+        for needle in [
+            "`base` 1.0.0",
+            "`https://example.org/set.git`",
+            LOCKED,
+            served,
+        ] {
+            assert!(message.contains(needle), "`{needle}` in {message}");
+        }
+        assert!(error.hint().unwrap().contains("eka verify"));
+    }
+
+    #[test]
+    fn another_content_hash_for_a_kept_version_is_refused() {
+        let catalog = catalog("1.0.0", LOCKED, OTHER_HASH);
+        let error = refuse_rewritten(&catalog, &resolution("1.0.0"), &old()).unwrap_err();
+        assert!(
+            matches!(&error, Error::Rewritten(rewritten) if rewritten.what == "content hash"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_version_the_lock_no_longer_needs_is_not_checked() {
+        let mut catalog = catalog("1.0.0", "2222222222222222222222222222222222222222", HASH);
+        let newer = self::catalog("1.1.0", "3333333333333333333333333333333333333333", HASH);
+        catalog
+            .published
+            .get_mut(&key())
+            .unwrap()
+            .extend(newer.published.into_values().flatten());
+        assert!(refuse_rewritten(&catalog, &resolution("1.1.0"), &old()).is_ok());
+        assert!(refuse_rewritten(&catalog, &Resolution::default(), &old()).is_ok());
+    }
 }
