@@ -4,8 +4,8 @@
 //! commit (never the working tree), validates each selected atom's tree, cuts its
 //! reproducible atom commit ([`atom::store::cut_atom`], hashing with [`content_hash`]),
 //! compares it with what the remote already has and pushes every new ref of the run in
-//! one atomic push. Main types: [`Options`], [`Outcome`] (one [`Published`] per atom,
-//! with its [`Status`]) and [`Error`]. Progress goes to [`Options::reporter`]: a
+//! one atomic push. Main types: [`Options`], [`Outcome`] (one [`Published`] per valid
+//! atom, with its [`Status`], and one [`Invalid`] per bad one) and [`Error`]. Progress goes to [`Options::reporter`]: a
 //! `Hashing` step advancing per atom tree validated and a `Publishing` step per atom cut
 //! (hashed and built), then a `Pushing` step without a total.
 //!
