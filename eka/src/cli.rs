@@ -173,6 +173,10 @@ pub(crate) struct PublishArgs {
     /// Show what would be published without writing or pushing anything.
     #[arg(long)]
     pub(crate) dry_run: bool,
+    /// Publish the valid atoms even when some selected atoms are invalid (still exit 1,
+    /// naming them).
+    #[arg(long)]
+    pub(crate) keep_going: bool,
 }
 
 #[derive(Debug, Args)]

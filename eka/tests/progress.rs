@@ -121,6 +121,7 @@ fn publish_lock_and_verify_report_one_step_per_phase_and_finish_them_all() {
         remote: Some(remote.url().to_owned()),
         revision: "HEAD".to_owned(),
         dry_run: false,
+        keep_going: false,
         signer: None,
         reporter: recorder.clone(),
     })
@@ -186,6 +187,7 @@ fn a_failed_publish_finishes_the_steps_it_began() {
         remote: Some(format!("file://{}/nothing.git", missing.path().display())),
         revision: "HEAD".to_owned(),
         dry_run: false,
+        keep_going: false,
         signer: None,
         reporter: recorder.clone(),
     })

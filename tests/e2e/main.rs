@@ -24,6 +24,7 @@ mod nix_inputs;
 mod outputs;
 mod progress;
 mod publish;
+mod publish_identity;
 mod timeouts;
 mod trust;
 mod verify;

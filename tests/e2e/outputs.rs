@@ -131,7 +131,8 @@ fn publish() {
         publish(&["-v"]).success().transcript()
     );
 
-    // Other content under a published version: refused, with the remote's commit.
+    // Other content under a published version: refused, with the remote's commit; the
+    // unchanged atom, cut from the new commit, is the same content: skipped.
     repo.write("hello/main.sh", "echo changed\n");
     repo.commit("change hello without a bump");
     snapshot!("publish_refused", publish(&[]).refused().transcript());
@@ -139,7 +140,9 @@ fn publish() {
     let value = document(&run);
     assert_eq!(value["atoms"][0]["status"], "refused");
     assert!(value["atoms"][0]["existing"].is_string(), "{value}");
-    assert_eq!(value["summary"]["refused"], 2);
+    assert_eq!(value["summary"]["refused"], 1);
+    assert_eq!(value["atoms"][1]["status"], "skipped");
+    assert_eq!(value["summary"]["skipped"], 1);
     snapshot!("publish_refused_json", run.transcript());
 }
 

@@ -1,4 +1,5 @@
-//! `eka publish [paths… | --all] [--remote R] [--rev REV] [--sign [--key FILE]] [--dry-run]`.
+//! `eka publish [paths… | --all] [--remote R] [--rev REV] [--sign [--key FILE]] [--dry-run]
+//! [--keep-going]`.
 
 use crate::error::ResultExt as _;
 use eka::ops::publish;
@@ -47,19 +48,24 @@ pub(crate) fn exec(context: &Context<'_>, args: PublishArgs) -> crate::error::Re
         remote: Some(args.remote),
         revision: args.rev,
         dry_run: args.dry_run,
+        keep_going: args.keep_going,
         signer,
         reporter: printer.progress().clone(),
     })?;
 
     let view = view::publish::Publish::from(&outcome);
     printer.show(&view);
-    let refused = view.summary.refused;
-    if refused > 0 {
-        return Err(CheckFailed(format!(
-            "{refused} atom{} refused",
-            if refused == 1 { "" } else { "s" }
-        ))
-        .into());
+    let plural = |count: usize| if count == 1 { "" } else { "s" };
+    let failures: Vec<String> = [
+        (view.summary.invalid, "invalid"),
+        (view.summary.refused, "refused"),
+    ]
+    .into_iter()
+    .filter(|(count, _)| *count > 0)
+    .map(|(count, what)| format!("{count} atom{} {what}", plural(count)))
+    .collect();
+    if failures.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    Err(CheckFailed(failures.join(", ")).into())
 }

@@ -4,15 +4,21 @@
 //! commit (never the working tree), validates each selected atom's tree, cuts its
 //! reproducible atom commit ([`atom::store::cut_atom`], hashing with [`content_hash`]),
 //! compares it with what the remote already has and pushes every new ref of the run in
-//! one atomic push. Main types: [`Options`], [`Outcome`] (one [`Published`] per atom,
-//! with its [`Status`]) and [`Error`]. Progress goes to [`Options::reporter`]: a
+//! one atomic push. Main types: [`Options`], [`Outcome`] (one [`Published`] per valid
+//! atom, with its [`Status`], and one [`Invalid`] per bad one) and [`Error`]. Progress goes to [`Options::reporter`]: a
 //! `Hashing` step advancing per atom tree validated and a `Publishing` step per atom cut
 //! (hashed and built), then a `Pushing` step without a total.
 //!
-//! A version already published with the same atom commit is skipped; one published with
-//! another commit is refused (never forced) and reported in the outcome while the other
-//! atoms of the run are still published. A remote whose atoms belong to another set is
-//! refused as a whole.
+//! Every selected atom is checked first (its tree against hostile content, its
+//! manifest, its label unique among the selected atoms): each bad one becomes an
+//! [`Invalid`] naming its directory and what is wrong. With any of them nothing is
+//! pushed, unless [`Options::keep_going`] publishes the good atoms anyway.
+//!
+//! A version is identified by its content: one already published with the same content
+//! hash and the same `atom.toml` blob is skipped, whatever source commit it was cut
+//! from; one published with other content (or another manifest) is refused (never
+//! forced) and reported in the outcome while the other atoms of the run are still
+//! published. A remote whose atoms belong to another set is refused as a whole.
 //!
 //! ```no_run
 //! use eka::ops::publish;
@@ -24,6 +30,7 @@
 //!     remote: None,
 //!     revision: "HEAD".into(),
 //!     dry_run: true,
+//!     keep_going: false,
 //!     signer: None,
 //!     reporter: atom::progress::Silent::shared(),
 //! })?;
@@ -73,6 +80,8 @@ pub struct Options {
     pub revision: String,
     /// Do everything but writing objects and pushing.
     pub dry_run: bool,
+    /// Publish the good atoms even when some selected atoms are invalid.
+    pub keep_going: bool,
     /// Sign every atom commit with this signer.
     pub signer: Option<verify::signature::Signer>,
     /// Where the run reports its progress.
@@ -86,7 +95,7 @@ pub enum Status {
     Published,
     /// Its refs would be pushed (dry run).
     WouldPublish,
-    /// The remote already has this exact atom commit.
+    /// The remote already has this version with the same content and manifest.
     Skipped,
     /// The remote has this version with another atom commit.
     Refused {
@@ -116,7 +125,7 @@ pub struct Published {
     pub version: Version,
     /// Its directory inside the repository (`.` for the root).
     pub path: String,
-    /// The atom commit.
+    /// The atom commit (the remote's when the version was already published).
     pub commit: ObjectId,
     /// The atom's content hash.
     pub content: String,
@@ -137,8 +146,24 @@ pub struct Outcome {
     pub set_root: ObjectId,
     /// Whether nothing was written or pushed.
     pub dry_run: bool,
-    /// Every selected atom, in the order `ekala.toml` lists them.
+    /// Every valid selected atom, in the order `ekala.toml` lists them (none when
+    /// some are invalid and the run does not keep going).
     pub atoms: Vec<Published>,
+    /// Every selected atom that cannot be published, in the order `ekala.toml` lists
+    /// them.
+    pub invalid: Vec<Invalid>,
+}
+
+/// A selected atom that cannot be published, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid {
+    /// Its directory inside the repository (`.` for the root).
+    pub path: String,
+    /// What is wrong, naming the directory, followed by each cause on a
+    /// `  caused by: ` line.
+    pub reason: String,
+    /// How to fix it, if there is something to say that the reason does not.
+    pub hint: Option<String>,
 }
 
 impl Outcome {
@@ -221,6 +246,44 @@ pub enum Error {
         path: String,
         /// The revision.
         revision: String,
+    },
+    /// An atom directory has no `atom.toml`.
+    #[error(
+        "atom directory `{path}` has no `{}` at `{revision}`",
+        atom::manifest::FILE_NAME
+    )]
+    NoManifest {
+        /// The atom's directory.
+        path: String,
+        /// The revision.
+        revision: String,
+    },
+    /// An atom's `atom.toml` is not UTF-8.
+    #[error("the manifest of atom directory `{path}` is not valid UTF-8")]
+    ManifestText {
+        /// The atom's directory.
+        path: String,
+    },
+    /// An atom's `atom.toml` is invalid.
+    #[error("the manifest of atom directory `{path}` is invalid")]
+    Manifest {
+        /// The atom's directory.
+        path: String,
+        /// The cause, pointing into the file.
+        #[source]
+        source: Box<atom::manifest::Error>,
+    },
+    /// Two selected atoms have one label.
+    #[error(
+        "atom directory `{path}` has label `{label}`, already used by atom directory `{first}`"
+    )]
+    LabelClash {
+        /// The atom's directory.
+        path: String,
+        /// The label.
+        label: String,
+        /// The directory of the first atom with that label.
+        first: String,
     },
     /// An atom's tree is refused (hostile or unreadable).
     #[error("atom `{label}` (directory `{path}`) cannot be published")]
@@ -331,12 +394,16 @@ impl Classify for Error {
             | Error::NotAnAtom { .. }
             | Error::NoAtomHere { .. }
             | Error::NotADirectory { .. }
+            | Error::NoManifest { .. }
+            | Error::ManifestText { .. }
+            | Error::LabelClash { .. }
             | Error::NoRemote { .. }
             | Error::OtherSet { .. }
             | Error::Rejected { .. }
             | Error::NoRepository { .. } => true,
             Error::Set { source, .. } => return source.kind(),
             Error::Tree { source, .. } => return source.kind(),
+            Error::Manifest { source, .. } => return source.kind(),
             Error::SetRoot(error) => return error.kind(),
             Error::Sign { source, .. } => return source.kind(),
             _ => false,
@@ -367,6 +434,14 @@ impl Classify for Error {
             }
             Error::NoAtomHere { .. } => {
                 "pass the atoms' directories, or `--all` to publish every atom of the set".into()
+            }
+            Error::NoManifest { .. } => {
+                "create the atom with `eka new`, or remove its entry from `ekala.toml`".into()
+            }
+            Error::ManifestText { .. } => "save `atom.toml` as UTF-8".into(),
+            Error::Manifest { source, .. } => return source.hint(),
+            Error::LabelClash { .. } => {
+                "labels are unique within a set: rename one of the atoms".into()
             }
             Error::NotADirectory { .. } | Error::OutsideRepository { .. } => {
                 "pass directories of atoms inside the repository".into()
@@ -422,19 +497,36 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
     // refused by `verify` before anything reads inside them.
     let index = read_index(&origin.source).map_err(|error| set_error(revision, error))?;
     let selected = select(&origin.repo, options, &index)?;
-    validate_trees(&origin, &selected, options)?;
-    let set = Set::load(&origin.source).map_err(|error| set_error(revision, error))?;
+    let (checked, invalid) = check_atoms(&origin, &selected, options)?;
+    if invalid.is_empty() {
+        // The set's own checks (nested atoms, labels of atoms not selected).
+        Set::load(&origin.source).map_err(|error| set_error(revision, error))?;
+    }
     let set_root = root::find_set_root(&origin.repo, origin.commit)
         .map_err(|error| Error::SetRoot(Box::new(error)))?;
-    let mut candidates = cut_candidates(&origin, &set, &selected, set_root, options)?;
-
     let remote_url = remote_url(&origin.repo, options)?;
-    let existing: BTreeMap<String, ObjectId> = remote::list_atom_refs(&remote_url, None)
-        .map_err(|error| Error::List(Box::new(error)))?
-        .into_iter()
-        .collect();
-    check_same_set(&origin.repo, &remote_url, &existing, &candidates, set_root)?;
-    let updates = plan_updates(&mut candidates, &existing, options.dry_run);
+    if !invalid.is_empty() && !options.keep_going {
+        return Ok(Outcome {
+            remote_url,
+            origin: origin.commit,
+            set_root,
+            dry_run: options.dry_run,
+            atoms: Vec::new(),
+            invalid,
+        });
+    }
+    let mut candidates = cut_candidates(&origin, &checked, set_root, options)?;
+
+    let existing = RemoteRefs::list(&remote_url)?;
+    check_same_set(
+        &origin.repo,
+        &remote_url,
+        &existing.atoms,
+        &candidates,
+        set_root,
+    )?;
+    let same = same_content(&origin.repo, &remote_url, &existing, &candidates)?;
+    let updates = plan_updates(&mut candidates, &existing.atoms, &same, options.dry_run);
     if !options.dry_run && !updates.is_empty() {
         write_atom_commits(&origin.repo, &candidates)?;
         push_atomically(&origin.repo, &remote_url, &updates, &*options.reporter)?;
@@ -449,7 +541,103 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
             .into_iter()
             .map(|candidate| candidate.published)
             .collect(),
+        invalid,
     })
+}
+
+/// The eka refs a remote already has.
+struct RemoteRefs {
+    /// `refs/eka/atoms/…`.
+    atoms: BTreeMap<String, ObjectId>,
+    /// `refs/eka/meta/…`.
+    meta: BTreeMap<String, ObjectId>,
+}
+
+impl RemoteRefs {
+    fn list(url: &str) -> Result<RemoteRefs, Error> {
+        let prefixes = [refs::ATOMS_PREFIX.to_owned(), refs::META_PREFIX.to_owned()];
+        let (atoms, meta) = remote::list_refs(url, &prefixes)
+            .map_err(|error| Error::List(Box::new(error)))?
+            .into_iter()
+            .partition(|(name, _)| name.starts_with(refs::ATOMS_PREFIX));
+        Ok(RemoteRefs { atoms, meta })
+    }
+}
+
+/// The atom refs of the candidates that the remote has with another atom commit but
+/// the same content hash and the same `atom.toml` blob: the same atom, cut from
+/// another source commit. Only those atom commits are fetched (objects only).
+fn same_content(
+    repo: &gix::Repository,
+    url: &str,
+    existing: &RemoteRefs,
+    candidates: &[Candidate],
+) -> Result<BTreeSet<String>, Error> {
+    let mut compared = Vec::new();
+    for candidate in candidates {
+        let atom = &candidate.published;
+        let name = refs::atom_ref(&atom.label, &atom.version);
+        let manifest = existing
+            .meta
+            .get(&refs::manifest_ref(&atom.label, &atom.version));
+        if let Some(id) = existing.atoms.get(&name)
+            && *id != atom.commit
+            && manifest == Some(&atom.manifest)
+        {
+            compared.push((name, *id, atom.content.as_str()));
+        }
+    }
+    let missing: Vec<String> = compared
+        .iter()
+        .filter(|(_, id, _)| repo.find_object(*id).is_err())
+        .map(|(name, _, _)| name.clone())
+        .collect();
+    fetch_refs(repo, url, &missing)?;
+    let mut same = BTreeSet::new();
+    for (name, id, content) in compared {
+        if read_remote_atom(repo, url, &name, id)?.content == content {
+            same.insert(name);
+        }
+    }
+    Ok(same)
+}
+
+/// Fetch the objects of `references` from `url` (no ref is written).
+fn fetch_refs(repo: &gix::Repository, url: &str, references: &[String]) -> Result<(), Error> {
+    if references.is_empty() {
+        return Ok(());
+    }
+    let spec = atom::store::git::FetchSpec {
+        refspecs: references.to_vec(),
+        depth: atom::store::git::Depth::Incremental,
+    };
+    atom::store::git::Repo::open(repo.git_dir())
+        .fetch(url, &spec)
+        .map_err(|error| Error::Fetch {
+            url: url.to_owned(),
+            reference: references.join(", "),
+            stderr: error.detail(),
+        })
+}
+
+/// Decode the remote's atom commit `id` (named by `reference`), already fetched.
+fn read_remote_atom(
+    repo: &gix::Repository,
+    url: &str,
+    reference: &str,
+    id: ObjectId,
+) -> Result<AtomCommit, Error> {
+    let remote_atom = |source: Box<dyn std::error::Error + Send + Sync>| Error::RemoteAtom {
+        url: url.to_owned(),
+        reference: reference.to_owned(),
+        source,
+    };
+    let object = repo
+        .find_object(id)
+        .map_err(|error| remote_atom(error.into()))?;
+    let commit = gix::objs::CommitRef::from_bytes(&object.data, repo.object_hash())
+        .map_err(|error| remote_atom(error.into()))?;
+    AtomCommit::decode(&commit).map_err(|error| remote_atom(error.into()))
 }
 
 /// The content hash of an atom's tree, after validating it against hostile content
@@ -491,44 +679,127 @@ fn open_origin(options: &Options) -> Result<Origin, Error> {
     })
 }
 
-/// Refuse any selected atom directory that is not a tree or whose tree is hostile,
-/// before any file inside it is read.
-fn validate_trees(
+/// A selected atom that passed every check.
+struct Checked {
+    /// Its directory.
+    path: RelativePath,
+    /// Its manifest.
+    manifest: atom::manifest::Manifest,
+}
+
+/// Check every selected atom, in index order: its directory is a tree without hostile
+/// content (validated before any file inside it is read), its `atom.toml` is valid,
+/// and its label is not taken by an atom checked before it. The bad ones are
+/// returned as [`Invalid`]; an environment failure stops the run.
+fn check_atoms(
     origin: &Origin,
     selected: &[RelativePath],
     options: &Options,
-) -> Result<(), Error> {
-    let revision = options.revision.as_str();
+) -> Result<(Vec<Checked>, Vec<Invalid>), Error> {
     let hashing = Step::begin(&*options.reporter, "Hashing", Some(selected.len() as u64));
+    let mut checked: Vec<Checked> = Vec::new();
+    let mut invalid = Vec::new();
     for path in selected {
-        let tree = atom_tree(&origin.source, path, revision)?;
-        verify::tree::validate_tree(&origin.repo, tree, &verify::tree::Options::default())
-            .map_err(|error| Error::Tree {
-                label: path.as_str().to_owned(),
-                path: path.as_str().to_owned(),
-                source: Box::new(error),
-            })?;
+        let result = check_atom(origin, path, options.revision.as_str()).and_then(|manifest| {
+            let label = &manifest.package.label;
+            match checked
+                .iter()
+                .find(|atom| &atom.manifest.package.label == label)
+            {
+                Some(first) => Err(Error::LabelClash {
+                    path: path.as_str().to_owned(),
+                    label: label.to_string(),
+                    first: first.path.as_str().to_owned(),
+                }),
+                None => Ok(manifest),
+            }
+        });
+        match result {
+            Ok(manifest) => checked.push(Checked {
+                path: path.clone(),
+                manifest,
+            }),
+            Err(error) if error.kind() == Kind::Input => {
+                invalid.push(invalid_atom(path, &error));
+            }
+            Err(error) => return Err(error),
+        }
         hashing.advance(path.as_str());
     }
-    Ok(())
+    Ok((checked, invalid))
 }
 
-/// Cut every selected atom of the set, in the set's order.
+/// Check one atom directory: a tree, without hostile content, with a valid manifest.
+fn check_atom(
+    origin: &Origin,
+    path: &RelativePath,
+    revision: &str,
+) -> Result<atom::manifest::Manifest, Error> {
+    use atom::set::FileSource as _;
+    let tree = atom_tree(&origin.source, path, revision)?;
+    verify::tree::validate_tree(&origin.repo, tree, &verify::tree::Options::default()).map_err(
+        |error| Error::Tree {
+            label: path.as_str().to_owned(),
+            path: path.as_str().to_owned(),
+            source: Box::new(error),
+        },
+    )?;
+    let relative = path.join(atom::manifest::FILE_NAME);
+    let shown = origin.source.display_path(&relative);
+    let bytes = match origin.source.read(&relative) {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => {
+            return Err(Error::NoManifest {
+                path: path.as_str().to_owned(),
+                revision: revision.to_owned(),
+            });
+        }
+        Err(error) => {
+            return Err(set_error(
+                revision,
+                set::Error::Io(atom::fs::read_failed(&shown, error)),
+            ));
+        }
+    };
+    let text = String::from_utf8(bytes).map_err(|_| Error::ManifestText {
+        path: path.as_str().to_owned(),
+    })?;
+    atom::manifest::Manifest::from_str(&text, &shown).map_err(|error| Error::Manifest {
+        path: path.as_str().to_owned(),
+        source: Box::new(error),
+    })
+}
+
+/// An atom refused by `error`: the error and its causes, and its hint unless the
+/// message already ends with it.
+fn invalid_atom(path: &RelativePath, error: &Error) -> Invalid {
+    let mut reason = error.to_string();
+    let mut cause = std::error::Error::source(error);
+    while let Some(current) = cause {
+        reason.push_str("\n  caused by: ");
+        reason.push_str(&current.to_string());
+        cause = current.source();
+    }
+    let hint = error
+        .hint()
+        .filter(|hint| !reason.contains(&format!("hint: {hint}")));
+    Invalid {
+        path: path.as_str().to_owned(),
+        reason,
+        hint,
+    }
+}
+
+/// Cut every checked atom, in the set's order.
 fn cut_candidates(
     origin: &Origin,
-    set: &Set,
-    selected: &[RelativePath],
+    checked: &[Checked],
     set_root: ObjectId,
     options: &Options,
 ) -> Result<Vec<Candidate>, Error> {
-    let atoms: Vec<&set::SetAtom> = set
-        .atoms
-        .iter()
-        .filter(|atom| selected.contains(&atom.path))
-        .collect();
-    let publishing = Step::begin(&*options.reporter, "Publishing", Some(atoms.len() as u64));
+    let publishing = Step::begin(&*options.reporter, "Publishing", Some(checked.len() as u64));
     let mut candidates = Vec::new();
-    for atom in atoms {
+    for atom in checked {
         candidates.push(cut_candidate(origin, atom, set_root, options)?);
         publishing.advance(atom.manifest.package.label.as_str());
     }
@@ -538,7 +809,7 @@ fn cut_candidates(
 /// Cut one atom of the set at the source commit (and sign it when asked).
 fn cut_candidate(
     origin: &Origin,
-    atom: &set::SetAtom,
+    atom: &Checked,
     set_root: ObjectId,
     options: &Options,
 ) -> Result<Candidate, Error> {
@@ -621,6 +892,7 @@ fn cut_error(cut: &Cut<'_>, error: cut::Error<verify::tree::Error>) -> Error {
 fn plan_updates(
     candidates: &mut [Candidate],
     existing: &BTreeMap<String, ObjectId>,
+    same_content: &BTreeSet<String>,
     dry_run: bool,
 ) -> Vec<RefUpdate> {
     let mut updates = Vec::new();
@@ -628,7 +900,10 @@ fn plan_updates(
         let atom = &mut candidate.published;
         let name = refs::atom_ref(&atom.label, &atom.version);
         match existing.get(&name) {
-            Some(id) if *id == atom.commit => atom.status = Status::Skipped,
+            Some(id) if *id == atom.commit || same_content.contains(&name) => {
+                atom.commit = *id;
+                atom.status = Status::Skipped;
+            }
             Some(id) => atom.status = Status::Refused { existing: *id },
             None => {
                 atom.status = if dry_run {
@@ -960,29 +1235,10 @@ fn check_same_set(
     if existing.values().any(|id| ours.contains(id)) {
         return Ok(());
     }
-    let remote_atom = |source: Box<dyn std::error::Error + Send + Sync>| Error::RemoteAtom {
-        url: url.to_owned(),
-        reference: reference.clone(),
-        source,
-    };
     if repo.find_object(*id).is_err() {
-        let spec = atom::store::git::FetchSpec {
-            refspecs: vec![reference.clone()],
-            depth: atom::store::git::Depth::Incremental,
-        };
-        let git_repo = atom::store::git::Repo::open(repo.git_dir());
-        git_repo.fetch(url, &spec).map_err(|error| Error::Fetch {
-            url: url.to_owned(),
-            reference: reference.clone(),
-            stderr: error.detail(),
-        })?;
+        fetch_refs(repo, url, std::slice::from_ref(reference))?;
     }
-    let object = repo
-        .find_object(*id)
-        .map_err(|error| remote_atom(error.into()))?;
-    let commit = gix::objs::CommitRef::from_bytes(&object.data, repo.object_hash())
-        .map_err(|error| remote_atom(error.into()))?;
-    let decoded = AtomCommit::decode(&commit).map_err(|error| remote_atom(error.into()))?;
+    let decoded = read_remote_atom(repo, url, reference, *id)?;
     if decoded.set_root != set_root {
         return Err(Error::OtherSet {
             url: url.to_owned(),

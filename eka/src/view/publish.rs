@@ -1,5 +1,5 @@
-//! The view of `eka publish`: [`Publish`], one [`PublishedAtom`] per selected atom and a
-//! [`Summary`].
+//! The view of `eka publish`: [`Publish`], one [`PublishedAtom`] per valid selected
+//! atom, one [`InvalidAtom`] per atom that cannot be published, and a [`Summary`].
 
 use eka::ops::publish::{self, Status};
 use serde::Serialize;
@@ -18,8 +18,11 @@ pub(crate) struct Publish {
     pub(crate) set_root: String,
     /// Whether nothing was written or pushed.
     pub(crate) dry_run: bool,
-    /// Every selected atom, in the order `ekala.toml` lists them.
+    /// Every valid selected atom, in the order `ekala.toml` lists them (none when some
+    /// are invalid and `--keep-going` is not given).
     pub(crate) atoms: Vec<PublishedAtom>,
+    /// Every selected atom that cannot be published.
+    pub(crate) invalid: Vec<InvalidAtom>,
     /// How many atoms ended in each status.
     pub(crate) summary: Summary,
 }
@@ -46,6 +49,18 @@ pub(crate) struct PublishedAtom {
     pub(crate) existing: Option<String>,
 }
 
+/// A selected atom that cannot be published.
+#[derive(Debug, Serialize)]
+pub(crate) struct InvalidAtom {
+    /// Its directory inside the repository.
+    pub(crate) path: String,
+    /// What is wrong, with its causes.
+    pub(crate) error: String,
+    /// How to fix it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) hint: Option<String>,
+}
+
 /// Counts per status.
 #[derive(Debug, Serialize)]
 pub(crate) struct Summary {
@@ -57,6 +72,8 @@ pub(crate) struct Summary {
     pub(crate) skipped: usize,
     /// Atoms the remote has with other content.
     pub(crate) refused: usize,
+    /// Atoms that cannot be published (not pushed).
+    pub(crate) invalid: usize,
 }
 
 impl From<&publish::Outcome> for Publish {
@@ -87,11 +104,21 @@ impl From<&publish::Outcome> for Publish {
             set_root: outcome.set_root.to_string(),
             dry_run: outcome.dry_run,
             atoms,
+            invalid: outcome
+                .invalid
+                .iter()
+                .map(|invalid| InvalidAtom {
+                    path: invalid.path.clone(),
+                    error: invalid.reason.clone(),
+                    hint: invalid.hint.clone(),
+                })
+                .collect(),
             summary: Summary {
                 published,
                 would_publish,
                 skipped,
                 refused: outcome.atoms.len() - published - would_publish - skipped,
+                invalid: outcome.invalid.len(),
             },
         }
     }
@@ -125,7 +152,13 @@ impl PublishedAtom {
 
 impl View for Publish {
     fn render_status(&self, printer: &Printer) {
-        if self.atoms.is_empty() {
+        for invalid in &self.invalid {
+            printer.problem(&invalid.error);
+            if let Some(hint) = &invalid.hint {
+                printer.hint(hint);
+            }
+        }
+        if self.atoms.is_empty() && self.invalid.is_empty() {
             printer.warn(format_args!(
                 "the set has no atoms at `{}`: nothing to publish",
                 self.origin
@@ -139,14 +172,22 @@ impl View for Publish {
             would_publish,
             skipped,
             refused,
+            invalid,
         } = self.summary;
-        let summary = if self.dry_run {
+        let invalid_count = if invalid > 0 {
+            format!(", {invalid} invalid")
+        } else {
+            String::new()
+        };
+        let summary = if invalid > 0 && self.atoms.is_empty() {
+            format!("{invalid} invalid: nothing pushed")
+        } else if self.dry_run {
             format!(
-                "{would_publish} to publish, {skipped} skipped, {refused} refused (dry run: nothing pushed)"
+                "{would_publish} to publish, {skipped} skipped, {refused} refused{invalid_count} (dry run: nothing pushed)"
             )
         } else {
             format!(
-                "{published} published, {skipped} skipped, {refused} refused to `{}`",
+                "{published} published, {skipped} skipped, {refused} refused{invalid_count} to `{}`",
                 self.remote
             )
         };
