@@ -3,7 +3,7 @@
 //! exist, a requirement no published version matches, a requirement only pre-releases
 //! match, and the manifest `eka remove` leaves behind.
 
-use eka_test_support::{Remote, Transport};
+use eka_test_support::{Remote, TestRepo, Transport};
 
 use crate::common::{Sandbox, snapshot};
 
@@ -40,9 +40,17 @@ fn a_git_server_closing_the_connection_reads_as_a_missing_repository() {
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { continue };
-            // Read the request, then close without answering.
-            let mut request = [0_u8; 4];
-            let _ = std::io::Read::read(&mut stream, &mut request);
+            // Read the whole request (one pkt-line), then close without answering.
+            let mut length = [0_u8; 4];
+            if std::io::Read::read_exact(&mut stream, &mut length).is_err() {
+                continue;
+            }
+            let length = std::str::from_utf8(&length)
+                .ok()
+                .and_then(|hex| usize::from_str_radix(hex, 16).ok())
+                .unwrap_or(4);
+            let mut request = vec![0_u8; length.saturating_sub(4)];
+            let _ = std::io::Read::read_exact(&mut stream, &mut request);
         }
     });
     let sandbox = consumer();
@@ -50,4 +58,67 @@ fn a_git_server_closing_the_connection_reads_as_a_missing_repository() {
     let add = sandbox.eka_in("app", &["add", &format!("{url}::x")]);
     assert_eq!(add.code, 2, "{}", add.transcript());
     snapshot!("closed_connection_git", add.transcript());
+}
+
+/// A set holding `base` at `versions` (one commit and `eka publish` each), served over
+/// `file://`.
+fn published(sandbox: &Sandbox, versions: &[&str]) -> Remote {
+    let remote = Remote::start(Transport::File);
+    let repo = TestRepo::init();
+    repo.write("ekala.toml", "[set]\npackages = [\"base\"]\n");
+    for version in versions {
+        repo.write("base/atom.toml", atom_toml("base", version));
+        repo.commit(&format!("base {version}"));
+        let publish = sandbox
+            .command()
+            .current_dir(repo.path())
+            .args(["publish", "--all", "--remote", remote.url()])
+            .output()
+            .unwrap();
+        assert!(
+            publish.status.success(),
+            "{}",
+            String::from_utf8_lossy(&publish.stderr)
+        );
+    }
+    remote
+}
+
+#[test]
+fn a_requirement_no_published_version_matches_lists_the_published_ones() {
+    let sandbox = consumer();
+    let remote = published(&sandbox, &["1.0.0"]);
+    let add = sandbox
+        .eka_in("app", &["add", &format!("{}::base@^2", remote.url())])
+        .refused();
+    snapshot!("no_version_matches", add.transcript());
+    assert_eq!(sandbox.read("app/atom.toml"), atom_toml("app", "0.1.0"));
+}
+
+#[test]
+fn a_requirement_above_the_locked_version_no_published_version_matches() {
+    let sandbox = consumer();
+    let remote = published(&sandbox, &["1.0.0"]);
+    sandbox
+        .eka_in("app", &["add", &format!("{}::base", remote.url())])
+        .success();
+    let manifest = sandbox.read("app/atom.toml");
+    let lock = sandbox.read("app/atom.lock");
+    let add = sandbox
+        .eka_in("app", &["add", &format!("{}::base@^2", remote.url())])
+        .refused();
+    snapshot!("no_version_matches_locked", add.transcript());
+    assert_eq!(sandbox.read("app/atom.toml"), manifest);
+    assert_eq!(sandbox.read("app/atom.lock"), lock);
+}
+
+#[test]
+fn a_requirement_only_pre_releases_match_says_so() {
+    let sandbox = consumer();
+    let remote = published(&sandbox, &["1.0.0", "2.0.0-rc.1"]);
+    let add = sandbox
+        .eka_in("app", &["add", &format!("{}::base@^2", remote.url())])
+        .refused();
+    snapshot!("only_pre_releases_match", add.transcript());
+    assert_eq!(sandbox.read("app/atom.toml"), atom_toml("app", "0.1.0"));
 }
