@@ -68,20 +68,25 @@ fn published(sandbox: &Sandbox, versions: &[&str]) -> Remote {
     repo.write("ekala.toml", "[set]\npackages = [\"base\"]\n");
     for version in versions {
         repo.write("base/atom.toml", atom_toml("base", version));
-        repo.commit(&format!("base {version}"));
-        let publish = sandbox
-            .command()
-            .current_dir(repo.path())
-            .args(["publish", "--all", "--remote", remote.url()])
-            .output()
-            .unwrap();
-        assert!(
-            publish.status.success(),
-            "{}",
-            String::from_utf8_lossy(&publish.stderr)
-        );
+        publish(sandbox, &repo, &remote, &format!("base {version}"));
     }
     remote
+}
+
+/// Commit what `repo` holds and `eka publish --all` it to `remote`.
+fn publish(sandbox: &Sandbox, repo: &TestRepo, remote: &Remote, message: &str) {
+    repo.commit(message);
+    let publish = sandbox
+        .command()
+        .current_dir(repo.path())
+        .args(["publish", "--all", "--remote", remote.url()])
+        .output()
+        .unwrap();
+    assert!(
+        publish.status.success(),
+        "{}",
+        String::from_utf8_lossy(&publish.stderr)
+    );
 }
 
 #[test]
@@ -120,5 +125,27 @@ fn a_requirement_only_pre_releases_match_says_so() {
         .eka_in("app", &["add", &format!("{}::base@^2", remote.url())])
         .refused();
     snapshot!("only_pre_releases_match", add.transcript());
+    assert_eq!(sandbox.read("app/atom.toml"), atom_toml("app", "0.1.0"));
+}
+
+#[test]
+fn a_requirement_that_accepts_every_version_is_not_asked_to_loosen() {
+    let sandbox = consumer();
+    let remote = Remote::start(Transport::File);
+    let repo = TestRepo::init();
+    repo.write("ekala.toml", "[set]\npackages = [\"base\", \"left\"]\n")
+        .write("base/atom.toml", atom_toml("base", "1.0.0"))
+        .write(
+            "left/atom.toml",
+            format!(
+                "{}[package.sets]\nhere = \"::\"\n[deps.from.here]\nbase = \"^2\"\n",
+                atom_toml("left", "1.0.0")
+            ),
+        );
+    publish(&sandbox, &repo, &remote, "base, left");
+    let add = sandbox
+        .eka_in("app", &["add", &format!("{}::left", remote.url())])
+        .refused();
+    snapshot!("every_version_accepted", add.transcript());
     assert_eq!(sandbox.read("app/atom.toml"), atom_toml("app", "0.1.0"));
 }
