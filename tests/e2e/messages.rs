@@ -149,3 +149,19 @@ fn a_requirement_that_accepts_every_version_is_not_asked_to_loosen() {
     snapshot!("every_version_accepted", add.transcript());
     assert_eq!(sandbox.read("app/atom.toml"), atom_toml("app", "0.1.0"));
 }
+
+#[test]
+fn removing_the_last_dependency_leaves_no_empty_table() {
+    let sandbox = consumer();
+    let remote = published(&sandbox, &["1.0.0"]);
+    sandbox
+        .eka_in("app", &["add", &format!("{}::base", remote.url())])
+        .success();
+    let remove = sandbox.eka_in("app", &["remove", "base"]).success();
+    snapshot!("remove_last_dependency", remove.transcript());
+    snapshot!(
+        "remove_last_dependency_manifest",
+        sandbox.read("app/atom.toml")
+    );
+    assert!(!sandbox.read("app/atom.toml").contains("[deps"));
+}
