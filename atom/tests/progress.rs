@@ -212,10 +212,7 @@ fn a_failed_discovery_still_finishes_the_steps_it_began() {
         &recorder,
     )
     .unwrap_err();
-    assert!(
-        matches!(error, fetch::Error::Unreachable { .. }),
-        "{error:?}"
-    );
+    assert!(matches!(error, fetch::Error::NotFound { .. }), "{error:?}");
     assert_eq!(
         recorder.steps(),
         [seen("Listing", Some(1), &[url.as_str()])]

@@ -76,8 +76,8 @@
 //! ```text
 //! no versions satisfy every requirement
 //! Because no published version of `a` matches `>=2.0.0, <3.0.0` and your project requires `a` `>=2.0.0, <3.0.0`, your project's requirements cannot all be met.
-//! versions of `a`: 1.0.0, 1.1.0, 2.0.0-beta.1
-//! hint: loosen your requirement on `a` (`^2`), or publish versions of the atoms above that agree with each other
+//! versions of `a`: 1.0.0, 1.1.0, 2.0.0-beta.1 (only pre-releases match `^2`, and a requirement allows a pre-release only when it names one)
+//! hint: write `^2.0.0-beta.1` to allow the pre-release of `a`, or publish a release that matches `^2`
 //! ```
 //!
 //! Atoms print as `` `label` ``, or `` `set-short::label` `` when two sets hold the same

@@ -4,13 +4,14 @@
 //! [`Words`] is a pubgrub [`ReportFormatter`]: atoms print as `` `label` `` (or
 //! `` `set-short::label` `` when two sets in the explanation hold the same label), the
 //! project being resolved as "your project", and version sets as semver-like ranges
-//! (see [`crate::ranges`]).
+//! (see [`crate::ranges`]). [`Unmatched`] words a requirement of the project that no
+//! published version matches (or only pre-releases do), the commonest conflict.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use atom::Label;
 use pubgrub::{Derived, External, Map, ReportFormatter, Term};
-use semver::Version;
+use semver::{Version, VersionReq};
 
 use crate::{
     ranges::{VersionSet, display},
@@ -265,5 +266,67 @@ impl ReportFormatter<Node, VersionSet, String> for Words {
             self.format_external(external),
             self.format_terms(current_terms)
         )
+    }
+}
+
+/// A requirement of the project that no published version of its atom matches.
+#[derive(Debug)]
+pub(crate) struct Unmatched {
+    /// The atom's name, as [`Words::name`] gives it.
+    name: String,
+    /// The requirement.
+    req: VersionReq,
+    /// The newest pre-release whose release would match: the requirement excludes it
+    /// only because it does not name a pre-release itself.
+    pre_release: Option<Version>,
+}
+
+impl Unmatched {
+    /// `req` on `name` when no version of `published` (oldest first) matches it.
+    pub(crate) fn find(name: &str, req: &VersionReq, published: &[Version]) -> Option<Self> {
+        if published.is_empty() || published.iter().any(|version| req.matches(version)) {
+            return None;
+        }
+        let pre_release = published
+            .iter()
+            .rev()
+            .find(|version| {
+                !version.pre.is_empty() && {
+                    let mut release = (*version).clone();
+                    release.pre = semver::Prerelease::EMPTY;
+                    req.matches(&release)
+                }
+            })
+            .cloned();
+        Some(Self {
+            name: name.to_owned(),
+            req: req.clone(),
+            pre_release,
+        })
+    }
+
+    /// What follows the atom's `versions of` line.
+    pub(crate) fn note(&self) -> String {
+        match &self.pre_release {
+            Some(_) => format!(
+                " (only pre-releases match `{}`, and a requirement allows a pre-release only when it names one)",
+                self.req
+            ),
+            None => format!(" (none matches `{}`)", self.req),
+        }
+    }
+
+    /// What to do about it.
+    pub(crate) fn hint(&self) -> String {
+        match &self.pre_release {
+            Some(version) => format!(
+                "write `^{version}` to allow the pre-release of {}, or publish a release that matches `{}`",
+                self.name, self.req
+            ),
+            None => format!(
+                "loosen your requirement on {} (`{}`), or publish a version of it that matches",
+                self.name, self.req
+            ),
+        }
     }
 }

@@ -23,7 +23,7 @@ use semver::{Version, VersionReq};
 use crate::{
     ranges::{VersionSet, display, exact_ranges},
     registry::{AtomKey, Registry, RegistryError, Requirement},
-    report::Words,
+    report::{Unmatched, Words},
 };
 
 /// How much work one resolution may do before it gives up.
@@ -454,15 +454,21 @@ fn no_solution<R: Registry + ?Sized>(
     // By label first: set roots are hashes, and an order by them reads as random.
     atoms.sort_by(|a, b| (&a.label, &a.set).cmp(&(&b.label, &b.set)));
     let mut unpublished = Vec::new();
+    let mut unmatched = Vec::new();
     let mut floored = Vec::new();
     for key in &atoms {
-        let versions = provider.cached(key).unwrap_or_else(|| Rc::from(Vec::new()));
+        let considered = provider.cached(key).unwrap_or_else(|| Rc::from(Vec::new()));
+        let mut published = provider
+            .registry
+            .versions(key)
+            .unwrap_or_else(|_| considered.to_vec());
+        published.sort_unstable();
+        published.dedup();
         let name = words.name(&Node::Atom((*key).clone()));
-        let list = if versions.is_empty() {
-            unpublished.push(name.clone());
+        let list = if considered.is_empty() {
             "none".to_owned()
         } else {
-            versions
+            considered
                 .iter()
                 .rev()
                 .map(Version::to_string)
@@ -470,8 +476,22 @@ fn no_solution<R: Registry + ?Sized>(
                 .join(", ")
         };
         let mut line = format!("\nversions of {name}: {list}");
+        if published.is_empty() {
+            unpublished.push(name.clone());
+        }
+        let direct = root_requirements
+            .iter()
+            .filter(|requirement| &requirement.key == *key);
+        for requirement in direct {
+            if let Some(found) = Unmatched::find(&name, &requirement.req, &published) {
+                line.push_str(&found.note());
+                unmatched.push(found);
+            }
+        }
+        // The floor only matters when it hid a published version.
         if !provider.options.allow_downgrade
             && let Some(floor) = provider.options.preferred.get(*key)
+            && published.len() > considered.len()
         {
             line.push_str(&format!(
                 " (older than the locked `{floor}` not considered)"
@@ -485,21 +505,19 @@ fn no_solution<R: Registry + ?Sized>(
             "no version of {} is published in its set; check the label and the set, or publish it first",
             unpublished.join(", ")
         )
+    } else if !unmatched.is_empty() {
+        unmatched
+            .iter()
+            .map(Unmatched::hint)
+            .collect::<Vec<_>>()
+            .join("; ")
     } else if !floored.is_empty() {
         format!(
             "downgrades are not allowed and {} would have to move below the locked version; allow downgrades or loosen the requirements",
             floored.join(", ")
         )
     } else {
-        let direct = direct_requirements(&tree, root_requirements, &words);
-        if direct.is_empty() {
-            "loosen the requirements named above, or publish versions of these atoms that agree with each other".to_owned()
-        } else {
-            format!(
-                "loosen your requirement on {}, or publish versions of the atoms above that agree with each other",
-                direct.join(" or ")
-            )
-        }
+        loosen_hint(&direct_requirements(&tree, root_requirements, &words))
     };
     Error::NoSolution { explanation, hint }
 }
@@ -551,29 +569,58 @@ fn collapse_gaps(
     }
 }
 
-/// The project's own requirements that take part in the conflict, as
-/// `` `label` (`^1`) ``.
+/// The project's own requirements that take part in the conflict: each atom's name and
+/// what the project asks of it.
 fn direct_requirements(
     tree: &DerivationTree<Node, VersionSet, String>,
     root_requirements: &[Requirement],
     words: &Words,
-) -> Vec<String> {
+) -> Vec<(String, Vec<VersionReq>)> {
     let mut found = BTreeSet::new();
     collect_direct(tree, &mut found);
-    let mut out = Vec::new();
-    for key in found {
-        let reqs: Vec<String> = root_requirements
-            .iter()
-            .filter(|requirement| requirement.key == key)
-            .map(|requirement| format!("`{}`", requirement_text(&requirement.req)))
-            .collect();
-        out.push(format!(
-            "{} ({})",
-            words.name(&Node::Atom(key.clone())),
-            reqs.join(", ")
-        ));
+    found
+        .into_iter()
+        .map(|key| {
+            let reqs = root_requirements
+                .iter()
+                .filter(|requirement| requirement.key == key)
+                .map(|requirement| requirement.req.clone())
+                .collect();
+            (words.name(&Node::Atom(key)), reqs)
+        })
+        .collect()
+}
+
+/// What to loosen: the project's requirements in the conflict, as `` `label` (`^1`) ``,
+/// leaving out those that already allow every version (`*`); when only those remain,
+/// the other requirements are what rule every published version out.
+fn loosen_hint(direct: &[(String, Vec<VersionReq>)]) -> String {
+    let loosenable: Vec<String> = direct
+        .iter()
+        .filter(|(_, reqs)| reqs.iter().any(|req| *req != VersionReq::STAR))
+        .map(|(name, reqs)| {
+            let reqs: Vec<String> = reqs
+                .iter()
+                .map(|req| format!("`{}`", requirement_text(req)))
+                .collect();
+            format!("{name} ({})", reqs.join(", "))
+        })
+        .collect();
+    if !loosenable.is_empty() {
+        return format!(
+            "loosen your requirement on {}, or publish versions of the atoms above that agree with each other",
+            loosenable.join(" or ")
+        );
     }
-    out
+    let names: Vec<&str> = direct.iter().map(|(name, _)| name.as_str()).collect();
+    if names.is_empty() {
+        "loosen the requirements named above, or publish versions of these atoms that agree with each other".to_owned()
+    } else {
+        format!(
+            "your project already accepts every version of {} (`*`): no published version satisfies the other requirements above; publish versions of the atoms above that agree with each other",
+            names.join(" and ")
+        )
+    }
 }
 
 fn requirement_text(req: &VersionReq) -> String {

@@ -16,6 +16,7 @@ mod errors;
 mod immutable;
 mod init;
 mod lockfile;
+mod messages;
 mod new;
 mod nix;
 mod nix_eval;

@@ -2,7 +2,8 @@
 //!
 //! A [`ManifestDocument`] holds the file's text as a `toml_edit` document: edits touch
 //! only the keys they change, so comments, order and spacing elsewhere stay as the user
-//! wrote them. New tables are appended at the end of the file.
+//! wrote them. New tables are appended at the end of the file; a table a removal leaves
+//! empty is removed with it (and each parent it leaves empty).
 //!
 //! ```
 //! use atom::{Label, manifest::{ManifestDocument, SetSource}};
@@ -132,16 +133,47 @@ impl ManifestDocument {
         else {
             return false;
         };
-        let mut removed = false;
-        for (_, deps) in from.iter_mut() {
+        let mut emptied = Vec::new();
+        for (set, deps) in from.iter_mut() {
             if let Some(deps) = deps.as_table_like_mut() {
+                let mut removed = false;
                 while let Some(key) = find_key(deps, label) {
                     deps.remove(&key);
                     removed = true;
                 }
+                if removed {
+                    emptied.push(set.get().to_owned());
+                }
             }
         }
-        removed
+        for set in &emptied {
+            self.prune_empty(&["deps", "from", set]);
+        }
+        !emptied.is_empty()
+    }
+
+    /// Remove the table at `path` if it is empty, then each parent on the path that
+    /// became empty in turn (`[deps.from.<set>]`, `[deps.from]`, `direct = {}`,
+    /// `[deps]`), so a removal leaves no empty table behind.
+    fn prune_empty(&mut self, path: &[&str]) {
+        for depth in (1..=path.len()).rev() {
+            let (parent_path, key) = (&path[..depth - 1], path[depth - 1]);
+            let mut parent: Option<&mut dyn TableLike> = Some(self.document.as_table_mut());
+            for segment in parent_path {
+                parent = parent
+                    .and_then(|table| table.get_mut(segment))
+                    .and_then(Item::as_table_like_mut);
+            }
+            let Some(parent) = parent else { return };
+            let empty = parent
+                .get(key)
+                .and_then(Item::as_table_like)
+                .is_some_and(TableLike::is_empty);
+            if !empty {
+                return;
+            }
+            parent.remove(key);
+        }
     }
 
     /// Add (or replace) the direct Nix input `name`; returns whether the text changed.
@@ -182,6 +214,9 @@ impl ManifestDocument {
         while let Some(key) = find_key(nix, name) {
             nix.remove(&key);
             removed = true;
+        }
+        if removed {
+            self.prune_empty(&["deps", "direct", "nix"]);
         }
         removed
     }

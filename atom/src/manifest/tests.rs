@@ -165,3 +165,37 @@ fn invalid_utf8_is_located() {
     };
     assert_eq!((located.line, located.column), (2, 10));
 }
+
+#[test]
+fn a_removal_leaves_no_empty_table_behind() {
+    let text = "[package]\nlabel = \"hello\" # me\nversion = \"0.1.0\"\n\n\
+                [package.sets]\nc = \"::\"\nd = \"::\"\n\n\
+                [deps.from.c]\na = \"^1\"\n\n[deps.from.d]\nb = \"^2\" # keep\n";
+    let mut document = ManifestDocument::parse(text, "atom.toml").unwrap();
+    assert!(document.remove_dependency(&label("a")));
+    assert_eq!(
+        document.to_string(),
+        "[package]\nlabel = \"hello\" # me\nversion = \"0.1.0\"\n\n\
+         [package.sets]\nc = \"::\"\nd = \"::\"\n\n[deps.from.d]\nb = \"^2\" # keep\n"
+    );
+    assert!(document.remove_dependency(&label("b")));
+    assert_eq!(
+        document.to_string(),
+        "[package]\nlabel = \"hello\" # me\nversion = \"0.1.0\"\n\n\
+         [package.sets]\nc = \"::\"\nd = \"::\"\n"
+    );
+    assert!(document.manifest().is_ok());
+}
+
+#[test]
+fn removing_the_last_nix_input_drops_an_inline_direct_table() {
+    let text = "[package]\nlabel = \"hello\"\nversion = \"0.1.0\"\n\n\
+                [deps]\ndirect = { nix = { pkgs = { url = \"https://h/p.tar.gz\" } } }\n";
+    let mut document = ManifestDocument::parse(text, "atom.toml").unwrap();
+    assert!(document.remove_nix_input(&label("pkgs")));
+    assert_eq!(
+        document.to_string(),
+        "[package]\nlabel = \"hello\"\nversion = \"0.1.0\"\n"
+    );
+    assert!(document.manifest().is_ok());
+}

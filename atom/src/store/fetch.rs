@@ -87,6 +87,12 @@ pub enum Error {
         /// What to do.
         hint: &'static str,
     },
+    /// Every mirror answered that the repository does not exist or is not readable.
+    #[error("{}", not_found_message(urls))]
+    NotFound {
+        /// The URLs tried.
+        urls: Vec<SetUrl>,
+    },
     /// Two mirrors disagree about one published version.
     #[error(
         "mirrors disagree about the {} of `{}` `{}`: `{}` has `{}`, `{}` has `{}` (possible tampering)",
@@ -179,6 +185,7 @@ impl Classify for Error {
         match self {
             Error::Cache { .. }
             | Error::Unreachable { .. }
+            | Error::NotFound { .. }
             | Error::Fetch { .. }
             | Error::NotSent { .. }
             | Error::Store(_) => Kind::Environment,
@@ -194,11 +201,24 @@ impl Classify for Error {
     fn hint(&self) -> Option<String> {
         match self {
             Error::Fetch { error, .. } => error.hint(),
+            Error::NotFound { .. } => Some(remote::NOT_FOUND_HINT.to_owned()),
             Error::Unreachable { hint, .. }
             | Error::Tampering { hint, .. }
             | Error::NotCached { hint, .. } => Some((*hint).to_owned()),
             _ => None,
         }
+    }
+}
+
+/// "repository `a` does not exist …" or "repositories `a`, `b` do not exist …".
+fn not_found_message(urls: &[SetUrl]) -> String {
+    let names: Vec<String> = urls.iter().map(|url| format!("`{url}`")).collect();
+    match names.as_slice() {
+        [only] => format!("repository {only} does not exist or is not readable"),
+        _ => format!(
+            "repositories {} do not exist or are not readable",
+            names.join(", ")
+        ),
     }
 }
 
@@ -578,11 +598,13 @@ fn list_mirrors(
     let mut answers = Vec::new();
     let mut causes = Vec::new();
     let mut all_timed_out = true;
+    let mut all_not_found = true;
     for (url, result) in mirrors.iter().zip(results) {
         match result {
             Ok(refs) => answers.push((url.clone(), parse_listing(&refs, labels))),
             Err(error) => {
                 all_timed_out &= error.is_timeout();
+                all_not_found &= error.is_not_found();
                 let message = error_chain(&error);
                 causes.push(format!("`{url}`: {message}"));
                 warnings.push(Warning::SkippedMirror {
@@ -591,6 +613,11 @@ fn list_mirrors(
                 });
             }
         }
+    }
+    if answers.is_empty() && all_not_found && !mirrors.is_empty() {
+        return Err(Error::NotFound {
+            urls: mirrors.to_vec(),
+        });
     }
     if answers.is_empty() {
         return Err(Error::Unreachable {

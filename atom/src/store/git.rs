@@ -139,6 +139,20 @@ impl Error {
         }
     }
 
+    /// Whether the remote answered that the repository does not exist or may not be read
+    /// (git's words for `file://`, `git://`, `ssh://` and smart or dumb `http(s)://`).
+    pub fn is_missing_repository(&self) -> bool {
+        let Error::Remote { stderr, .. } = self else {
+            return false;
+        };
+        let stderr = stderr.to_lowercase();
+        stderr.contains("does not appear to be a git repository")
+            || stderr.contains("repository not found")
+            || stderr.contains("no such repository")
+            || stderr.contains("repository not exported")
+            || (stderr.contains("repository '") && stderr.contains("' not found"))
+    }
+
     /// Whether the remote answered and refused: the repository or an object it was asked
     /// for does not exist there (the URL or the server's data is wrong, not the
     /// connection).

@@ -52,6 +52,12 @@ pub enum Error {
         /// What to do.
         hint: &'static str,
     },
+    /// The server answered that the repository does not exist or may not be read.
+    #[error("repository `{url}` does not exist or is not readable")]
+    NotFound {
+        /// The URL.
+        url: String,
+    },
     /// Connecting or talking to the remote failed.
     #[error("cannot list refs of `{url}`")]
     Protocol {
@@ -103,6 +109,11 @@ impl Error {
             _ => false,
         }
     }
+
+    /// Whether the server answered that the repository does not exist or is not readable.
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Error::NotFound { .. })
+    }
 }
 
 impl Classify for Error {
@@ -114,6 +125,7 @@ impl Classify for Error {
             Error::Reftable { .. }
             | Error::LsRemoteOutput { .. }
             | Error::Protocol { .. }
+            | Error::NotFound { .. }
             | Error::Timeout { .. }
             | Error::Stopped { .. } => Kind::Environment,
             Error::LsRemote { error, .. } => error.kind(),
@@ -125,10 +137,14 @@ impl Classify for Error {
             Error::Reftable { hint, .. } => Some((*hint).to_owned()),
             Error::LsRemote { error, .. } => error.hint(),
             Error::Timeout { .. } => Some(super::git::timeout_hint()),
+            Error::NotFound { .. } => Some(NOT_FOUND_HINT.to_owned()),
             _ => None,
         }
     }
 }
+
+/// The hint of a repository that does not exist or is not readable.
+pub const NOT_FOUND_HINT: &str = "check the URL, and that you have access to the repository";
 
 /// List `refs/eka/atoms/…` of the repository at `url`, for the given labels only (all
 /// atoms when `labels` is `None`), sorted by ref name.
@@ -246,7 +262,15 @@ fn ls_refs(
         Vec::new(),
         &mut progress,
     )
-    .map_err(|error| protocol_error(error.into()))?;
+    .map_err(|error| {
+        if closed_or_refused(&error) {
+            Error::NotFound {
+                url: url.to_owned(),
+            }
+        } else {
+            protocol_error(error.into())
+        }
+    })?;
     let refs = match handshake.refs {
         // Protocol v0/v1: the server advertised everything up front.
         Some(refs) => refs,
@@ -278,11 +302,38 @@ fn ls_refs(
         .collect())
 }
 
+/// Whether a failed handshake means the server has no such repository for us: `git
+/// daemon` says so with `--informative-errors` and otherwise closes the connection
+/// without a word (read as an unexpected end of file).
+fn closed_or_refused(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(current) = cause {
+        let closed = current
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::UnexpectedEof);
+        let text = current.to_string().to_lowercase();
+        if closed || text.contains("no such repository") || text.contains("repository not exported")
+        {
+            return true;
+        }
+        cause = current.source();
+    }
+    false
+}
+
 fn ls_remote(url: &str, prefixes: &[String]) -> Result<Vec<(String, ObjectId)>, Error> {
     let patterns: Vec<String> = prefixes.iter().map(|prefix| format!("{prefix}*")).collect();
-    let stdout = super::git::ls_remote(url, &patterns).map_err(|error| Error::LsRemote {
-        url: url.to_owned(),
-        error: Box::new(error),
+    let stdout = super::git::ls_remote(url, &patterns).map_err(|error| {
+        if error.is_missing_repository() {
+            Error::NotFound {
+                url: url.to_owned(),
+            }
+        } else {
+            Error::LsRemote {
+                url: url.to_owned(),
+                error: Box::new(error),
+            }
+        }
     })?;
     String::from_utf8_lossy(&stdout)
         .lines()

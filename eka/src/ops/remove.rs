@@ -1,6 +1,7 @@
 //! `eka remove <label|name>…`: drop dependencies (atoms by label, direct Nix inputs by
 //! name) from `atom.toml`, then relock so `atom.lock` no longer holds what only they
-//! needed. A name that is neither is refused before anything is written.
+//! needed. A name that is neither is refused before anything is written; a table the
+//! removal leaves empty goes with it (see [`atom::manifest::ManifestDocument`]).
 //!
 //! ```no_run
 //! use eka::{ops::remove, transaction};
