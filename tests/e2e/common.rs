@@ -1,9 +1,10 @@
 //! Running the real `eka` binary in an isolated environment.
 
 use std::{
+    io::Write as _,
     net::{TcpListener, TcpStream},
     path::{Path, PathBuf},
-    process::{Command, Output},
+    process::{Command, Output, Stdio},
     sync::{
         Arc,
         atomic::{AtomicBool, Ordering},
@@ -247,4 +248,28 @@ impl Drop for SilentServer {
             let _ = thread.join();
         }
     }
+}
+
+/// Run git in `dir` with an isolated environment, `stdin` fed in; stdout trimmed.
+pub fn git(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> String {
+    let home = tempfile::tempdir().unwrap();
+    let mut command = Command::new("git");
+    command.current_dir(dir).args(args);
+    isolate(&mut command, home.path());
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.unwrap_or_default()).unwrap();
+    drop(input);
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
 }

@@ -3,38 +3,13 @@
 //! mirror or of the lock must exit 1 and be named in `--json`.
 
 use std::{
-    io::Write as _,
     path::{Path, PathBuf},
-    process::{Command, Stdio},
+    process::Command,
 };
 
 use eka_test_support::{Remote, TestRepo, Transport};
 
-use crate::common::{Run, Sandbox, isolate, snapshot};
-
-/// Run git in `dir` with an isolated environment, `stdin` fed in; stdout trimmed.
-fn git(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> String {
-    let home = tempfile::tempdir().unwrap();
-    let mut command = Command::new("git");
-    command.current_dir(dir).args(args);
-    isolate(&mut command, home.path());
-    let mut child = command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    input.write_all(stdin.unwrap_or_default()).unwrap();
-    drop(input);
-    let output = child.wait_with_output().unwrap();
-    assert!(
-        output.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).trim().to_owned()
-}
+use crate::common::{Run, Sandbox, git, snapshot};
 
 fn atom_toml(label: &str, version: &str, deps: &str) -> String {
     format!("[package]\nlabel = \"{label}\"\nversion = \"{version}\"\n{deps}")
