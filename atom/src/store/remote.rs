@@ -173,12 +173,18 @@ pub fn list_refs(url: &str, prefixes: &[String]) -> Result<Vec<(String, ObjectId
     let mut refs = match parsed.scheme {
         gix::url::Scheme::Http | gix::url::Scheme::Https => ls_remote(url, prefixes)?,
         gix::url::Scheme::File => {
-            // gix would spawn `git-upload-pack` with eka's environment (a `GIT_DIR` of
-            // the caller would redirect it); the front door clears it. One process
-            // either way, and `git ls-remote` sends the prefixes as protocol v2
-            // `ref-prefix` too.
             refuse_reftable(&parsed.path.to_path_lossy())?;
-            ls_remote(url, prefixes)?
+            if environment_is_clean() {
+                // gix sends the prefixes as protocol v2 `ref-prefix`, so the server
+                // reads only the matching refs; `git ls-remote` filters on the client
+                // after receiving every ref (2x slower on a 60,000-ref registry).
+                ls_refs_with_deadline(url, parsed, prefixes)?
+            } else {
+                // gix would start `git-upload-pack` with eka's own environment, where a
+                // caller's `GIT_DIR` (a git hook's) would redirect it; the front door
+                // clears it.
+                ls_remote(url, prefixes)?
+            }
         }
         _ => ls_refs_with_deadline(url, parsed, prefixes)?,
     };
@@ -190,6 +196,14 @@ pub fn list_refs(url: &str, prefixes: &[String]) -> Result<Vec<(String, ObjectId
     refs.sort();
     refs.dedup();
     Ok(refs)
+}
+
+/// Whether none of the variables the git front door clears is set in eka's environment,
+/// so a git process gix starts itself acts on the repository eka names.
+fn environment_is_clean() -> bool {
+    super::git::CLEARED_VARIABLES
+        .iter()
+        .all(|variable| std::env::var_os(variable).is_none())
 }
 
 fn refuse_reftable(path: &std::path::Path) -> Result<(), Error> {
