@@ -98,13 +98,12 @@ impl Sandbox {
 
     /// Run eka with `args` in `work/<dir>`.
     pub fn eka_in(&self, dir: &str, args: &[&str]) -> Run {
-        Run::from(
-            self.command()
-                .current_dir(self.path(dir))
-                .args(args)
-                .output()
-                .unwrap(),
-        )
+        self.eka_at(&self.path(dir), args)
+    }
+
+    /// Run `eka` in `dir`, a directory anywhere (not only inside the sandbox).
+    pub fn eka_at(&self, dir: &Path, args: &[&str]) -> Run {
+        Run::from(self.command().current_dir(dir).args(args).output().unwrap())
     }
 }
 

@@ -4,7 +4,7 @@
 use eka_test_support::{Remote, TestRepo, Transport};
 
 use crate::{
-    common::{Run, Sandbox},
+    common::Sandbox,
     deps::{SetFixture, lock_versions, project},
 };
 
@@ -30,20 +30,6 @@ fn local_set() -> TestRepo {
     repo
 }
 
-fn run_in(sandbox: &Sandbox, dir: &std::path::Path, args: &[&str]) -> Run {
-    let output = sandbox
-        .command()
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap();
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
-
 fn locked(path: &std::path::Path, label: &str) -> atom::lock::LockedAtom {
     let lock = atom::lock::Lockfile::read(path).unwrap();
     lock.atoms
@@ -59,7 +45,7 @@ fn a_sibling_resolves_without_a_push_then_from_another_repository_once_published
     let app = repo.path().join("app");
 
     // No remote at all: `::lib` comes from the work tree, locked at `HEAD`.
-    let run = run_in(&sandbox, &app, &["resolve"]).success();
+    let run = sandbox.eka_at(&app, &["resolve"]).success();
     assert!(run.stderr.contains("Locking lib 1.2.0"), "{}", run.stderr);
     let local = locked(&app.join("atom.lock"), "lib");
     assert_eq!(local.version.to_string(), "1.2.0");
@@ -67,18 +53,15 @@ fn a_sibling_resolves_without_a_push_then_from_another_repository_once_published
         repo.run(["for-each-ref", "refs/eka/"]).trim().is_empty(),
         "resolving must not publish"
     );
-    run_in(&sandbox, &app, &["--locked", "resolve"]).success();
-    let tree = run_in(&sandbox, &app, &["tree"]).success();
+    sandbox.eka_at(&app, &["--locked", "resolve"]).success();
+    let tree = sandbox.eka_at(&app, &["tree"]).success();
     assert_eq!(tree.stdout, "app 0.1.0\n    lib 1.2.0\n");
 
     // Publish both; the locally locked commit is the one published.
     let remote = Remote::start(Transport::File);
-    run_in(
-        &sandbox,
-        repo.path(),
-        &["publish", "--all", "--remote", remote.url()],
-    )
-    .success();
+    sandbox
+        .eka_at(repo.path(), &["publish", "--all", "--remote", remote.url()])
+        .success();
     let published = remote.repo().run(["rev-parse", "refs/eka/atoms/lib/1.2.0"]);
     assert_eq!(local.commit.to_string(), published.trim());
 
@@ -119,7 +102,7 @@ fn an_uncommitted_sibling_is_refused_with_a_hint() {
         );
     let sandbox = Sandbox::new();
     let app = repo.path().join("app");
-    let run = run_in(&sandbox, &app, &["resolve"]).refused();
+    let run = sandbox.eka_at(&app, &["resolve"]).refused();
     assert!(run.stderr.contains("::lib"), "{}", run.stderr);
     assert!(
         run.stderr.contains("hint: commit the atom"),

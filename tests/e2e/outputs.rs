@@ -2,28 +2,12 @@
 //! stdout and stderr in one transcript; unstable parts filtered by
 //! [`crate::common::filters`]).
 
-use std::path::Path;
-
 use eka_test_support::{Remote, TestRepo, Transport};
 
 use crate::{
     common::{Run, Sandbox, snapshot},
     deps::{SetFixture, project},
 };
-
-fn run_in(sandbox: &Sandbox, dir: &Path, args: &[&str]) -> Run {
-    let output = sandbox
-        .command()
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap();
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
 
 /// The JSON document on stdout, checked to carry `"schema": 1` as its first key.
 #[track_caller]
@@ -114,7 +98,7 @@ fn publish() {
     let publish = |extra: &[&str]| {
         let mut args = vec!["publish", "--all", "--remote", remote.url()];
         args.extend_from_slice(extra);
-        run_in(&sandbox, repo.path(), &args)
+        sandbox.eka_at(repo.path(), &args)
     };
     snapshot!(
         "publish_dry_run",
