@@ -36,24 +36,15 @@
 //! assert_eq!(export.inputs, "{\n}\n");
 //! ```
 
-use std::{
-    collections::{BTreeMap, HashMap},
-    path::PathBuf,
-};
+use std::{collections::BTreeMap, path::PathBuf};
 
 use atom::{
     error::{Classify, Kind},
     lock::{AtomIdHex, LockedAtom, LockedNixInput, Lockfile, NixKind},
     progress::{Reporter, Step},
-    store::{
-        AtomCommit,
-        cache::Cache,
-        git::{Depth, FetchSpec},
-    },
+    store::cache::Cache,
 };
-use gix::bstr::ByteSlice;
 use serde_json::{Map, Value, json};
-use verify::walk::{Against, Failure};
 
 use crate::eval::nix_string;
 
@@ -115,59 +106,13 @@ pub enum Error {
         /// The atom.
         label: String,
     },
-    /// An atom commit is not cached and could not be fetched.
-    #[error("atom commit `{commit}` of `{label}` is not cached and could not be fetched{}", if *offline { " (offline)" } else { "" })]
-    Missing {
-        /// The atom.
-        label: String,
-        /// Its commit.
-        commit: String,
-        /// Whether fetching was forbidden.
-        offline: bool,
-    },
     /// The cache could not be opened, locked or repaired.
     #[error(transparent)]
     Cache(#[from] atom::store::cache::Error),
-    /// A locked commit is not a valid object id.
-    #[error("locked atom `{label}` has an invalid commit: {message}")]
-    Commit {
-        /// The atom.
-        label: String,
-        /// Why.
-        message: String,
-    },
-    /// Fetching atom commits from a mirror failed and some commit is still missing.
-    #[error("cannot fetch atom commits from `{url}`")]
-    Fetch {
-        /// The mirror.
-        url: String,
-        /// What git said (naming the command and the URL).
-        #[source]
-        source: atom::store::git::Error,
-    },
-    /// A locked atom commit is not what the lock says, or its tree is hostile: it is
-    /// not pinned.
-    #[error("atom `{label}@{version}` from {origin} is refused")]
-    Refused {
-        /// The atom.
-        label: String,
-        /// Its locked version.
-        version: String,
-        /// Where its commit came from.
-        origin: Origin,
-        /// What is wrong.
-        #[source]
-        failure: Box<Failure>,
-    },
-    /// The tree of an atom could not be read to validate it.
-    #[error("cannot read the tree of atom `{label}`")]
-    Tree {
-        /// The atom.
-        label: String,
-        /// The cause.
-        #[source]
-        source: verify::tree::Error,
-    },
+    /// A locked atom could not be fetched, or was refused by the checks of
+    /// [`verify::locked`].
+    #[error(transparent)]
+    Locked(Box<verify::locked::Error>),
     /// The NAR hash of an atom tree could not be computed.
     #[error("cannot compute the NAR hash of atom `{label}`")]
     Hash {
@@ -188,20 +133,22 @@ pub enum Error {
     },
 }
 
+impl From<verify::locked::Error> for Error {
+    fn from(error: verify::locked::Error) -> Self {
+        Error::Locked(Box::new(error))
+    }
+}
+
 impl Classify for Error {
     /// A lock that cannot be parsed, a missing hash, mirror or commit is the user's data;
     /// a cache, hash or write failure is the environment.
     fn kind(&self) -> Kind {
         match self {
             Error::Lock(error) => error.kind(),
-            Error::NoNarHash { .. }
-            | Error::NoMirror { .. }
-            | Error::Missing { .. }
-            | Error::Commit { .. }
-            | Error::Refused { .. } => Kind::Input,
+            Error::NoNarHash { .. } | Error::NoMirror { .. } => Kind::Input,
             Error::Cache(error) => error.kind(),
-            Error::Fetch { source, .. } => source.kind(),
-            Error::Tree { .. } | Error::Hash { .. } | Error::Write { .. } => Kind::Environment,
+            Error::Locked(error) => error.kind(),
+            Error::Hash { .. } | Error::Write { .. } => Kind::Environment,
         }
     }
 
@@ -213,13 +160,8 @@ impl Classify for Error {
             Error::NoNarHash { .. } => {
                 Some("run `eka update <name>` to lock it again with its `narHash`".into())
             }
-            Error::Missing { offline: true, .. } => {
-                Some("run again without `--offline` to fetch it from its mirrors".into())
-            }
-            Error::Missing { .. } => Some("check the atom's mirrors with `eka verify`".into()),
-            Error::Refused { .. } => Some("run `eka verify` to see which mirror changed it".into()),
             Error::Cache(error) => error.hint(),
-            Error::Fetch { source, .. } => source.hint(),
+            Error::Locked(error) => error.hint(),
             _ => None,
         }
     }
@@ -368,305 +310,27 @@ pub fn flake_lock(
     })
 }
 
-/// Where fetched atom commits are kept in the atom store (shared with discovery and
-/// verify).
-const CACHE_NAMESPACE: &str = "refs/cache/";
-
-fn commit_id(atom: &LockedAtom) -> Result<gix::ObjectId, Error> {
-    gix::ObjectId::from_hex(atom.commit.as_str().as_bytes()).map_err(|error| Error::Commit {
-        label: atom.label.to_string(),
-        message: error.to_string(),
-    })
-}
-
-/// Whether the store holds `id` with its root tree (discovery fetches commits without).
-fn has_commit_with_tree(repo: &gix::Repository, id: gix::ObjectId) -> bool {
-    repo.find_object(id)
-        .ok()
-        .and_then(|object| object.try_into_commit().ok())
-        .and_then(|commit| commit.tree_id().ok())
-        .is_some_and(|tree| repo.has_object(tree))
-}
-
-/// The first atom whose commit the store claims to have but cannot read, with why.
-fn unreadable_commit(
-    repo: &gix::Repository,
-    commits: &[(&LockedAtom, gix::ObjectId)],
-) -> Option<String> {
-    commits.iter().find_map(|(_, id)| {
-        if !repo.has_object(*id) {
-            return None;
-        }
-        repo.find_object(*id)
-            .err()
-            .map(|error| format!("object `{id}` is unreadable: {error}"))
-    })
-}
-
-/// The atoms whose commit (with its tree) is not in the store yet.
-fn missing<'a>(
-    repo: &gix::Repository,
-    commits: &[(&'a LockedAtom, gix::ObjectId)],
-) -> Vec<(&'a LockedAtom, gix::ObjectId)> {
-    commits
-        .iter()
-        .filter(|(_, id)| !has_commit_with_tree(repo, *id))
-        .copied()
-        .collect()
-}
-
-/// Which mirror URL served each atom commit fetched in this run.
-type Served = HashMap<gix::ObjectId, String>;
-
-/// Fetch the missing atom commits with their trees: ONE fetch per mirror URL for all
-/// the commits it serves, mirrors in lock order, until none is missing. Returns the
-/// mirror that served each fetched commit, and the last failure, kept to be reported
-/// if some commit stays missing.
-fn fetch_missing(
-    cache: &Cache,
-    commits: &[(&LockedAtom, gix::ObjectId)],
-    reporter: &dyn Reporter,
-) -> Result<(Served, Option<Error>), Error> {
-    let mut served = Served::new();
-    let mut wanted = missing(&cache.atoms_repo()?, commits);
-    if wanted.is_empty() {
-        return Ok((served, None));
-    }
-    let _lock = cache.lock()?;
-    let mut mirrors: Vec<&str> = Vec::new();
-    for (atom, _) in &wanted {
-        for mirror in &atom.mirrors {
-            if !mirrors.contains(&mirror.as_str()) {
-                mirrors.push(mirror.as_str());
-            }
-        }
-    }
-    let step = Step::begin(reporter, "Fetching", Some(mirrors.len() as u64));
-    let mut last_error = None;
-    for url in mirrors {
-        let ids: Vec<gix::ObjectId> = wanted
-            .iter()
-            .filter(|(atom, _)| atom.mirrors.iter().any(|mirror| mirror.as_str() == url))
-            .map(|(_, id)| *id)
-            .collect();
-        if ids.is_empty() {
-            step.advance(url);
-            continue;
-        }
-        let spec = FetchSpec::objects(&ids, CACHE_NAMESPACE, Depth::Full);
-        if let Err(source) = cache.atoms_git().fetch(url, &spec) {
-            last_error = Some(Error::Fetch {
-                url: url.to_owned(),
-                source,
-            });
-        }
-        step.advance(url);
-        let still = missing(&cache.atoms_repo()?, commits);
-        for id in ids {
-            if !still.iter().any(|(_, missing)| *missing == id) {
-                served.entry(id).or_insert_with(|| url.to_owned());
-            }
-        }
-        wanted = still;
-        if wanted.is_empty() {
-            return Ok((served, None));
-        }
-    }
-    Ok((served, last_error))
-}
-
-/// Where an atom commit checked by the export came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Origin {
-    /// Fetched in this run from this mirror URL.
-    Mirror(String),
-    /// Already in the cache's atom store, fetched by an earlier command.
-    Cache,
-}
-
-impl std::fmt::Display for Origin {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Origin::Mirror(url) => write!(f, "mirror `{url}`"),
-            Origin::Cache => f.write_str("the cache"),
-        }
-    }
-}
-
-/// What a checked tree was found to be, by tree id: its content hash, or why it is
-/// refused.
-type TreeVerdicts = HashMap<gix::ObjectId, Result<String, Failure>>;
-
-/// The decoded atom commit `id`, or why it is not a canonical atom commit.
-fn decode_commit(
-    repo: &gix::Repository,
-    atom: &LockedAtom,
-    id: gix::ObjectId,
-) -> Result<Result<AtomCommit, Failure>, Error> {
-    let not_atom = |reason: String| {
-        Ok(Err(Failure::NotAtomCommit {
-            commit: id.to_string(),
-            reason,
-        }))
-    };
-    let object = repo.find_object(id).map_err(|_| Error::Missing {
-        label: atom.label.to_string(),
-        commit: id.to_string(),
-        offline: false,
-    })?;
-    if object.kind != gix::object::Kind::Commit {
-        return not_atom(format!("the object is a {}", object.kind));
-    }
-    let data = object.detach().data;
-    match gix::objs::compute_hash(repo.object_hash(), gix::objs::Kind::Commit, &data) {
-        Ok(actual) if actual == id => {}
-        Ok(actual) => {
-            return not_atom(format!(
-                "the object's bytes hash to `{actual}`, not to its id"
-            ));
-        }
-        Err(error) => return not_atom(error.to_string()),
-    }
-    let decoded = gix::objs::CommitRef::from_bytes(&data, repo.object_hash())
-        .map_err(|error| error.to_string())
-        .and_then(|parsed| AtomCommit::decode(&parsed).map_err(|error| error.to_string()));
-    match decoded {
-        Ok(commit) => Ok(Ok(commit)),
-        Err(reason) => not_atom(reason),
-    }
-}
-
-/// The first header of `commit` that disagrees with the lock's `atom`.
-fn header_mismatch(atom: &LockedAtom, commit: &AtomCommit) -> Option<Failure> {
-    [
-        ("set", atom.set.to_string(), commit.set_root.to_string()),
-        ("label", atom.label.to_string(), commit.label.to_string()),
-        (
-            "version",
-            atom.version.to_string(),
-            commit.version.to_string(),
-        ),
-    ]
-    .into_iter()
-    .find(|(_, expected, found)| expected != found)
-    .map(|(field, expected, found)| Failure::HeaderMismatch {
-        field,
-        expected,
-        found,
-    })
-}
-
-/// Validate `tree` and compute its content hash (once per tree id).
-fn tree_verdict(
-    repo: &gix::Repository,
-    atom: &LockedAtom,
-    tree: gix::ObjectId,
-    verdicts: &mut TreeVerdicts,
-) -> Result<Result<String, Failure>, Error> {
-    if let Some(verdict) = verdicts.get(&tree) {
-        return Ok(verdict.clone());
-    }
-    let verdict = match verify::tree::hash_tree(repo, tree, &verify::tree::Options::default()) {
-        Ok(outcome) => Ok(outcome.hash.to_string()),
-        Err(verify::tree::Error::Refused { path, violation }) => Err(Failure::HostileTree {
-            path: path.to_str_lossy().into_owned(),
-            violation: violation.to_string(),
-        }),
-        Err(source @ verify::tree::Error::Read { .. }) => {
-            return Err(Error::Tree {
-                label: atom.label.to_string(),
-                source,
-            });
-        }
-    };
-    verdicts.insert(tree, verdict.clone());
-    Ok(verdict)
-}
-
-/// Check the atom commit `id` before its tree is pinned: the commit's bytes hash to
-/// its id and decode as a canonical atom commit whose `set`, `label` and `version`
-/// headers are the lock's; its tree passes the validator of `eka verify` and
-/// `eka publish` ([`verify::tree::hash_tree`]); and the tree's BLAKE3 content hash is
-/// both the lock's `content` and the commit's content header. Returns the tree.
-fn check_atom(
-    repo: &gix::Repository,
-    atom: &LockedAtom,
-    id: gix::ObjectId,
-    origin: Origin,
-    verdicts: &mut TreeVerdicts,
-) -> Result<gix::ObjectId, Error> {
-    let refused = |failure: Failure| Error::Refused {
-        label: atom.label.to_string(),
-        version: atom.version.to_string(),
-        origin: origin.clone(),
-        failure: Box::new(failure),
-    };
-    let commit = decode_commit(repo, atom, id)?.map_err(refused)?;
-    if let Some(failure) = header_mismatch(atom, &commit) {
-        return Err(refused(failure));
-    }
-    let found = tree_verdict(repo, atom, commit.tree, verdicts)?.map_err(refused)?;
-    for (against, expected) in [
-        (Against::Lock, atom.content.as_str()),
-        (Against::Header, commit.content.as_str()),
-    ] {
-        if expected != found {
-            return Err(refused(Failure::ContentMismatch {
-                against,
-                expected: expected.to_owned(),
-                found,
-            }));
-        }
-    }
-    Ok(commit.tree)
-}
-
 /// The NAR hash (SRI) of each locked atom's tree, fetching the atom commits missing
 /// from the cache's atom store (with their trees) from their mirrors. Each atom commit
-/// is checked first (see [`Error::Refused`]): the first refused atom stops the export.
+/// is checked first ([`verify::locked::Fetched::check`]): the first refused atom stops
+/// the export.
 pub fn atom_nar_hashes(
     lock: &Lockfile,
     cache: &Cache,
     offline: bool,
     reporter: &dyn Reporter,
 ) -> Result<BTreeMap<AtomIdHex, String>, Error> {
-    let commits = lock
-        .atoms
-        .iter()
-        .map(|atom| Ok((atom, commit_id(atom)?)))
-        .collect::<Result<Vec<_>, Error>>()?;
-    if let Some(reason) = unreadable_commit(&cache.atoms_repo()?, &commits) {
-        // A damaged store: rebuild it (a warning) and fetch again.
-        cache.rebuild_atoms_repo(&reason)?;
-    }
-    let (served, fetch_error) = if offline {
-        (Served::new(), None)
-    } else {
-        fetch_missing(cache, &commits, reporter)?
-    };
-    let repo = cache.atoms_repo()?;
-    if let Some((atom, _)) = missing(&repo, &commits).first() {
-        return Err(match fetch_error {
-            Some(error) => error,
-            None => Error::Missing {
-                label: atom.label.to_string(),
-                commit: atom.commit.to_string(),
-                offline,
-            },
-        });
-    }
-    let step = Step::begin(reporter, "Hashing", Some(commits.len() as u64));
-    let mut verdicts = TreeVerdicts::new();
+    let mut fetched = verify::locked::fetch(lock, cache, offline, reporter)?;
+    let step = Step::begin(reporter, "Hashing", Some(fetched.len() as u64));
     let mut hashes = BTreeMap::new();
-    for (atom, commit) in commits {
-        let origin = served
-            .get(&commit)
-            .map_or(Origin::Cache, |url| Origin::Mirror(url.clone()));
-        let tree = check_atom(&repo, atom, commit, origin, &mut verdicts)?;
-        let hash = crate::nar::hash_git_tree(&repo, tree).map_err(|source| Error::Hash {
-            label: atom.label.to_string(),
-            source,
-        })?;
+    for index in 0..fetched.len() {
+        let tree = fetched.check(index)?;
+        let atom = fetched.atom(index);
+        let hash =
+            crate::nar::hash_git_tree(fetched.repo(), tree).map_err(|source| Error::Hash {
+                label: atom.label.to_string(),
+                source,
+            })?;
         step.advance(atom.label.as_str());
         hashes.insert(atom.id.clone(), hash.to_sri());
     }
@@ -782,32 +446,6 @@ mod tests {
         );
         // Deterministic.
         assert_eq!(flake_lock(&lock, &hashes).unwrap(), export);
-    }
-
-    #[test]
-    fn a_refused_atom_is_the_inputs_fault_and_points_to_verify() {
-        let error = Error::Refused {
-            label: "top".into(),
-            version: "1.0.0".into(),
-            origin: Origin::Mirror("https://h/x.git".into()),
-            failure: Box::new(Failure::HostileTree {
-                path: "escape".into(),
-                violation: "the symlink's target is absolute".into(),
-            }),
-        };
-        assert_eq!(error.kind(), Kind::Input);
-        assert_eq!(
-            error.to_string(),
-            "atom `top@1.0.0` from mirror `https://h/x.git` is refused"
-        );
-        assert!(
-            error
-                .hint()
-                .is_some_and(|hint| hint.contains("`eka verify`")),
-            "{:?}",
-            error.hint()
-        );
-        assert_eq!(Origin::Cache.to_string(), "the cache");
     }
 
     #[test]

@@ -226,7 +226,8 @@ fn export_names_the_mirror_that_failed() {
     let recording = Recording::default();
     let error = nix::export::run(&options, &recording).unwrap_err();
     assert!(
-        matches!(&error, nix::export::Error::Fetch { url: named, .. } if *named == url),
+        matches!(&error, nix::export::Error::Locked(locked)
+            if matches!(&**locked, verify::locked::Error::Fetch { url: named, .. } if *named == url)),
         "{error:?}"
     );
     assert!(error.to_string().contains(&url), "{error}");

@@ -63,6 +63,7 @@
 #![deny(missing_docs)]
 
 pub mod content_hash;
+pub mod locked;
 pub mod signature;
 pub mod tree;
 pub mod walk;
