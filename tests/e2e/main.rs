@@ -28,4 +28,5 @@ mod publish;
 mod publish_identity;
 mod timeouts;
 mod trust;
+mod vendor;
 mod verify;

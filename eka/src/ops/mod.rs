@@ -14,4 +14,5 @@ pub mod resolve;
 pub mod show;
 pub mod tree;
 pub mod update;
+pub mod vendor;
 pub mod verify;

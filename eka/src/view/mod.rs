@@ -11,6 +11,7 @@ pub(crate) mod eval;
 pub(crate) mod export;
 pub(crate) mod new;
 pub(crate) mod publish;
+pub(crate) mod vendor;
 pub(crate) mod verify;
 
 use serde::Serialize;
