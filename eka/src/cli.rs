@@ -94,6 +94,16 @@ pub(crate) enum Command {
     /// Copy every locked atom's tree, checked first, into a directory of the project
     /// (`--check`: compare that directory with `atom.lock`).
     Vendor(VendorArgs),
+    /// Show the locked, newest allowed and newest published version of every locked atom
+    /// and direct Nix input.
+    Outdated(OutdatedArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct OutdatedArgs {
+    /// Exit 1 when anything can move to a newer allowed version.
+    #[arg(long)]
+    pub(crate) exit_code: bool,
 }
 
 #[derive(Debug, Args)]

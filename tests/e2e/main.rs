@@ -22,6 +22,7 @@ mod nix;
 mod nix_eval;
 mod nix_export_trust;
 mod nix_inputs;
+mod outdated;
 mod outputs;
 mod progress;
 mod publish;

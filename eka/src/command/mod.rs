@@ -7,6 +7,7 @@ mod eval;
 mod export;
 mod init;
 mod new;
+mod outdated;
 mod publish;
 mod vendor;
 mod verify;
@@ -79,6 +80,7 @@ pub(crate) fn exec(cli: Cli, printer: &Printer) -> crate::error::Result<()> {
         Command::Export(args) => export::exec(&context, args),
         Command::Verify(args) => verify::exec(&context, args),
         Command::Vendor(args) => vendor::exec(&context, args),
+        Command::Outdated(args) => outdated::exec(&context, args),
     }
 }
 

@@ -8,6 +8,7 @@ pub mod add;
 pub mod init;
 pub mod list;
 pub mod new;
+pub mod outdated;
 pub mod publish;
 pub mod remove;
 pub mod resolve;
