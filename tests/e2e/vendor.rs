@@ -197,6 +197,15 @@ fn a_vendored_graph_matches_git_archive_and_every_drift_is_named() {
     fs::write(vendor.join("c/data.txt"), "edited").unwrap();
     let run = sandbox.eka_in("app", &["vendor", "--check"]).refused();
     snapshot!("vendor_check_edited", run.transcript());
+    // Offline, the drift is named from the cache.
+    let run = sandbox
+        .eka_in("app", &["--offline", "vendor", "--check"])
+        .refused();
+    assert!(
+        run.stderr.contains("`c/data.txt` was edited"),
+        "{}",
+        run.stderr
+    );
     let json = sandbox
         .eka_in("app", &["vendor", "--check", "--json"])
         .refused();
@@ -205,6 +214,9 @@ fn a_vendored_graph_matches_git_archive_and_every_drift_is_named() {
     assert_eq!(value["ok"], false);
     assert_eq!(value["drift"][0]["kind"], "edited");
     assert_eq!(value["drift"][0]["path"], "c/data.txt");
+
+    sandbox.eka_in("app", &["--offline", "vendor"]).success();
+    sandbox.eka_in("app", &["vendor", "--check"]).success();
 
     // Removing the dependency empties the vendor directory on the next vendor.
     sandbox.eka_in("app", &["remove", "a"]).success();

@@ -935,6 +935,30 @@ mod tests {
         );
     }
 
+    fn locked(label: &str, set: char) -> LockedAtom {
+        use atom::lock::{AtomIdHex, ContentHash, ObjectId};
+        LockedAtom {
+            label: atom::Label::parse(label).unwrap(),
+            version: "1.0.0".parse().unwrap(),
+            set: ObjectId::parse(&set.to_string().repeat(40)).unwrap(),
+            id: AtomIdHex::parse(&set.to_string().repeat(64)).unwrap(),
+            commit: ObjectId::parse(&"c".repeat(40)).unwrap(),
+            content: ContentHash::parse(&format!("blake3:{}", "0".repeat(64))).unwrap(),
+            mirrors: Vec::new(),
+            deps: BTreeSet::new(),
+        }
+    }
+
+    #[test]
+    fn a_label_locked_from_two_sets_gets_the_set_root_in_its_directory() {
+        let lock = Lockfile {
+            atoms: vec![locked("lib", 'a'), locked("lib", 'b'), locked("app", 'a')],
+            nix: Vec::new(),
+        };
+        let dirs: Vec<String> = atom_dirs(&lock).into_iter().map(|atom| atom.dir).collect();
+        assert_eq!(dirs, ["lib-aaaaaaaaaaaa", "lib-bbbbbbbbbbbb", "app"]);
+    }
+
     #[test]
     fn the_record_is_sorted_by_directory_and_versioned() {
         let atom = |dir: &str| Vendored {
