@@ -660,7 +660,8 @@ fn hash_disk(dir: &Path, path: &str, entries: &mut Entries) -> Result<Option<Con
             let hash = hash_symlink(&target);
             (EntryKind::Symlink, Some(hash), Entry::Symlink { target })
         } else if file_type.is_file() {
-            let executable = fs_err::metadata(&full)?.permissions().mode() & 0o111 != 0;
+            // As git: the owner's executable bit makes an executable.
+            let executable = fs_err::metadata(&full)?.permissions().mode() & 0o100 != 0;
             let hash = hash_blob(&fs_err::read(&full)?);
             let kind = if executable {
                 EntryKind::Executable
