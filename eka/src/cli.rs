@@ -91,6 +91,28 @@ pub(crate) enum Command {
     /// Re-fetch every locked atom from its mirrors and check hashes, ids, signatures and
     /// the dependency closure; exit 1 on any mismatch.
     Verify(VerifyArgs),
+    /// Copy every locked atom's tree, checked first, into a directory of the project
+    /// (`--check`: compare that directory with `atom.lock`).
+    Vendor(VendorArgs),
+    /// Show the locked, newest allowed and newest published version of every locked atom
+    /// and direct Nix input.
+    Outdated(OutdatedArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct OutdatedArgs {
+    /// Exit 1 when anything can move to a newer allowed version.
+    #[arg(long)]
+    pub(crate) exit_code: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VendorArgs {
+    /// The vendor directory, relative to the project (default: `vendor`).
+    pub(crate) dir: Option<PathBuf>,
+    /// Write nothing: compare DIR with `atom.lock` and exit 1 on any difference.
+    #[arg(long)]
+    pub(crate) check: bool,
 }
 
 #[derive(Debug, Args)]
@@ -100,6 +122,10 @@ pub(crate) struct VerifyArgs {
     /// Fail any atom not signed by an allowed signer of its set.
     #[arg(long)]
     pub(crate) require_signed: bool,
+    /// Check the vendor directory DIR against `atom.lock` instead of the mirrors (as
+    /// `eka vendor --check DIR`).
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["names", "require_signed"])]
+    pub(crate) vendored: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -7,7 +7,9 @@ mod eval;
 mod export;
 mod init;
 mod new;
+mod outdated;
 mod publish;
+mod vendor;
 mod verify;
 
 use std::path::PathBuf;
@@ -77,6 +79,8 @@ pub(crate) fn exec(cli: Cli, printer: &Printer) -> crate::error::Result<()> {
         Command::Build(args) => eval::exec(&context, args, nix::eval::Mode::Build),
         Command::Export(args) => export::exec(&context, args),
         Command::Verify(args) => verify::exec(&context, args),
+        Command::Vendor(args) => vendor::exec(&context, args),
+        Command::Outdated(args) => outdated::exec(&context, args),
     }
 }
 

@@ -1,5 +1,6 @@
 //! `eka verify [names…] [--require-signed] [--json]`: a thin `exec` over
 //! `eka::ops::verify`; one verdict line per atom on stdout, a summary on stderr.
+//! `eka verify --vendored DIR` is `eka vendor --check DIR`.
 
 use eka::ops::verify;
 
@@ -7,6 +8,9 @@ use super::Context;
 use crate::{cli::VerifyArgs, error::CheckFailed, view};
 
 pub(crate) fn exec(context: &Context<'_>, args: VerifyArgs) -> crate::error::Result<()> {
+    if let Some(dir) = args.vendored {
+        return super::vendor::check(context, &dir);
+    }
     let printer = context.printer;
     let config = atom::config::Config::load(Some(&context.cwd))?;
     let names = args

@@ -10,7 +10,9 @@ pub(crate) mod deps;
 pub(crate) mod eval;
 pub(crate) mod export;
 pub(crate) mod new;
+pub(crate) mod outdated;
 pub(crate) mod publish;
+pub(crate) mod vendor;
 pub(crate) mod verify;
 
 use serde::Serialize;
