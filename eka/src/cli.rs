@@ -91,6 +91,17 @@ pub(crate) enum Command {
     /// Re-fetch every locked atom from its mirrors and check hashes, ids, signatures and
     /// the dependency closure; exit 1 on any mismatch.
     Verify(VerifyArgs),
+    /// Copy every locked atom, checked, to another git repository in one atomic push.
+    Mirror(MirrorArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct MirrorArgs {
+    /// The repository to copy the atoms to (any git URL eka can push to).
+    pub(crate) url: String,
+    /// Also copy every published version of these locked labels.
+    #[arg(long, value_name = "LABEL", num_args = 1..)]
+    pub(crate) all_versions: Vec<String>,
 }
 
 #[derive(Debug, Args)]

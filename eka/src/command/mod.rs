@@ -6,6 +6,7 @@ mod deps;
 mod eval;
 mod export;
 mod init;
+mod mirror;
 mod new;
 mod publish;
 mod verify;
@@ -77,6 +78,7 @@ pub(crate) fn exec(cli: Cli, printer: &Printer) -> crate::error::Result<()> {
         Command::Build(args) => eval::exec(&context, args, nix::eval::Mode::Build),
         Command::Export(args) => export::exec(&context, args),
         Command::Verify(args) => verify::exec(&context, args),
+        Command::Mirror(args) => mirror::exec(&context, args),
     }
 }
 
