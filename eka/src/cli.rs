@@ -158,6 +158,10 @@ pub(crate) struct NewArgs {
     /// A one-line description.
     #[arg(long)]
     pub(crate) description: Option<String>,
+    /// Make the directory a set with a git repository first (as `eka init --git`), then
+    /// create the atom at its root.
+    #[arg(long)]
+    pub(crate) init: bool,
 }
 
 #[derive(Debug, Args)]
