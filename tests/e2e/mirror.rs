@@ -218,6 +218,21 @@ fn all_versions_pushes_unlocked_versions() {
     let fixture = Fixture::new();
     let mirror = Remote::start(Transport::File);
     let url = mirror.url().to_owned();
+    // An attestation of a mirrored version on the origin goes along.
+    let blob = git(
+        fixture.origin.path(),
+        &["hash-object", "-w", "--stdin"],
+        Some(b"attested\n"),
+    );
+    git(
+        fixture.origin.path(),
+        &[
+            "update-ref",
+            "refs/eka/attest/base/0.1.0/review",
+            blob.trim(),
+        ],
+        None,
+    );
     let run = fixture
         .consumer(&["mirror", &url, "--all-versions", "base"])
         .success();
@@ -230,13 +245,14 @@ fn all_versions_pushes_unlocked_versions() {
         "refs/eka/meta/base/0.1.0/origin",
         "refs/eka/atoms/base/0.2.0",
         "refs/eka/atoms/app/1.0.0",
+        "refs/eka/attest/base/0.1.0/review",
     ] {
         let found = mirrored.iter().find(|(ref_name, _)| ref_name == name);
         let expected = origin_refs.iter().find(|(ref_name, _)| ref_name == name);
         assert!(found.is_some(), "{name} not mirrored: {mirrored:?}");
         assert_eq!(found, expected);
     }
-    assert_eq!(mirrored.len(), 12, "{mirrored:?}");
+    assert_eq!(mirrored.len(), 13, "{mirrored:?}");
 
     let run = fixture
         .consumer(&["mirror", &url, "--all-versions", "nope"])

@@ -249,7 +249,7 @@ pub fn run(options: &Options, reporter: &dyn Reporter) -> Result<Outcome, Error>
     let extra = unlocked_versions(&lock, &labels, reporter)?;
 
     let mut atoms = checked_atoms(&lock, &cache, reporter)?;
-    if !extra.atoms.is_empty() {
+    if !extra.is_empty() {
         atoms.extend(checked_extra_atoms(&extra, &cache, reporter)?);
     }
     let mut wanted = atom_refs(&cache, &atoms)?;
@@ -257,6 +257,29 @@ pub fn run(options: &Options, reporter: &dyn Reporter) -> Result<Outcome, Error>
     wanted.sort();
     wanted.dedup();
 
+    let (pushed, skipped) = against_destination(wanted, &destination, &options.url)?;
+    push(&cache, &options.url, &pushed, reporter)?;
+    let mut versions: Vec<String> = atoms
+        .iter()
+        .map(|atom| format!("{}@{}", atom.label, atom.version))
+        .collect();
+    versions.sort();
+    versions.dedup();
+    Ok(Outcome {
+        url: options.url.clone(),
+        atoms: versions,
+        pushed,
+        skipped,
+    })
+}
+
+/// Split the refs to mirror into those to push and those the destination already has;
+/// any it has at another object refuses the mirror.
+fn against_destination(
+    wanted: Vec<(String, ObjectId)>,
+    destination: &BTreeMap<String, ObjectId>,
+    url: &str,
+) -> Result<(Vec<MirroredRef>, Vec<MirroredRef>), Error> {
     let mut pushed = Vec::new();
     let mut skipped = Vec::new();
     let mut conflicts = Vec::new();
@@ -271,25 +294,14 @@ pub fn run(options: &Options, reporter: &dyn Reporter) -> Result<Outcome, Error>
             }),
         }
     }
-    if !conflicts.is_empty() {
-        return Err(Error::Immutable {
-            url: options.url.clone(),
+    if conflicts.is_empty() {
+        Ok((pushed, skipped))
+    } else {
+        Err(Error::Immutable {
+            url: url.to_owned(),
             conflicts,
-        });
+        })
     }
-    push(&cache, &options.url, &pushed, reporter)?;
-    let mut versions: Vec<String> = atoms
-        .iter()
-        .map(|atom| format!("{}@{}", atom.label, atom.version))
-        .collect();
-    versions.sort();
-    versions.dedup();
-    Ok(Outcome {
-        url: options.url.clone(),
-        atoms: versions,
-        pushed,
-        skipped,
-    })
 }
 
 /// The destination's `refs/eka/*`.
@@ -380,17 +392,12 @@ fn decode(repo: &gix::Repository, id: ObjectId) -> Option<AtomCommit> {
 
 /// The published versions of `--all-versions` labels the lock does not pin, as lock
 /// entries of their label's set (content filled in once the commits are fetched).
-#[derive(Debug, Default)]
-struct Extra {
-    atoms: Vec<LockedAtom>,
-}
-
 fn unlocked_versions(
     lock: &Lockfile,
     labels: &[Label],
     reporter: &dyn Reporter,
-) -> Result<Extra, Error> {
-    let mut extra = Extra::default();
+) -> Result<Vec<LockedAtom>, Error> {
+    let mut extra = Vec::new();
     if labels.is_empty() {
         return Ok(extra);
     }
@@ -401,57 +408,28 @@ fn unlocked_versions(
             .iter()
             .filter(|atom| &atom.label == label)
             .collect();
+        let Some(template) = locked.first() else {
+            continue;
+        };
         let mut mirrors: Vec<&SetUrl> = Vec::new();
-        for atom in &locked {
-            for mirror in &atom.mirrors {
-                if !mirrors.contains(&mirror) {
-                    mirrors.push(mirror);
-                }
+        for mirror in locked.iter().flat_map(|atom| &atom.mirrors) {
+            if !mirrors.contains(&mirror) {
+                mirrors.push(mirror);
             }
         }
-        let mut found: BTreeMap<Version, (ObjectId, Vec<SetUrl>)> = BTreeMap::new();
-        let mut answered = false;
-        let mut last_error = None;
-        for mirror in mirrors {
-            match remote::list_atom_refs(mirror.as_str(), Some(std::slice::from_ref(label))) {
-                Ok(listed) => {
-                    answered = true;
-                    for (name, id) in listed {
-                        let Ok(parsed) = AtomRef::parse(&name) else {
-                            continue;
-                        };
-                        if parsed.kind != RefKind::Atom || &parsed.label != label {
-                            continue;
-                        }
-                        let entry = found.entry(parsed.version).or_insert((id, Vec::new()));
-                        if entry.0 == id {
-                            entry.1.push(mirror.clone());
-                        }
-                    }
-                }
-                Err(error) => last_error = Some(error),
-            }
-        }
-        if let (false, Some(source)) = (answered, last_error) {
-            return Err(Error::Source {
-                label: label.clone(),
-                source: Box::new(source),
-            });
-        }
-        let template = locked[0];
-        for (version, (commit, mirrors)) in found {
+        for (version, (commit, mirrors)) in published_versions(label, &mirrors)? {
             if locked.iter().any(|atom| atom.version == version) {
                 continue;
             }
             let Ok(commit) = atom::lock::ObjectId::parse(&commit.to_string()) else {
                 continue;
             };
-            extra.atoms.push(LockedAtom {
+            extra.push(LockedAtom {
                 version,
                 commit,
                 mirrors,
                 deps: BTreeSet::new(),
-                ..template.clone()
+                ..(*template).clone()
             });
         }
         step.advance(label.as_str());
@@ -459,20 +437,60 @@ fn unlocked_versions(
     Ok(extra)
 }
 
+/// Every version of `label` its mirrors publish, with its commit (the first mirror's)
+/// and the mirrors that agree on it. Fails only when no mirror answers.
+fn published_versions(
+    label: &Label,
+    mirrors: &[&SetUrl],
+) -> Result<BTreeMap<Version, (ObjectId, Vec<SetUrl>)>, Error> {
+    let mut found: BTreeMap<Version, (ObjectId, Vec<SetUrl>)> = BTreeMap::new();
+    let mut answered = false;
+    let mut last_error = None;
+    for mirror in mirrors {
+        let listed =
+            match remote::list_atom_refs(mirror.as_str(), Some(std::slice::from_ref(label))) {
+                Ok(listed) => listed,
+                Err(error) => {
+                    last_error = Some(error);
+                    continue;
+                }
+            };
+        answered = true;
+        for (name, id) in listed {
+            let Ok(parsed) = AtomRef::parse(&name) else {
+                continue;
+            };
+            if parsed.kind != RefKind::Atom || &parsed.label != label {
+                continue;
+            }
+            let entry = found.entry(parsed.version).or_insert((id, Vec::new()));
+            if entry.0 == id {
+                entry.1.push((*mirror).clone());
+            }
+        }
+    }
+    match (answered, last_error) {
+        (false, Some(source)) => Err(Error::Source {
+            label: label.clone(),
+            source: Box::new(source),
+        }),
+        _ => Ok(found),
+    }
+}
+
 /// Fetch the `--all-versions` versions, then check each against its own commit's
 /// content header (and its label's locked set).
 fn checked_extra_atoms(
-    extra: &Extra,
+    extra: &[LockedAtom],
     cache: &Cache,
     reporter: &dyn Reporter,
 ) -> Result<Vec<Mirrored>, Error> {
     let unchecked = Lockfile {
-        atoms: extra.atoms.clone(),
+        atoms: extra.to_vec(),
         nix: Vec::new(),
     };
     let fetched = verify::locked::fetch(&unchecked, cache, false, reporter)?;
     let atoms: Vec<LockedAtom> = extra
-        .atoms
         .iter()
         .enumerate()
         .map(|(index, atom)| {
@@ -632,4 +650,61 @@ fn push(
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(digit: char) -> ObjectId {
+        ObjectId::from_hex(digit.to_string().repeat(40).as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn refs_are_pushed_skipped_or_refused_by_what_the_destination_has() {
+        let destination: BTreeMap<String, ObjectId> = [
+            ("refs/eka/atoms/a/1.0.0".to_owned(), id('1')),
+            ("refs/eka/atoms/b/1.0.0".to_owned(), id('2')),
+        ]
+        .into();
+        let wanted = vec![
+            ("refs/eka/atoms/a/1.0.0".to_owned(), id('1')),
+            ("refs/eka/atoms/c/1.0.0".to_owned(), id('3')),
+        ];
+        let (pushed, skipped) = against_destination(wanted, &destination, "u").unwrap();
+        assert_eq!(pushed.len(), 1);
+        assert_eq!(pushed[0].name, "refs/eka/atoms/c/1.0.0");
+        assert_eq!(skipped.len(), 1);
+
+        let wanted = vec![
+            ("refs/eka/atoms/b/1.0.0".to_owned(), id('4')),
+            ("refs/eka/atoms/c/1.0.0".to_owned(), id('3')),
+        ];
+        let error = against_destination(wanted, &destination, "file:///m.git").unwrap_err();
+        assert_eq!(error.kind(), Kind::Input);
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "the mirror `file:///m.git` already has `refs/eka/atoms/b/1.0.0` at `{}`, \
+                 not `{}`; nothing was pushed",
+                id('2'),
+                id('4')
+            )
+        );
+        assert!(error.hint().is_some());
+    }
+
+    #[test]
+    fn offline_is_refused_before_anything_is_read() {
+        let options = Options {
+            dir: "/nonexistent".into(),
+            cache: "/nonexistent".into(),
+            url: "file:///m.git".into(),
+            all_versions: Vec::new(),
+            offline: true,
+        };
+        let error = run(&options, &atom::progress::Silent).unwrap_err();
+        assert!(matches!(error, Error::Offline { .. }), "{error}");
+        assert_eq!(error.kind(), Kind::Input);
+    }
 }
