@@ -97,6 +97,8 @@ pub(crate) enum Command {
     /// Show the locked, newest allowed and newest published version of every locked atom
     /// and direct Nix input.
     Outdated(OutdatedArgs),
+    /// Copy every locked atom, checked, to another git repository in one atomic push.
+    Mirror(MirrorArgs),
 }
 
 #[derive(Debug, Args)]
@@ -113,6 +115,15 @@ pub(crate) struct VendorArgs {
     /// Write nothing: compare DIR with `atom.lock` and exit 1 on any difference.
     #[arg(long)]
     pub(crate) check: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct MirrorArgs {
+    /// The repository to copy the atoms to (any git URL eka can push to).
+    pub(crate) url: String,
+    /// Also copy every published version of these locked labels.
+    #[arg(long, value_name = "LABEL", num_args = 1..)]
+    pub(crate) all_versions: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -173,6 +184,10 @@ pub(crate) struct NewArgs {
     /// A one-line description.
     #[arg(long)]
     pub(crate) description: Option<String>,
+    /// Make the directory a set with a git repository first (as `eka init --git`), then
+    /// create the atom at its root.
+    #[arg(long)]
+    pub(crate) init: bool,
 }
 
 #[derive(Debug, Args)]

@@ -17,6 +17,7 @@ mod immutable;
 mod init;
 mod lockfile;
 mod messages;
+mod mirror;
 mod new;
 mod nix;
 mod nix_eval;

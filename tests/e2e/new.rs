@@ -133,3 +133,30 @@ fn a_malformed_set_file_is_refused_with_its_location() {
         run.stderr
     );
 }
+
+#[test]
+fn new_init_makes_a_set_with_git_and_its_first_atom() {
+    let sandbox = Sandbox::new();
+    let run = sandbox.eka(&["new", "--init", "hello"]).success();
+    snapshot!("new_init", run.transcript());
+    assert!(sandbox.path("hello/.git").is_dir());
+    let set = atom::set::SetManifest::read(sandbox.path("hello/ekala.toml")).unwrap();
+    let paths: Vec<_> = set
+        .packages
+        .iter()
+        .map(|path| path.as_str().to_owned())
+        .collect();
+    assert_eq!(paths, ["."]);
+    let parsed = atom::manifest::Manifest::read(sandbox.path("hello/atom.toml")).unwrap();
+    assert_eq!(parsed.package.label.as_str(), "hello");
+
+    // `--label` names the atom instead of the directory.
+    let run = sandbox
+        .eka(&["new", "--init", "other", "--label", "greeter"])
+        .success();
+    assert!(run.stderr.contains("atom `greeter`"), "{}", run.stderr);
+
+    let run = sandbox.eka(&["new", "--init", "hello"]).refused();
+    snapshot!("new_init_refused", run.transcript());
+    assert!(!sandbox.path("hello/hello").exists());
+}

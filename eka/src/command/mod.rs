@@ -6,6 +6,7 @@ mod deps;
 mod eval;
 mod export;
 mod init;
+mod mirror;
 mod new;
 mod outdated;
 mod publish;
@@ -81,6 +82,7 @@ pub(crate) fn exec(cli: Cli, printer: &Printer) -> crate::error::Result<()> {
         Command::Verify(args) => verify::exec(&context, args),
         Command::Vendor(args) => vendor::exec(&context, args),
         Command::Outdated(args) => outdated::exec(&context, args),
+        Command::Mirror(args) => mirror::exec(&context, args),
     }
 }
 

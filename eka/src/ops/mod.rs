@@ -7,6 +7,7 @@
 pub mod add;
 pub mod init;
 pub mod list;
+pub mod mirror;
 pub mod new;
 pub mod outdated;
 pub mod publish;

@@ -4,6 +4,9 @@
 //! operation runs under the set's write lock, checks that no other atom of the set has the
 //! label, writes `atom.toml` and then adds the path to `ekala.toml` with a format-preserving
 //! edit, so the user's comments and ordering stay as they were.
+//!
+//! [`start`] (`eka new --init DIR`) first makes the directory a set with a git
+//! repository ([`crate::ops::init`]), then creates the atom at its root.
 
 use atom::error::{Classify, Kind};
 use std::path::{Component, Path, PathBuf};
@@ -107,6 +110,9 @@ pub enum Error {
     /// Creating the directory failed; the I/O error names it.
     #[error(transparent)]
     Io(#[from] std::io::Error),
+    /// `--init` could not make the directory a set (or it already is one).
+    #[error(transparent)]
+    Init(#[from] crate::ops::init::Error),
 }
 
 impl Classify for Error {
@@ -120,6 +126,7 @@ impl Classify for Error {
             | Error::Path { .. }
             | Error::LabelTaken { .. } => Kind::Input,
             Error::Set(error) => error.kind(),
+            Error::Init(error) => error.kind(),
             Error::Write(_) | Error::Io(_) => Kind::Environment,
         }
     }
@@ -136,9 +143,37 @@ impl Classify for Error {
             Error::Path { .. } => Some("create atoms in a directory below the set's root".into()),
             Error::LabelTaken { .. } => Some("pass another `--label`".into()),
             Error::Set(error) => error.hint(),
+            Error::Init(crate::ops::init::Error::AlreadyASet { .. }) => Some(
+                "this directory is already a set; run `eka new <path>` without `--init`".into(),
+            ),
+            Error::Init(error) => error.hint(),
             Error::Write(_) | Error::Io(_) => None,
         }
     }
+}
+
+/// What `new --init` did: the set, then its first atom.
+#[derive(Debug, Clone)]
+pub struct Started {
+    /// The set created.
+    pub init: crate::ops::init::Outcome,
+    /// The atom created at its root.
+    pub atom: Outcome,
+}
+
+/// Make `options.path` a set with a git repository (refused if it already is a set),
+/// then create the atom at its root.
+pub fn start(options: &Options) -> Result<Started, Error> {
+    let dir = normalise(&options.path);
+    let init = crate::ops::init::run(&crate::ops::init::Options {
+        dir: dir.clone(),
+        git: true,
+    })?;
+    let atom = run(&Options {
+        path: dir,
+        ..options.clone()
+    })?;
+    Ok(Started { init, atom })
 }
 
 /// Create the atom.
@@ -169,7 +204,11 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
         input: options.version.clone(),
         source,
     })?;
-    let relative = target.strip_prefix(&set_root).unwrap_or(Path::new(""));
+    let relative = match target.strip_prefix(&set_root) {
+        Ok(relative) if !relative.as_os_str().is_empty() => relative,
+        // The set's root itself: the atom's path is `.`.
+        _ => Path::new("."),
+    };
     let set_path =
         RelativePath::parse(&relative.to_string_lossy()).map_err(|source| Error::Path {
             path: target.clone(),

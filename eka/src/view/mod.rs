@@ -9,6 +9,7 @@
 pub(crate) mod deps;
 pub(crate) mod eval;
 pub(crate) mod export;
+pub(crate) mod mirror;
 pub(crate) mod new;
 pub(crate) mod outdated;
 pub(crate) mod publish;

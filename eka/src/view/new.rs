@@ -83,3 +83,39 @@ impl View for New {
 
     fn render_human(&self, _printer: &Printer) {}
 }
+
+/// What `eka new --init` created: a set, then its first atom, and what to do next.
+#[derive(Debug, Serialize)]
+pub(crate) struct Started {
+    /// The set.
+    pub(crate) init: Init,
+    /// Its first atom.
+    pub(crate) atom: New,
+    /// The directory as the user named it (for the hints).
+    #[serde(skip)]
+    pub(crate) dir: String,
+}
+
+impl Started {
+    pub(crate) fn new(started: &new::Started, dir: &str) -> Self {
+        Started {
+            init: Init::from(&started.init),
+            atom: New::from(&started.atom),
+            dir: dir.to_owned(),
+        }
+    }
+}
+
+impl View for Started {
+    fn render_status(&self, printer: &Printer) {
+        self.init.render_status(printer);
+        self.atom.render_status(printer);
+    }
+
+    fn render_human(&self, printer: &Printer) {
+        printer.hint(format_args!("next: `cd {}`", self.dir));
+        printer.hint("add dependencies with `eka add <uri>` (e.g. `eka add gh:owner/repo::label`)");
+        printer
+            .hint("commit, then publish with `eka publish` (after `git remote add origin <url>`)");
+    }
+}
