@@ -185,6 +185,22 @@ fn decode_refuses_commits_eka_would_not_write() {
         "{unknown:?}"
     );
 
+    // Found by the `atom_commit` fuzz target: git reads an uppercase tree id, but it
+    // is not the bytes eka writes, so it would be a second id for one atom.
+    let mut bytes = Vec::new();
+    gix::objs::WriteTo::write_to(&fixture().atom.to_commit(), &mut bytes).unwrap();
+    let upper = bytes.to_str_lossy().replacen(
+        &fixture().atom.tree.to_string(),
+        &fixture().atom.tree.to_string().to_uppercase(),
+        1,
+    );
+    let parsed = gix::objs::CommitRef::from_bytes(upper.as_bytes(), gix::hash::Kind::Sha1).unwrap();
+    let uppercase = AtomCommit::decode(&parsed);
+    assert!(
+        matches!(uppercase, Err(commit::Error::NotCanonical { .. })),
+        "{uppercase:?}"
+    );
+
     let reordered = decode_with(|c| c.extra_headers.swap(0, 1));
     assert!(
         matches!(reordered, Err(commit::Error::HeaderOrder { .. })),

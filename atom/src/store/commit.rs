@@ -272,6 +272,13 @@ impl AtomCommit {
     /// missing, duplicate, unknown or reordered headers, parents, another author,
     /// committer, encoding or message.
     pub fn decode(commit: &CommitRef<'_>) -> Result<Self, Error> {
+        // git parses the tree line's hex in either case; only lowercase is what eka
+        // writes, and another spelling would be another commit id for the same atom.
+        if !is_canonical_hex(commit.tree.as_ref()) {
+            return Err(Error::NotCanonical {
+                what: "its tree id is not lowercase hex",
+            });
+        }
         if !commit.parents.is_empty() {
             return Err(Error::NotCanonical {
                 what: "it has parents",
@@ -367,12 +374,17 @@ impl AtomCommit {
     }
 }
 
+/// Whether `hex` is a full-length object id in lowercase hex, the only spelling eka
+/// writes.
+fn is_canonical_hex(hex: &[u8]) -> bool {
+    hex.len() == 40
+        && hex
+            .iter()
+            .all(|byte| byte.is_ascii_digit() || (b'a'..=b'f').contains(byte))
+}
+
 fn parse_id(value: String, name: &'static str) -> Result<ObjectId, Error> {
-    // Only lowercase full-length hex is canonical.
-    let canonical = value.len() == 40
-        && value
-            .bytes()
-            .all(|byte| byte.is_ascii_digit() || (b'a'..=b'f').contains(&byte));
+    let canonical = is_canonical_hex(value.as_bytes());
     match ObjectId::from_hex(value.as_bytes()) {
         Ok(id) if canonical => Ok(id),
         _ => Err(Error::HeaderValue { name, value }),
