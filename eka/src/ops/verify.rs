@@ -241,7 +241,7 @@ pub fn verify(options: &Options) -> Result<Outcome, Error> {
 
     let signers = allowed_signers(&options.trust)?;
     atom::config::check_one_entry_per_set(&options.trust, |name| {
-        set_roots_of(name, &manifest, &lock)
+        set_identities_of(name, &manifest, &lock)
     })?;
     let mut policy = Policy::new(options.now);
     policy.require_signed = options.require_signed;
@@ -356,16 +356,38 @@ fn allowed_signers(
 
 /// The set roots a trust entry names: a set name of `[package.sets]` or a URL, matched
 /// against the mirrors of the locked atoms.
-fn set_roots_of(name: &str, manifest: &Manifest, lock: &Lockfile) -> BTreeSet<ObjectId> {
+/// What a trust entry's name stands for, to find two entries naming one set: its URLs
+/// (a set name stands for the URLs `[package.sets]` gives it, a URL for itself) and the
+/// set roots of the locked atoms served from them. URLs catch two entries for one set
+/// before anything of it is locked; roots catch two URLs of one set.
+fn set_identities_of(name: &str, manifest: &Manifest, lock: &Lockfile) -> BTreeSet<String> {
+    let mut identities: BTreeSet<String> = set_urls_of(name, manifest)
+        .into_iter()
+        .map(|url| format!("url {url}"))
+        .collect();
+    identities.extend(
+        set_roots_of(name, manifest, lock)
+            .into_iter()
+            .map(|root| format!("root {root}")),
+    );
+    identities
+}
+
+/// The URLs a trust entry's name stands for.
+fn set_urls_of<'a>(name: &'a str, manifest: &'a Manifest) -> Vec<&'a str> {
     let set = manifest
         .package
         .sets
         .iter()
         .find(|(set_name, _)| set_name.as_str() == name);
-    let urls: Vec<&str> = match set {
+    match set {
         Some((_, source)) => source.urls().iter().map(SetUrl::as_str).collect(),
         None => vec![name],
-    };
+    }
+}
+
+fn set_roots_of(name: &str, manifest: &Manifest, lock: &Lockfile) -> BTreeSet<ObjectId> {
+    let urls = set_urls_of(name, manifest);
     lock.atoms
         .iter()
         .filter(|atom| {
