@@ -23,6 +23,7 @@ mod nix_eval;
 mod nix_export_trust;
 mod nix_inputs;
 mod outputs;
+mod private;
 mod progress;
 mod publish;
 mod publish_identity;
