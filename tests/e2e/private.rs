@@ -268,6 +268,13 @@ fn ssh_never_asks_for_a_passphrase() {
     let listed = run(&mut command);
     assert_eq!(listed.code, 2, "{}", listed.transcript());
     assert!(listed.stderr.contains(url), "{}", listed.stderr);
+    assert!(
+        listed
+            .stderr
+            .contains("hint: eka never asks for credentials"),
+        "{}",
+        listed.stderr
+    );
     assert!(!marker.exists(), "eka let ssh ask for a passphrase");
 }
 
@@ -408,6 +415,11 @@ fn http_with_basic_auth_through_a_credential_helper_never_echoes_the_password() 
         let refused = eka(&sandbox, &consumer, None, &args);
         assert_eq!(refused.code, 2, "{args:?}: {}", refused.transcript());
         assert!(refused.stderr.contains(url), "{}", refused.stderr);
+        assert!(
+            refused.stderr.contains("credential helper"),
+            "{}",
+            refused.stderr
+        );
         assert_run_without_password(&format!("{args:?} refused"), &refused);
     }
     // `verify` reports an unreachable mirror as a failed check (exit 1).

@@ -159,6 +159,23 @@ impl Error {
             || (stderr.contains("repository '") && stderr.contains("' not found"))
     }
 
+    /// Whether the remote wanted credentials that were missing or wrong (git's words for
+    /// http basic auth, ssh's for a refused key or an unknown host key).
+    pub fn is_authentication_failure(&self) -> bool {
+        let Error::Remote { stderr, .. } = self else {
+            return false;
+        };
+        const FAILURES: &[&str] = &[
+            "could not read username",
+            "could not read password",
+            "authentication failed",
+            "permission denied (publickey",
+            "host key verification failed",
+        ];
+        let stderr = stderr.to_lowercase();
+        FAILURES.iter().any(|failure| stderr.contains(failure))
+    }
+
     /// Whether the remote answered and refused: the repository or an object it was asked
     /// for does not exist there (the URL or the server's data is wrong, not the
     /// connection).
@@ -192,6 +209,11 @@ impl Classify for Error {
     fn hint(&self) -> Option<String> {
         match self {
             Error::Timeout { .. } => Some(timeout_hint()),
+            Error::Remote { .. } if self.is_authentication_failure() => Some(
+                "eka never asks for credentials: configure a git credential helper \
+                 (http/https) or load your key into `ssh-agent` (ssh)"
+                    .to_owned(),
+            ),
             Error::Remote { .. } if self.is_refused_by_remote() => {
                 Some("check the URL and that the server still publishes it".to_owned())
             }
@@ -756,6 +778,30 @@ mod tests {
             message.contains("`http://user:***@127.0.0.1:9/set.git`"),
             "{message}"
         );
+    }
+
+    #[test]
+    fn missing_credentials_get_a_hint_naming_where_they_come_from() {
+        let remote = |stderr: &str| Error::Remote {
+            command: "git ls-remote".to_owned(),
+            url: "ssh://git@h/x".to_owned(),
+            repo: None,
+            stderr: stderr.to_owned(),
+        };
+        for stderr in [
+            "fatal: could not read Username for 'http://h': terminal prompts disabled",
+            "fatal: Authentication failed for 'http://h/x/'",
+            "git@h: Permission denied (publickey).\nfatal: Could not read from remote repository.",
+        ] {
+            let error = remote(stderr);
+            assert!(error.is_authentication_failure(), "{stderr}");
+            let hint = error.hint().unwrap_or_default();
+            assert!(hint.contains("credential helper"), "{hint}");
+            assert!(hint.contains("ssh-agent"), "{hint}");
+        }
+        let error = remote("fatal: unable to access 'http://h/x/': Connection refused");
+        assert!(!error.is_authentication_failure());
+        assert!(error.hint().is_none());
     }
 
     fn failed_status() -> ExitStatus {
