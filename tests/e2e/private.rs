@@ -14,7 +14,7 @@ use eka_test_support::{BareRepo, HttpServer, SshAgent, SshServer, TestRepo, ssh_
 use crate::common::{Run, Sandbox, snapshot};
 
 /// The password of the HTTP registry: it must never show up anywhere.
-const PASSWORD: &str = "secret";
+const PASSWORD: &str = "pw-4f9a2c";
 
 fn atom_toml(label: &str, version: &str, deps: &str) -> String {
     format!("[package]\nlabel = \"{label}\"\nversion = \"{version}\"\n{deps}")
@@ -440,7 +440,8 @@ fn urls_with_a_password_are_refused_without_echoing_it() {
     let sandbox = Sandbox::new();
     // Port 9 (discard) on loopback: were it contacted, the error would be a connection
     // failure (exit 2), not a refusal (exit 1).
-    let url = "http://user:secret@127.0.0.1:9/set.git";
+    let url = format!("http://user:{PASSWORD}@127.0.0.1:9/set.git");
+    let url = url.as_str();
     sandbox.write("consumer/atom.toml", &atom_toml("consumer", "0.1.0", ""));
     let set = source_set();
     let cases: [(&str, PathBuf, Vec<String>); 3] = [
@@ -483,4 +484,30 @@ fn urls_with_a_password_are_refused_without_echoing_it() {
         atom_toml("consumer", "0.1.0", "")
     );
     assert!(!sandbox.path("consumer/atom.lock").exists());
+
+    // A git remote configured with a password is refused the same way.
+    set.run(["remote", "add", "origin", url]);
+    let refused = sandbox.eka_at(set.path(), &["publish", "--all"]);
+    assert_eq!(refused.code, 1, "{}", refused.transcript());
+    assert!(refused.stderr.contains("user:***@"), "{}", refused.stderr);
+    assert_run_without_password("publish to origin", &refused);
+
+    // A manifest with one: the message and the line it shows are redacted.
+    sandbox.write(
+        "manifest/atom.toml",
+        &atom_toml(
+            "manifest",
+            "0.1.0",
+            &format!("[package.sets]\nc = \"{url}\"\n[deps.from.c]\nx = \"^1\"\n"),
+        ),
+    );
+    for args in [&["resolve"][..], &["--json", "resolve"]] {
+        let refused = sandbox.eka_in("manifest", args);
+        assert_eq!(refused.code, 1, "{}", refused.transcript());
+        assert!(refused.stderr.contains("user:***@"), "{}", refused.stderr);
+        assert_run_without_password("manifest", &refused);
+        if args.len() == 1 {
+            snapshot!("refused_manifest", refused.transcript());
+        }
+    }
 }
