@@ -25,6 +25,7 @@ mod nix_export_trust;
 mod nix_inputs;
 mod outdated;
 mod outputs;
+mod private;
 mod progress;
 mod publish;
 mod publish_identity;

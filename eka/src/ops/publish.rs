@@ -327,6 +327,12 @@ pub enum Error {
         /// The name given (or the default).
         name: String,
     },
+    /// The remote's URL carries a password (shown redacted, never echoed).
+    #[error("remote URL `{url}` contains a password")]
+    Credentials {
+        /// The URL with its password replaced by `***`.
+        url: String,
+    },
     /// The remote's refs could not be listed.
     #[error(transparent)]
     List(Box<remote::Error>),
@@ -398,6 +404,7 @@ impl Classify for Error {
             | Error::ManifestText { .. }
             | Error::LabelClash { .. }
             | Error::NoRemote { .. }
+            | Error::Credentials { .. }
             | Error::OtherSet { .. }
             | Error::Rejected { .. }
             | Error::NoRepository { .. } => true,
@@ -463,6 +470,9 @@ impl Classify for Error {
             }
             Error::OtherSet { .. } => {
                 "publish to a remote of this set, or to an empty repository".into()
+            }
+            Error::Credentials { .. } => {
+                "remove the password from the URL; use a git credential helper or an ssh key".into()
             }
             Error::Rejected { .. } => {
                 "see the server's reason above; nothing was published, so retry once it is fixed"
@@ -1175,7 +1185,19 @@ fn atom_tree(source: &TreeSource, path: &RelativePath, revision: &str) -> Result
 
 /// The URL of `options.remote`: a configured remote's push URL, or the argument itself
 /// when it is a URL or an existing directory.
+/// The URL to publish to; one carrying a password is refused before any network use
+/// (eka never prints or stores credentials: git's credential helpers or an ssh agent
+/// provide them).
 fn remote_url(repo: &gix::Repository, options: &Options) -> Result<String, Error> {
+    let url = find_remote_url(repo, options)?;
+    let redacted = atom::uri::redact_credentials(&url);
+    if redacted != url {
+        return Err(Error::Credentials { url: redacted });
+    }
+    Ok(url)
+}
+
+fn find_remote_url(repo: &gix::Repository, options: &Options) -> Result<String, Error> {
     let name = options.remote.as_deref().unwrap_or(DEFAULT_REMOTE);
     if !name.contains("://")
         && let Ok(remote) = repo.find_remote(name)
