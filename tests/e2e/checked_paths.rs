@@ -2,16 +2,31 @@
 //! writes a lock, each atom it adds or changes is fetched with its tree and checked: a
 //! tree holding `.git` or an escaping symlink, or an `atom.toml` that is not the
 //! manifest the set published for that version, is refused with exit 1 and both files
-//! are left byte for byte (also with `--dry-run`).
+//! are left byte for byte (also with `--dry-run`). `eka eval` fetches and checks every
+//! locked atom before Nix runs (an edited content hash: exit 1, Nix never started) and
+//! Nix reads the atoms from the cache's checked atom store, not from the mirrors (the
+//! evaluation works with the mirror gone). `--override-atom` and `--override-input`
+//! change what is evaluated, are warned about and never touch the lock; unknown names
+//! are refused with the known ones in a hint.
 
-use std::fs;
+use std::{
+    fs,
+    path::{Path, PathBuf},
+    process::{Command, Stdio},
+};
 
-use atom::store::AtomCommit;
+use atom::{
+    lock::{ContentHash, Lockfile},
+    store::AtomCommit,
+};
 use gix::objs::tree::{Entry, EntryKind};
 
 use eka_test_support::{Remote, TestRepo, Transport};
 
-use crate::common::{Run, Sandbox, snapshot};
+use crate::{
+    common::{Run, Sandbox, snapshot},
+    nix::{Nix, consumer, nix_inputs, publish_set},
+};
 
 fn atom_toml(label: &str, version: &str) -> String {
     format!("[package]\nlabel = \"{label}\"\nversion = \"{version}\"\n")
@@ -253,4 +268,273 @@ fn resolve_and_update_refuse_a_newly_published_hostile_version() {
     );
     assert_eq!(fixture.files(), edited);
     snapshot!("checked_update_hostile", runs.swap_remove(0).transcript());
+}
+
+fn nix_config(nix: &Nix) -> String {
+    format!(
+        "substituters =\nflake-registry =\nexperimental-features = nix-command flakes\n\
+         sandbox = false\nbuild-users-group =\nstore = {}\n",
+        nix.store().display()
+    )
+}
+
+/// A directory holding a `nix-instantiate` that records each start in `started`, then
+/// runs the real one.
+fn recording_nix(dir: &Path) -> (PathBuf, PathBuf) {
+    let real = String::from_utf8(
+        Command::new("sh")
+            .args(["-c", "command -v nix-instantiate"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let bin = dir.join("bin");
+    fs::create_dir_all(&bin).unwrap();
+    let started = dir.join("started");
+    let script = bin.join("nix-instantiate");
+    fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho started >> '{}'\nexec '{}' \"$@\"\n",
+            started.display(),
+            real.trim()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
+    (bin, started)
+}
+
+/// Run eka on the atom at `dir` with Nix pointed at the private store and the
+/// recording `nix-instantiate` first on `PATH`.
+fn eka_nix(sandbox: &Sandbox, nix: &Nix, bin: &Path, dir: &Path, args: &[&str]) -> Run {
+    let mut command = sandbox.command();
+    eka_test_support::nix::remove_host_variables(&mut command);
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let output = command
+        .env("NIX_CONFIG", nix_config(nix))
+        .env("PATH", path)
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+fn starts(started: &Path) -> usize {
+    fs::read_to_string(started)
+        .map(|text| text.lines().count())
+        .unwrap_or(0)
+}
+
+#[test]
+fn nix_eval_refuses_an_edited_content_hash_before_nix_runs() {
+    let set = publish_set(&[]);
+    let mut atoms = set.atoms.clone();
+    let edited = format!("blake3:{}", "0".repeat(64));
+    for atom in &mut atoms {
+        if atom.label.as_str() == "top" {
+            atom.content = ContentHash::parse(&edited).unwrap();
+        }
+    }
+    let app = consumer(&set.url(), &Lockfile { atoms, nix: vec![] });
+    let lock = fs::read(app.path().join("atom.lock")).unwrap();
+    let tools = tempfile::tempdir().unwrap();
+    let (bin, started) = recording_nix(tools.path());
+    let (sandbox, nix) = (Sandbox::new(), Nix::new());
+    let refused = eka_nix(&sandbox, &nix, &bin, app.path(), &["eval", "data"]).refused();
+    assert!(
+        refused
+            .stderr
+            .contains("atom `top@1.0.0` from mirror `file://")
+            && refused.stderr.contains(&edited),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(starts(&started), 0, "Nix ran on a refused atom");
+    assert_eq!(fs::read(app.path().join("atom.lock")).unwrap(), lock);
+    snapshot!("checked_eval_content_hash", refused.transcript());
+    // The same lock, unedited, evaluates (through the recording `nix-instantiate`).
+    let clean = consumer(
+        &set.url(),
+        &Lockfile {
+            atoms: set.atoms.clone(),
+            nix: vec![],
+        },
+    );
+    let value = eka_nix(&sandbox, &nix, &bin, clean.path(), &["eval", "data"]).success();
+    assert_eq!(value.stdout.trim(), "\"top data\\n\"");
+    assert_eq!(starts(&started), 1);
+}
+
+#[test]
+fn nix_eval_reads_the_checked_atom_store_not_the_mirror() {
+    let set = publish_set(&[]);
+    let lock = Lockfile {
+        atoms: set.atoms.clone(),
+        nix: vec![],
+    };
+    let app = consumer(&set.url(), &lock);
+    let tools = tempfile::tempdir().unwrap();
+    let (bin, _) = recording_nix(tools.path());
+    let sandbox = Sandbox::new();
+    let first = eka_nix(
+        &sandbox,
+        &Nix::new(),
+        &bin,
+        app.path(),
+        &["eval", "greeting"],
+    )
+    .success();
+    assert_eq!(first.stdout.trim(), "\"hello from mid via top\"");
+    // The mirror is gone; a fresh Nix store, and Nix's fetcher cache emptied: only
+    // eka's atom store holds the atoms.
+    let mirror = set.repo.path().to_owned();
+    fs::remove_dir_all(&mirror).unwrap();
+    let _ = fs::remove_dir_all(sandbox.work().join("../cache/nix"));
+    let again = eka_nix(
+        &sandbox,
+        &Nix::new(),
+        &bin,
+        app.path(),
+        &["--offline", "eval", "greeting"],
+    )
+    .success();
+    assert_eq!(again.stdout, first.stdout);
+    // A fresh eka cache cannot fetch them: nothing is evaluated.
+    let fresh = eka_nix(
+        &Sandbox::new(),
+        &Nix::new(),
+        &bin,
+        app.path(),
+        &["eval", "n"],
+    );
+    assert_ne!(fresh.code, 0, "{}", fresh.stderr);
+    assert!(
+        fresh.stderr.contains("cannot fetch atom commits")
+            || fresh.stderr.contains("is not cached"),
+        "{}",
+        fresh.stderr
+    );
+}
+
+#[test]
+fn nix_overrides_change_the_value_are_warned_about_and_leave_the_lock() {
+    let set = publish_set(&[]);
+    let inputs = nix_inputs();
+    let lock = Lockfile {
+        atoms: set.atoms.clone(),
+        nix: vec![inputs.git.clone(), inputs.tar.clone()],
+    };
+    let app = consumer(&set.url(), &lock);
+    let locked = fs::read(app.path().join("atom.lock")).unwrap();
+    let manifest = fs::read(app.path().join("atom.toml")).unwrap();
+    let local = tempfile::tempdir().unwrap();
+    // A working copy of `top` with other data.
+    let top = local.path().join("top");
+    fs::create_dir_all(&top).unwrap();
+    for file in ["atom.toml", "default.nix"] {
+        fs::copy(set.repo.path().join("pkgs/top").join(file), top.join(file)).unwrap();
+    }
+    fs::write(top.join("data.txt"), "local data\n").unwrap();
+    // A working copy of the `helper` input with another answer.
+    let helper = local.path().join("helper");
+    fs::create_dir_all(&helper).unwrap();
+    fs::write(helper.join("lib.nix"), "{ answer = 7; }\n").unwrap();
+    let tools = tempfile::tempdir().unwrap();
+    let (bin, _) = recording_nix(tools.path());
+    let (sandbox, nix) = (Sandbox::new(), Nix::new());
+    let eval = |args: &[&str]| eka_nix(&sandbox, &nix, &bin, app.path(), args);
+
+    let plain = eval(&["eval", "data"]).success();
+    assert_eq!(plain.stdout.trim(), "\"top data\\n\"");
+    let top_override = format!("top={}", top.display());
+    let data = eval(&["eval", "data", "--override-atom", &top_override]).success();
+    assert_eq!(data.stdout.trim(), "\"local data\\n\"");
+    assert!(
+        data.stderr.contains(&format!(
+            "warning: using atom `top` from `{}` (override; not locked)",
+            top.display()
+        )),
+        "{}",
+        data.stderr
+    );
+    // The rest of the graph still comes from the lock.
+    let greeting = eval(&["eval", "greeting", "--override-atom", &top_override]).success();
+    assert_eq!(greeting.stdout.trim(), "\"hello from mid via top\"");
+
+    assert_eq!(eval(&["eval", "answer"]).success().stdout.trim(), "42");
+    let helper_override = format!("helper={}", helper.display());
+    let answer = eval(&["eval", "answer", "--override-input", &helper_override]).success();
+    assert_eq!(answer.stdout.trim(), "7");
+    assert!(
+        answer
+            .stderr
+            .contains("warning: using Nix input `helper` from `"),
+        "{}",
+        answer.stderr
+    );
+    assert_eq!(fs::read(app.path().join("atom.lock")).unwrap(), locked);
+    assert_eq!(fs::read(app.path().join("atom.toml")).unwrap(), manifest);
+}
+
+#[test]
+fn nix_unknown_override_names_are_refused_with_the_known_ones() {
+    let set = publish_set(&[]);
+    let inputs = nix_inputs();
+    let lock = Lockfile {
+        atoms: set.atoms.clone(),
+        nix: vec![inputs.git.clone()],
+    };
+    let app = consumer(&set.url(), &lock);
+    let tools = tempfile::tempdir().unwrap();
+    let (bin, started) = recording_nix(tools.path());
+    let (sandbox, nix) = (Sandbox::new(), Nix::new());
+    let atom = eka_nix(
+        &sandbox,
+        &nix,
+        &bin,
+        app.path(),
+        &["eval", "--override-atom", "nope=."],
+    )
+    .refused();
+    assert!(
+        atom.stderr
+            .contains("`--override-atom` names `nope`, which `atom.lock` does not lock")
+            && atom
+                .stderr
+                .contains("hint: the lock has `base`, `mid`, `top`"),
+        "{}",
+        atom.stderr
+    );
+    let input = eka_nix(
+        &sandbox,
+        &nix,
+        &bin,
+        app.path(),
+        &["eval", "--override-input", "nixpkgs=."],
+    )
+    .refused();
+    assert!(
+        input.stderr.contains("hint: the lock has `helper`"),
+        "{}",
+        input.stderr
+    );
+    assert_eq!(starts(&started), 0);
+    snapshot!(
+        "checked_unknown_overrides",
+        format!("{}{}", atom.transcript(), input.transcript())
+    );
 }
