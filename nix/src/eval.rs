@@ -636,10 +636,11 @@ fn atom_overrides(
     Ok((labels, sources))
 }
 
-/// Whether an `--override-input` value is a URL to lock (not a local path).
+/// The local path an `--override-input` value names: a path, or a `file://` URL of a
+/// directory. Any other URL (a `file://` tarball included) is locked anew.
 fn local_path(value: &str) -> Option<&str> {
     match value.split_once("://") {
-        Some(("file", path)) if Path::new(path).exists() => Some(path),
+        Some(("file", path)) if Path::new(path).is_dir() => Some(path),
         Some(_) => None,
         None => Some(value),
     }
@@ -670,7 +671,13 @@ fn input_overrides(
                 let expression = pinned_copy(OPTION, &path, staging, &name)?;
                 (expression, path.display().to_string())
             }
-            None => (locked_url(options, name, value)?, value.to_owned()),
+            None => {
+                let entry = lock.nix.iter().find(|input| input.name.as_str() == name);
+                match entry {
+                    Some(entry) => (locked_url(options, entry, value)?, value.to_owned()),
+                    None => continue,
+                }
+            }
         };
         inputs.push((name.to_owned(), expression));
         used.push(Override {
@@ -682,42 +689,41 @@ fn input_overrides(
     Ok(inputs)
 }
 
-/// Lock the manifest's input `name` at `url` instead of its own URL; the expression
-/// fetching that pin.
-fn locked_url(options: &Options, name: &str, url: &str) -> Result<String, Error> {
-    let manifest = atom::manifest::Manifest::read(options.dir.join("atom.toml"))?;
-    let Some((label, input)) = manifest
-        .deps
-        .direct
-        .nix
-        .iter()
-        .find(|(label, _)| label.as_str() == name)
-    else {
-        let known = manifest
-            .deps
-            .direct
-            .nix
-            .keys()
-            .map(ToString::to_string)
-            .collect();
-        return Err(Error::UnknownOverride {
-            option: "--override-input",
-            name: name.to_owned(),
-            known,
-        });
+/// Lock the input `name` at `url` instead of its locked URL, the same kind as its lock
+/// entry (a `git` input follows the manifest's ref or version, else its locked ref);
+/// the expression fetching that pin.
+fn locked_url(
+    options: &Options,
+    entry: &atom::lock::LockedNixInput,
+    url: &str,
+) -> Result<String, Error> {
+    use atom::{
+        lock::NixKind,
+        manifest::{GitSelector, NixFetch, NixInput},
     };
-    let mut input = input.clone();
-    input.fetch = match input.fetch {
-        atom::manifest::NixFetch::Git { selector, .. } => atom::manifest::NixFetch::Git {
-            url: url.to_owned(),
-            selector,
-        },
-        atom::manifest::NixFetch::Url(_) => atom::manifest::NixFetch::Url(url.to_owned()),
-        atom::manifest::NixFetch::Tar(_) => atom::manifest::NixFetch::Tar(url.to_owned()),
-        atom::manifest::NixFetch::Build(_) => atom::manifest::NixFetch::Build(url.to_owned()),
+    let url = url.to_owned();
+    let fetch = match entry.kind {
+        NixKind::Git => {
+            let manifest = atom::manifest::Manifest::read(options.dir.join("atom.toml"))?;
+            let selector = match manifest.deps.direct.nix.get(&entry.name) {
+                Some(NixInput {
+                    fetch: NixFetch::Git { selector, .. },
+                    ..
+                }) => selector.clone(),
+                _ => GitSelector::Ref(entry.reference.clone().unwrap_or_else(|| "HEAD".into())),
+            };
+            NixFetch::Git { url, selector }
+        }
+        NixKind::Url => NixFetch::Url(url),
+        NixKind::Tar => NixFetch::Tar(url),
+        NixKind::Build => NixFetch::Build(url),
+    };
+    let input = NixInput {
+        fetch,
+        flake: entry.flake,
     };
     let cache = atom::store::cache::Cache::open(&options.cache)?;
-    let locked = crate::input::lock_one(label, &input, &cache).map_err(Box::new)?;
+    let locked = crate::input::lock_one(&entry.name, &input, &cache).map_err(Box::new)?;
     let text = atom::lock::Lockfile {
         atoms: Vec::new(),
         nix: vec![locked],

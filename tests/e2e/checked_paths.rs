@@ -2,7 +2,8 @@
 //! writes a lock, each atom it adds or changes is fetched with its tree and checked: a
 //! tree holding `.git` or an escaping symlink, or an `atom.toml` that is not the
 //! manifest the set published for that version, is refused with exit 1 and both files
-//! are left byte for byte (also with `--dry-run`). `eka eval` fetches and checks every
+//! are left byte for byte (also with `--dry-run`); `--offline` checks from the cache and
+//! names a tree it lacks. `eka eval` fetches and checks every
 //! locked atom before Nix runs (an edited content hash: exit 1, Nix never started) and
 //! Nix reads the atoms from the cache's checked atom store, not from the mirrors (the
 //! evaluation works with the mirror gone). `--override-atom` and `--override-input`
@@ -270,6 +271,49 @@ fn resolve_and_update_refuse_a_newly_published_hostile_version() {
     snapshot!("checked_update_hostile", runs.swap_remove(0).transcript());
 }
 
+#[test]
+fn offline_checks_from_the_cache_and_names_a_tree_not_cached() {
+    let fixture = Fixture::new();
+    // A server that lets discovery fetch commits without their trees.
+    fixture
+        .remote
+        .repo()
+        .run(["config", "uploadpack.allowFilter", "true"]);
+    let url = fixture.remote.url().to_owned();
+    fixture.eka(&["add", &format!("{url}::evil@^1")]).success();
+    fixture
+        .repo
+        .write("evil/atom.toml", atom_toml("evil", "1.1.0"));
+    fixture.repo.commit("evil 1.1.0");
+    fixture.publish();
+    // Discovery alone (`eka show`) caches the 1.1.0 commit without its tree.
+    fixture.eka(&["show", &format!("{url}::evil")]).success();
+    let before = fixture.files();
+    let offline = fixture.eka(&["--offline", "update"]).refused();
+    assert!(
+        offline
+            .stderr
+            .contains("of `evil` is not cached and could not be fetched (offline)")
+            && offline
+                .stderr
+                .contains("hint: run again without `--offline` to fetch it from its mirrors"),
+        "{}",
+        offline.stderr
+    );
+    assert_eq!(fixture.files(), before);
+    // Online, the tree is fetched and checked; then offline works from the cache.
+    fixture.eka(&["update", "--dry-run"]).success();
+    fixture.eka(&["--offline", "update"]).success();
+    assert!(
+        fixture
+            .files()
+            .1
+            .is_some_and(|lock| lock.contains("version = \"1.1.0\"")),
+        "{:?}",
+        fixture.files()
+    );
+}
+
 fn nix_config(nix: &Nix) -> String {
     format!(
         "substituters =\nflake-registry =\nexperimental-features = nix-command flakes\n\
@@ -485,6 +529,30 @@ fn nix_overrides_change_the_value_are_warned_about_and_leave_the_lock() {
             .contains("warning: using Nix input `helper` from `"),
         "{}",
         answer.stderr
+    );
+    // A URL is locked anew the way the manifest says (`src` is a tarball).
+    let tarball = local.path().join("other.tar.gz");
+    fs::create_dir_all(local.path().join("pkg-2.0")).unwrap();
+    fs::write(
+        local.path().join("pkg-2.0/hello.txt"),
+        "from another tarball\n",
+    )
+    .unwrap();
+    let status = Command::new("tar")
+        .arg("-C")
+        .arg(local.path())
+        .arg("-czf")
+        .arg(&tarball)
+        .arg("pkg-2.0")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let src_override = format!("src=file://{}", tarball.display());
+    let tarball_value = eval(&["eval", "tarball", "--override-input", &src_override]).success();
+    assert_eq!(tarball_value.stdout.trim(), "\"from another tarball\\n\"");
+    assert_eq!(
+        eval(&["eval", "tarball"]).success().stdout.trim(),
+        "\"from a tarball\\n\""
     );
     assert_eq!(fs::read(app.path().join("atom.lock")).unwrap(), locked);
     assert_eq!(fs::read(app.path().join("atom.toml")).unwrap(), manifest);
