@@ -580,6 +580,8 @@ fn checked_sources(
     let mut fetched =
         verify::locked::fetch_atoms(&atoms, &cache, options.offline, reporter).map_err(Box::new)?;
     fetched.check_all(reporter).map_err(Box::new)?;
+    // Writers of the atom store hold the cache's lock.
+    let _lock = cache.lock()?;
     let url = format!(
         "file://{}",
         fs::canonicalize(fetched.repo().path())?.display()
