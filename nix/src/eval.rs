@@ -510,19 +510,15 @@ fn split_override<'a>(option: &'static str, setting: &'a str) -> Result<(&'a str
         })
 }
 
-/// Refuse `name` unless it is one of `known`.
-fn known_name(option: &'static str, name: &str, known: Vec<String>) -> Result<(), Error> {
-    if known.iter().any(|candidate| candidate == name) {
-        return Ok(());
-    }
-    let mut known = known;
+/// The refusal of `name`, not one of `known` (sorted and deduplicated in the hint).
+fn unknown_override(option: &'static str, name: &str, mut known: Vec<String>) -> Error {
     known.sort();
     known.dedup();
-    Err(Error::UnknownOverride {
+    Error::UnknownOverride {
         option,
         name: name.to_owned(),
         known,
-    })
+    }
 }
 
 /// Copy the file or directory `path` (named by `option`) into `staging` as `name`, and
@@ -613,12 +609,10 @@ fn atom_overrides(
     let mut sources = Vec::new();
     for (index, setting) in options.override_atoms.iter().enumerate() {
         let (label, dir) = split_override(OPTION, setting)?;
-        let known = lock
-            .atoms
-            .iter()
-            .map(|atom| atom.label.to_string())
-            .collect();
-        known_name(OPTION, label, known)?;
+        if !lock.atoms.iter().any(|atom| atom.label.as_str() == label) {
+            let known = lock.atoms.iter().map(|atom| atom.label.to_string());
+            return Err(unknown_override(OPTION, label, known.collect()));
+        }
         let path = options.dir.join(dir);
         let source = pinned_copy(OPTION, &path, staging, &format!("override-atom-{index}"))?;
         for atom in lock
@@ -660,12 +654,10 @@ fn input_overrides(
     let mut inputs = Vec::new();
     for (index, setting) in options.override_inputs.iter().enumerate() {
         let (name, value) = split_override(OPTION, setting)?;
-        let known = lock
-            .nix
-            .iter()
-            .map(|input| input.name.to_string())
-            .collect();
-        known_name(OPTION, name, known)?;
+        let Some(entry) = lock.nix.iter().find(|input| input.name.as_str() == name) else {
+            let known = lock.nix.iter().map(|input| input.name.to_string());
+            return Err(unknown_override(OPTION, name, known.collect()));
+        };
         let (expression, from) = match local_path(value) {
             Some(path) => {
                 let path = options.dir.join(path);
@@ -673,13 +665,7 @@ fn input_overrides(
                 let expression = pinned_copy(OPTION, &path, staging, &name)?;
                 (expression, path.display().to_string())
             }
-            None => {
-                let entry = lock.nix.iter().find(|input| input.name.as_str() == name);
-                match entry {
-                    Some(entry) => (locked_url(options, entry, value)?, value.to_owned()),
-                    None => continue,
-                }
-            }
+            None => (locked_url(options, entry, value)?, value.to_owned()),
         };
         inputs.push((name.to_owned(), expression));
         used.push(Override {
