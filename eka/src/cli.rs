@@ -149,6 +149,14 @@ pub(crate) struct EvalArgs {
     /// Set one configuration key (the value is parsed as JSON, else taken as a string).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub(crate) settings: Vec<String>,
+    /// Use the directory DIR as the locked atom LABEL's source, as is (not checked, not
+    /// locked).
+    #[arg(long = "override-atom", value_name = "LABEL=DIR")]
+    pub(crate) override_atoms: Vec<String>,
+    /// Take the direct Nix input NAME from a URL or a local path instead of its locked
+    /// pin (not locked).
+    #[arg(long = "override-input", value_name = "NAME=URL|DIR")]
+    pub(crate) override_inputs: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -5,8 +5,10 @@
 //! caller edit the manifest, gathers a [`Catalog`] (`resolver::catalog`), resolves
 //! (preferring the locked versions, never downgrading), synthesizes the new [`Lockfile`]
 //! (`resolver::lock`, which refuses a version that stays locked but whose mirrors now
-//! serve another commit or content hash: published versions are immutable), locks the
-//! direct Nix inputs through the `nix` crate and writes
+//! serve another commit or content hash: published versions are immutable), fetches
+//! every remote atom the new lock adds or changes with its tree and checks it
+//! (`verify::locked`: hostile trees, content hashes, and the tree's `atom.toml` against
+//! the published manifest resolution used; `--dry-run` too), locks the direct Nix inputs through the `nix` crate and writes
 //! both files together ([`atom::fs::write_together`]) — or neither, on any failure,
 //! with `--dry-run`, or when `--locked` finds the lock would change. [`diff`] lists
 //! what changed ([`Changes`]), Nix inputs included. Main types: [`Options`], [`Plan`],
@@ -111,6 +113,10 @@ pub enum Error {
     /// A direct Nix input could not be locked.
     #[error(transparent)]
     NixInput(#[from] Box<nix::input::Error>),
+    /// An atom the new lock adds or changes could not be fetched with its tree, or its
+    /// tree was refused: nothing is written.
+    #[error(transparent)]
+    Check(#[from] Box<verify::locked::Error>),
     /// A value did not fit the lockfile format.
     #[error("cannot lock `{label}`: {message}")]
     Value {
@@ -129,6 +135,7 @@ impl Classify for Error {
             Error::Catalog(error) => error.kind(),
             Error::Synthesis(error) => error.kind(),
             Error::NixInput(error) => error.kind(),
+            Error::Check(error) => error.kind(),
             Error::Manifest(error) => error.kind(),
             Error::Lockfile(error) => error.kind(),
             Error::Resolve(error) => error.kind(),
@@ -154,6 +161,14 @@ impl Classify for Error {
             Error::Resolve(error) => error.hint(),
             Error::Manifest(error) => error.hint(),
             Error::NixInput(error) => error.hint(),
+            Error::Check(error) => match **error {
+                verify::locked::Error::Refused { .. } => Some(
+                    "nothing was locked: ask the set's publisher to fix that version, or \
+                     require another one"
+                        .into(),
+                ),
+                _ => error.hint(),
+            },
             Error::Lockfile(_) | Error::Write(_) | Error::Value { .. } => None,
         }
     }
@@ -352,6 +367,7 @@ pub fn relock(options: &Options, plan: Plan, edit: &mut Edit<'_>) -> Result<Outc
         &files.old,
         &crate::ops::publish::content_hash,
     )?;
+    check_new_atoms(options, &catalog, &files.old, &new)?;
     let locked_nix = lock_nix_inputs(options, &plan, &manifest, &files.old)?;
     new.nix = locked_nix.inputs;
     let mut outcome = write_if_changed(options, &files, &new)?;
@@ -484,6 +500,61 @@ fn refuse_downgrades(plan: &Plan, old: &Lockfile, resolution: &Resolution) -> Re
         downgraded,
         hint: "name the atoms to downgrade explicitly: `eka update <label>`",
     })
+}
+
+/// Before a lock is written (or shown, with `--dry-run`): fetch every remote atom that
+/// `new` adds or changes with its tree into the cache's atom store (ONE fetch per
+/// mirror, none with `--offline`) and check it ([`verify::locked`]): the commit is the
+/// lock's, its tree is not hostile, its content hash is the lock's and the header's, and
+/// its `atom.toml` is the manifest resolution used. Atoms unchanged from `old` were
+/// checked when they were locked (`eka verify` checks them again); local atoms are the
+/// work tree's (publish validates those).
+fn check_new_atoms(
+    options: &Options,
+    catalog: &Catalog,
+    old: &Lockfile,
+    new: &Lockfile,
+) -> Result<(), Error> {
+    let changed: Vec<&LockedAtom> = new
+        .atoms
+        .iter()
+        .filter(|atom| !old.atoms.contains(atom))
+        .filter(|atom| {
+            !catalog
+                .sets
+                .get(&atom.set.to_string())
+                .is_some_and(|info| info.local)
+        })
+        .collect();
+    if changed.is_empty() {
+        return Ok(());
+    }
+    let boxed = |error: verify::locked::Error| Error::Check(Box::new(error));
+    let cache =
+        atom::store::cache::Cache::open(&options.cache).map_err(|error| boxed(error.into()))?;
+    let mut fetched =
+        verify::locked::fetch_atoms(&changed, &cache, options.offline, &*options.reporter)
+            .map_err(boxed)?;
+    for index in 0..fetched.len() {
+        let atom = fetched.atom(index);
+        // Discovery listed this commit on the atom's mirrors in this run.
+        let served = |error: verify::locked::Error| match atom.mirrors.first() {
+            Some(url) => boxed(error.served_by(url.as_str())),
+            None => boxed(error),
+        };
+        let tree = fetched.check(index).map_err(served)?;
+        let key = AtomKey::new(atom.set.to_string(), atom.label.clone());
+        if let Some(published) = catalog
+            .published
+            .get(&key)
+            .and_then(|versions| versions.get(&atom.version))
+        {
+            fetched
+                .check_manifest(index, tree, &published.manifest)
+                .map_err(served)?;
+        }
+    }
+    Ok(())
 }
 
 /// Lock the manifest's direct Nix inputs through the `nix` crate, re-locking those

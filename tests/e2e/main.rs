@@ -7,6 +7,7 @@
 )]
 
 mod cache;
+mod checked_paths;
 mod common;
 mod corpus;
 mod deps;
