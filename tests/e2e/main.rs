@@ -13,6 +13,7 @@ mod deps;
 mod deps_local;
 mod deps_stress;
 mod errors;
+mod identity;
 mod immutable;
 mod init;
 mod lockfile;
