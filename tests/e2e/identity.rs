@@ -5,8 +5,8 @@
 //! other bytes for a version A serves is refused (exit 1, both URLs named, nothing
 //! written); a `base` only B serves is not used, and named with the opt-in when it is
 //! required; `[mirrors]` in `eka.toml` configuring B for A's set accepts it. `[mirrors]`
-//! also redirects an unreachable URL to a working mirror for `add`, `verify` and
-//! `export --flake`.
+//! also redirects an unreachable URL to a working mirror for `add`, `list`, `verify`
+//! and `export --flake`.
 
 use eka_test_support::{Remote, TestRepo, Transport};
 

@@ -157,6 +157,7 @@ pub(crate) fn list(context: &Context<'_>, args: ListArgs, show: bool) -> crate::
         cache: config.cache,
         offline: context.offline,
         reporter: context.printer.progress().clone(),
+        mirrors: config.mirrors,
     };
     let listing = if show {
         show_op::run(&options)?
