@@ -518,6 +518,14 @@ impl Catalog {
     /// against them ([`Error::Claimed`]) or withheld. Then fill the registry.
     fn settle(&mut self, raw: Vec<Found>) -> Result<(), Error> {
         let groups = self.groups();
+        // Per atom, the set references that served a version of it.
+        let mut served: BTreeMap<(String, Label), BTreeSet<SetRef>> = BTreeMap::new();
+        for (set, label, ..) in &raw {
+            served
+                .entry((self.key_of(set), label.clone()))
+                .or_default()
+                .insert(set.clone());
+        }
         let mut claims = Vec::new();
         let mut registered = Vec::new();
         for (set, label, version, deps, mut published) in raw {
@@ -527,7 +535,18 @@ impl Catalog {
                 claims.push((set, key, label, version, published));
                 continue;
             }
-            published.mirrors = self.owner_urls(&owners);
+            // A configured owner that does not serve the atom is not its mirror; sets no
+            // configured URL reports keep every URL reporting them.
+            let serving: Vec<SetRef> = owners
+                .into_iter()
+                .filter(|owner| {
+                    !self.configured.covers(owner)
+                        || served
+                            .get(&(key.clone(), label.clone()))
+                            .is_some_and(|sets| sets.contains(owner))
+                })
+                .collect();
+            published.mirrors = self.owner_urls(&serving);
             let info = self.sets.entry(key.clone()).or_default();
             for url in &published.mirrors {
                 if !info.mirrors.contains(url) {

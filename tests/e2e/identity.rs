@@ -1,6 +1,6 @@
 //! Set identity is earned, not claimed. Registry A publishes `base`; registry B is a
 //! fork of A (its history holds A's root commit, so its atoms carry A's set root) that
-//! publishes `tool` (→ `"::"` `base`) and its own `base`. A consumer configuring
+//! publishes `tool` (→ `"::"` `base` and `helper`), `helper` and its own `base`. A consumer configuring
 //! `A::base` and `B::tool` keeps A's `base` and lists only A as its mirror; B serving
 //! other bytes for a version A serves is refused (exit 1, both URLs named, nothing
 //! written); a `base` only B serves is not used, and named with the opt-in when it is
@@ -94,14 +94,19 @@ impl Fixture {
                 "^1.0.0"
             }
         };
-        write("ekala.toml", "[set]\npackages = [\"base\", \"tool\"]\n");
+        write(
+            "ekala.toml",
+            "[set]\npackages = [\"base\", \"tool\", \"helper\"]\n",
+        );
+        write("helper/atom.toml", &atom_toml("helper", "1.0.0", ""));
         write(
             "tool/atom.toml",
             &atom_toml(
                 "tool",
                 "1.0.0",
                 &format!(
-                    "[package.sets]\nhere = \"::\"\n[deps.from.here]\nbase = \"{tool_requires}\"\n"
+                    "[package.sets]\nhere = \"::\"\n[deps.from.here]\nbase = \"{tool_requires}\"\n\
+                     helper = \"^1\"\n"
                 ),
             ),
         );
@@ -179,6 +184,9 @@ fn fork_keeps_the_configured_base(transport: Transport) {
     assert_eq!(Fixture::mirrors(&tool), vec![b.to_owned()]);
     assert_eq!(tool.set, base.set, "the fork's atoms carry A's set root");
     assert!(tool.deps.contains(&base.id));
+    // An atom only the fork publishes is the fork's, and only the fork serves it.
+    let helper = fixture.locked("helper");
+    assert_eq!(Fixture::mirrors(&helper), vec![b.to_owned()]);
     fixture.eka(&["verify"]).success();
     fixture.eka(&["verify", "--offline"]).success();
 }
