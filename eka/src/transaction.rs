@@ -30,6 +30,7 @@ use std::{
 
 use atom::{
     Label,
+    config::Mirrors,
     lock::{LockedAtom, Lockfile},
     manifest::{Manifest, ManifestDocument},
     store::fetch::Warning,
@@ -102,6 +103,18 @@ pub enum Error {
         /// What to do.
         hint: &'static str,
     },
+    /// No resolution, and a URL not configured for a set serves versions of it that
+    /// were not used.
+    #[error("{}", withheld.join("; "))]
+    Withheld {
+        /// The versions not used, each with the URL serving it.
+        withheld: Vec<String>,
+        /// The resolver's explanation.
+        #[source]
+        source: Box<resolver::Error>,
+        /// How to opt in.
+        hint: String,
+    },
     /// Resolution would move locked atoms to older versions that were not named.
     #[error("refusing to downgrade {}", downgraded.join(", "))]
     Downgrade {
@@ -144,6 +157,7 @@ impl Classify for Error {
             | Error::LockedDrift { .. }
             | Error::NotADependency { .. }
             | Error::Vanished { .. }
+            | Error::Withheld { .. }
             | Error::Downgrade { .. }
             | Error::Value { .. } => Kind::Input,
         }
@@ -156,6 +170,7 @@ impl Classify for Error {
             | Error::NotADependency { hint, .. }
             | Error::Vanished { hint, .. }
             | Error::Downgrade { hint, .. } => Some((*hint).to_owned()),
+            Error::Withheld { hint, .. } => Some(hint.clone()),
             Error::Catalog(error) => error.hint(),
             Error::Synthesis(error) => error.hint(),
             Error::Resolve(error) => error.hint(),
@@ -286,6 +301,8 @@ pub struct Options {
     pub dry_run: bool,
     /// Where discovery reports its progress.
     pub reporter: std::sync::Arc<dyn atom::progress::Reporter>,
+    /// The consumer's `[mirrors]` (`eka.toml`): where set URLs are fetched from.
+    pub mirrors: Mirrors,
 }
 
 /// What a lock-changing command did.
@@ -353,7 +370,8 @@ pub fn relock(options: &Options, plan: Plan, edit: &mut Edit<'_>) -> Result<Outc
     edit(&mut files.document, None)?;
     let manifest = files.document.manifest()?;
     let local = LocalSet::find(&options.dir)?;
-    let sources = Sources::new(&options.cache, options.offline, local)?;
+    let sources =
+        Sources::new(&options.cache, options.offline, local)?.with_mirrors(options.mirrors.clone());
     let catalog = Catalog::gather(&sources, &manifest, Some(&plan.extra), &*options.reporter)?;
     let vanished = vanished(&catalog, &files.old);
     let (manifest, resolution) =
@@ -466,15 +484,65 @@ fn resolve_and_edit(
                        older version, `eka update <label>` it explicitly",
             });
         }
-        result => result?,
+        result => result.map_err(|source| withheld(catalog, source))?,
     };
     if !edit(&mut files.document, Some((catalog, &resolution)))? {
         return Ok((manifest, resolution));
     }
     let manifest = files.document.manifest()?;
     let root = catalog.requirements_of(&manifest, None)?;
-    let resolution = resolver::resolve(catalog, &root, &resolve_options)?;
+    let resolution = resolver::resolve(catalog, &root, &resolve_options)
+        .map_err(|source| withheld(catalog, source))?;
     Ok((manifest, resolution))
+}
+
+/// A failed resolution, naming the versions a URL not configured for their set serves
+/// (not used, see `resolver::catalog`) and how to opt in.
+fn withheld(catalog: &Catalog, source: resolver::Error) -> Error {
+    let Some(first) = catalog.withheld.first() else {
+        return source.into();
+    };
+    let quoted = |urls: &[atom::uri::SetUrl]| {
+        urls.iter()
+            .map(|url| format!("`{url}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let withheld = catalog
+        .withheld
+        .iter()
+        .map(|withheld| {
+            format!(
+                "`{}` {} is served only by {}, which is not configured for the set of {}: \
+                 not used",
+                withheld.label,
+                withheld.version,
+                quoted(&withheld.claimant),
+                quoted(&withheld.owners)
+            )
+        })
+        .collect();
+    let listed = |urls: &[atom::uri::SetUrl]| {
+        urls.iter()
+            .map(|url| format!("\"{url}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let (owner, claimant) = (listed(&first.owners), listed(&first.claimant));
+    let named = quoted(&first.claimant);
+    let key = first
+        .owners
+        .first()
+        .map(|url| url.as_str())
+        .unwrap_or_default();
+    Error::Withheld {
+        withheld,
+        source: Box::new(source),
+        hint: format!(
+            "if {named} really mirrors that set, configure it in `eka.toml`: \
+             `[mirrors]` `\"{key}\" = [{owner}, {claimant}]`"
+        ),
+    }
 }
 
 /// Rollback protection: `eka update` of everything never moves an atom down; only

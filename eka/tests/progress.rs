@@ -146,6 +146,7 @@ fn publish_lock_and_verify_report_one_step_per_phase_and_finish_them_all() {
         locked: false,
         dry_run: false,
         reporter: recorder.clone(),
+        mirrors: Default::default(),
     })
     .unwrap();
     assert!(locked.written);
