@@ -26,6 +26,7 @@ mod outputs;
 mod progress;
 mod publish;
 mod publish_identity;
+mod publish_scale;
 mod timeouts;
 mod trust;
 mod verify;
