@@ -189,7 +189,8 @@ pub fn push_refs(repo_path: &Path, url: &str, updates: &[RefUpdate]) -> Result<P
         leases: &leases,
     };
     let pushed = repo.push_atomic(url, &request);
-    // Removed on every path; a leftover in the temporary directory is harmless.
+    // Removed on every path, before the outcome is read (failing to remove it is not a
+    // push failure: it holds no ref of the repository).
     drop(staging);
     let report = pushed.map_err(|source| Error::Git {
         path: repo_path.to_owned(),
