@@ -31,6 +31,7 @@ mod private;
 mod progress;
 mod publish;
 mod publish_identity;
+mod publish_scale;
 mod timeouts;
 mod trust;
 mod vendor;

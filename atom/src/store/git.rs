@@ -2,7 +2,7 @@
 //!
 //! gix reads objects and lists refs; the git binary does what gix cannot (yet) do for eka:
 //! fetch with filters and explicit negotiation ([`Repo::fetch`]), push atomically with
-//! leases ([`Repo::push_atomic`]), list refs over http ([`ls_remote`]) and create
+//! leases from a staging git directory ([`Repo::push_atomic`]), list refs over http ([`ls_remote`]) and create
 //! repositories ([`Repo::init_bare`]).
 //!
 //! Every child runs with the same environment: the variables that would redirect git to
@@ -294,15 +294,26 @@ impl FetchSpec {
     }
 }
 
-/// One ref update of an atomic push.
+/// A lease of an atomic push: the ref may only change if it has this value now.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PushUpdate<'a> {
+pub struct PushLease<'a> {
     /// The full ref name on the remote.
     pub name: &'a str,
-    /// The local object it should point to.
-    pub new_id: ObjectId,
-    /// The value it must have now (`None`: it must not exist).
-    pub expected_old: Option<ObjectId>,
+    /// The value it must have now.
+    pub expected: ObjectId,
+}
+
+/// One atomic push ([`Repo::push_atomic`]): what to push from where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushRequest<'a> {
+    /// The git directory whose refs are pushed (`--git-dir`); the push still runs in
+    /// this repository's directory, so a relative URL keeps its meaning.
+    pub source: &'a Path,
+    /// The refspecs (never forced: no leading `+`).
+    pub refspecs: &'a [String],
+    /// Refs that may be moved from a known value; every other ref the refspecs name
+    /// must not exist on the remote.
+    pub leases: &'a [PushLease<'a>],
 }
 
 /// What `git push --porcelain` reported, whatever its exit status.
@@ -416,24 +427,31 @@ impl Repo {
         .map(drop)
     }
 
-    /// Push `updates` to `url` in one `git push --atomic --porcelain`, each ref with a
-    /// lease; the report is returned whatever git's exit status (the caller reads the
-    /// per-ref lines).
-    pub fn push_atomic(&self, url: &str, updates: &[PushUpdate<'_>]) -> Result<PushReport, Error> {
-        let mut arguments: Vec<OsString> = ["push", "--atomic", "--porcelain", "--progress"]
-            .map(OsString::from)
-            .to_vec();
-        for update in updates {
-            let expected = update
-                .expected_old
-                .map(|id| id.to_hex().to_string())
-                .unwrap_or_default();
-            arguments.push(format!("--force-with-lease={}:{expected}", update.name).into());
+    /// Push `request` to `url` in one `git push --atomic --porcelain --force-with-lease`:
+    /// the bare `--force-with-lease` makes every pushed ref "must not exist" (a URL has no
+    /// remote-tracking refs), except those given an explicit lease. The leases are
+    /// checked against the advertised refs in linear time, and the server checks the
+    /// same old values under its ref lock. The report is returned whatever git's exit
+    /// status (the caller reads the per-ref lines).
+    pub fn push_atomic(&self, url: &str, request: &PushRequest<'_>) -> Result<PushReport, Error> {
+        let mut git_dir = OsString::from("--git-dir=");
+        git_dir.push(request.source);
+        let mut arguments: Vec<OsString> = vec![git_dir];
+        arguments.extend(
+            [
+                "push",
+                "--atomic",
+                "--porcelain",
+                "--progress",
+                "--force-with-lease",
+            ]
+            .map(OsString::from),
+        );
+        for lease in request.leases {
+            arguments.push(format!("--force-with-lease={}:{}", lease.name, lease.expected).into());
         }
         arguments.push(url.into());
-        for update in updates {
-            arguments.push(format!("{}:{}", update.new_id, update.name).into());
-        }
+        arguments.extend(request.refspecs.iter().map(OsString::from));
         let context = Context::remote(&arguments, url, Some(&self.path));
         let output = execute(
             git_command(

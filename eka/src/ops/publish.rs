@@ -695,6 +695,10 @@ struct Checked {
     path: RelativePath,
     /// Its manifest.
     manifest: atom::manifest::Manifest,
+    /// Its tree at the source commit.
+    tree: ObjectId,
+    /// The content hash of that tree, computed while validating it.
+    content: String,
 }
 
 /// Check every selected atom, in index order: its directory is a tree without hostile
@@ -710,8 +714,8 @@ fn check_atoms(
     let mut checked: Vec<Checked> = Vec::new();
     let mut invalid = Vec::new();
     for path in selected {
-        let result = check_atom(origin, path, options.revision.as_str()).and_then(|manifest| {
-            let label = &manifest.package.label;
+        let result = check_atom(origin, path, options.revision.as_str()).and_then(|atom| {
+            let label = &atom.manifest.package.label;
             match checked
                 .iter()
                 .find(|atom| &atom.manifest.package.label == label)
@@ -721,14 +725,11 @@ fn check_atoms(
                     label: label.to_string(),
                     first: first.path.as_str().to_owned(),
                 }),
-                None => Ok(manifest),
+                None => Ok(atom),
             }
         });
         match result {
-            Ok(manifest) => checked.push(Checked {
-                path: path.clone(),
-                manifest,
-            }),
+            Ok(atom) => checked.push(atom),
             Err(error) if error.kind() == Kind::Input => {
                 invalid.push(invalid_atom(path, &error));
             }
@@ -739,21 +740,16 @@ fn check_atoms(
     Ok((checked, invalid))
 }
 
-/// Check one atom directory: a tree, without hostile content, with a valid manifest.
-fn check_atom(
-    origin: &Origin,
-    path: &RelativePath,
-    revision: &str,
-) -> Result<atom::manifest::Manifest, Error> {
+/// Check one atom directory: a tree, without hostile content (validated and hashed in
+/// one walk, [`content_hash`]), with a valid manifest.
+fn check_atom(origin: &Origin, path: &RelativePath, revision: &str) -> Result<Checked, Error> {
     use atom::set::FileSource as _;
     let tree = atom_tree(&origin.source, path, revision)?;
-    verify::tree::validate_tree(&origin.repo, tree, &verify::tree::Options::default()).map_err(
-        |error| Error::Tree {
-            label: path.as_str().to_owned(),
-            path: path.as_str().to_owned(),
-            source: Box::new(error),
-        },
-    )?;
+    let content = content_hash(&origin.repo, tree).map_err(|error| Error::Tree {
+        label: path.as_str().to_owned(),
+        path: path.as_str().to_owned(),
+        source: Box::new(error),
+    })?;
     let relative = path.join(atom::manifest::FILE_NAME);
     let shown = origin.source.display_path(&relative);
     let bytes = match origin.source.read(&relative) {
@@ -774,9 +770,16 @@ fn check_atom(
     let text = String::from_utf8(bytes).map_err(|_| Error::ManifestText {
         path: path.as_str().to_owned(),
     })?;
-    atom::manifest::Manifest::from_str(&text, &shown).map_err(|error| Error::Manifest {
-        path: path.as_str().to_owned(),
-        source: Box::new(error),
+    let manifest =
+        atom::manifest::Manifest::from_str(&text, &shown).map_err(|error| Error::Manifest {
+            path: path.as_str().to_owned(),
+            source: Box::new(error),
+        })?;
+    Ok(Checked {
+        path: path.clone(),
+        manifest,
+        tree,
+        content,
     })
 }
 
@@ -847,8 +850,15 @@ fn cut_candidate(
         label,
         version,
     };
-    let mut object =
-        cut_atom(&origin.repo, &cut, content_hash).map_err(|error| cut_error(&cut, error))?;
+    // The tree was hashed while it was checked; another tree (never expected) is hashed.
+    let hash = |repo: &gix::Repository, tree: ObjectId| {
+        if tree == atom.tree {
+            Ok(atom.content.clone())
+        } else {
+            content_hash(repo, tree)
+        }
+    };
+    let mut object = cut_atom(&origin.repo, &cut, hash).map_err(|error| cut_error(&cut, error))?;
     if let Some(signer) = &options.signer {
         verify::signature::sign_atom_commit_with(&mut object, signer).map_err(|source| {
             Error::Sign {
