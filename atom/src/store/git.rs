@@ -222,11 +222,11 @@ impl Classify for Error {
     }
 }
 
-/// The hint of every network timeout: the two places that raise the deadline.
+/// The hint of every network timeout: the three places that raise the deadline.
 pub fn timeout_hint() -> String {
     format!(
-        "check your connection, or raise the deadline with `{TIMEOUT_VARIABLE}=<seconds>` or \
-         `[network] timeout = <seconds>` in `eka.toml`"
+        "check your connection, or raise the deadline with `--timeout <seconds>`, \
+         `{TIMEOUT_VARIABLE}=<seconds>` or `[network] timeout = <seconds>` in `eka.toml`"
     )
 }
 
