@@ -22,6 +22,7 @@
 //!         locked: false,
 //!         dry_run: true,
 //!         reporter: atom::progress::Silent::shared(),
+//!         mirrors: Default::default(),
 //!     },
 //! };
 //! let outcome = outdated::run(&options)?;
