@@ -1,0 +1,173 @@
+//! Nix inputs over `https://`: a lighttpd (`mod_openssl`) on loopback with a certificate
+//! authority made for the run. `eka add --nix` locks a tarball and a file trusting the CA
+//! through `SSL_CERT_FILE`, and real Nix (2.8, offline, a private chroot store) fetches
+//! them again by those pins in `eka eval`, told about the CA by `NIX_SSL_CERT_FILE`.
+//! Without the CA the download is an environment failure (exit 2) naming the URL with a
+//! hint; a redirect chain longer than eka's limit is refused.
+
+use std::{
+    fs,
+    path::Path,
+    process::{Command, Stdio},
+};
+
+use eka_test_support::{Nix, server::HttpsFileServer};
+
+use crate::common::{Run, Sandbox};
+
+const MANIFEST: &str =
+    "[package]\nlabel = \"app\"\nversion = \"0.1.0\"\nentry = \"nix/default.nix\"\n";
+
+/// `data.txt` and `pkg.tar.gz` (one top-level directory `pkg-1.0/` with `hello.txt`).
+fn serve_files() -> (tempfile::TempDir, HttpsFileServer) {
+    let files = tempfile::tempdir().unwrap();
+    fs::write(files.path().join("data.txt"), "fetched over https\n").unwrap();
+    let staging = tempfile::tempdir().unwrap();
+    fs::create_dir_all(staging.path().join("pkg-1.0")).unwrap();
+    fs::write(
+        staging.path().join("pkg-1.0/hello.txt"),
+        "from an https tarball\n",
+    )
+    .unwrap();
+    let status = Command::new("tar")
+        .arg("-C")
+        .arg(staging.path())
+        .arg("-czf")
+        .arg(files.path().join("pkg.tar.gz"))
+        .arg("pkg-1.0")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let server = HttpsFileServer::start(files.path());
+    (files, server)
+}
+
+fn run(command: &mut Command) -> Run {
+    let output = command.stdin(Stdio::null()).output().unwrap();
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// eka in the sandbox with no certificate variables from the host, trusting `ca` when
+/// given.
+fn eka(sandbox: &Sandbox, ca: Option<&Path>, args: &[&str]) -> Run {
+    let mut command = sandbox.command();
+    for variable in ["SSL_CERT_FILE", "SSL_CERT_DIR", "NIX_SSL_CERT_FILE"] {
+        command.env_remove(variable);
+    }
+    if let Some(ca) = ca {
+        command.env("SSL_CERT_FILE", ca);
+    }
+    run(command.args(args))
+}
+
+#[test]
+fn https_inputs_are_locked_with_the_ca_and_fetched_by_nix() {
+    let (_files, server) = serve_files();
+    let ca = server.ca_file();
+    let sandbox = Sandbox::new();
+    sandbox.write("atom.toml", MANIFEST);
+    sandbox.write(
+        "nix/default.nix",
+        "{ nix, ... }: {\n  data = builtins.readFile nix.data;\n  \
+         tarball = builtins.readFile (nix.src + \"/hello.txt\");\n}\n",
+    );
+    let data_url = server.url("data.txt");
+    // One redirect (within the limit) on the way to the tarball.
+    let tar_url = server.url("redirect/pkg.tar.gz");
+    eka(&sandbox, Some(&ca), &["add", "--nix", "data", &data_url]).success();
+    eka(
+        &sandbox,
+        Some(&ca),
+        &["add", "--nix", "src", &tar_url, "--tar"],
+    )
+    .success();
+    let manifest = sandbox.read("atom.toml");
+    assert!(
+        manifest.contains(&format!("data = {{ url = \"{data_url}\" }}")),
+        "{manifest}"
+    );
+    assert!(
+        manifest.contains(&format!("src = {{ tar = \"{tar_url}\" }}")),
+        "{manifest}"
+    );
+    let lock = atom::lock::Lockfile::read(sandbox.path("atom.lock")).unwrap();
+    assert_eq!(lock.nix.len(), 2);
+    assert!(lock.nix.iter().all(|input| input.nar_hash.is_some()));
+
+    // Real Nix fetches both again over https by the pins eka wrote.
+    let nix = Nix::new();
+    let mut command = sandbox.command();
+    eka_test_support::nix::remove_host_variables(&mut command);
+    command
+        .env_remove("SSL_CERT_FILE")
+        .env_remove("SSL_CERT_DIR")
+        .env("NIX_SSL_CERT_FILE", &ca)
+        .env(
+            "NIX_CONFIG",
+            format!(
+                "substituters =\nflake-registry =\nexperimental-features = nix-command\n\
+                 sandbox = false\nbuild-users-group =\nstore = {}\n",
+                nix.store().display()
+            ),
+        )
+        .args(["eval"]);
+    let value = run(&mut command).success();
+    assert_eq!(
+        value.stdout.trim(),
+        "{\"data\":\"fetched over https\\n\",\"tarball\":\"from an https tarball\\n\"}",
+        "{}",
+        value.stderr
+    );
+}
+
+#[test]
+fn https_without_the_ca_is_an_environment_error_naming_the_url() {
+    let (_files, server) = serve_files();
+    let sandbox = Sandbox::new();
+    sandbox.write("atom.toml", MANIFEST);
+    let url = server.url("pkg.tar.gz");
+    let failed = eka(&sandbox, None, &["add", "--nix", "src", &url, "--tar"]);
+    assert_eq!(failed.code, 2, "{}", failed.stderr);
+    assert!(
+        failed.stderr.contains(&format!(
+            "error: Nix input `src`: cannot fetch `{url}`: TLS failed: "
+        )),
+        "{}",
+        failed.stderr
+    );
+    assert!(
+        failed.stderr.contains("\nhint: ") && failed.stderr.contains("`SSL_CERT_FILE`"),
+        "{}",
+        failed.stderr
+    );
+    // Nothing was written.
+    assert_eq!(sandbox.read("atom.toml"), MANIFEST);
+    assert!(!sandbox.path("atom.lock").exists());
+}
+
+#[test]
+fn https_redirect_chain_over_the_limit_is_refused() {
+    let (_files, server) = serve_files();
+    let sandbox = Sandbox::new();
+    sandbox.write("atom.toml", MANIFEST);
+    let url = server.url("loop/a");
+    let failed = eka(
+        &sandbox,
+        Some(&server.ca_file()),
+        &["add", "--nix", "data", &url],
+    )
+    .refused();
+    assert!(
+        failed.stderr.contains(&format!(
+            "error: Nix input `data`: refused to fetch `{url}`: more than 5 redirects"
+        )),
+        "{}",
+        failed.stderr
+    );
+    assert!(failed.stderr.contains("\nhint: "), "{}", failed.stderr);
+    assert_eq!(sandbox.read("atom.toml"), MANIFEST);
+}
