@@ -171,3 +171,47 @@ fn https_redirect_chain_over_the_limit_is_refused() {
     assert!(failed.stderr.contains("\nhint: "), "{}", failed.stderr);
     assert_eq!(sandbox.read("atom.toml"), MANIFEST);
 }
+
+#[test]
+fn https_inputs_by_a_user_alias_are_written_expanded() {
+    let (_files, server) = serve_files();
+    let sandbox = Sandbox::new();
+    sandbox.write("atom.toml", MANIFEST);
+    sandbox.write(
+        "eka.toml",
+        &format!("[aliases]\nlo = \"{}\"\n", server.url("")),
+    );
+    let ca = server.ca_file();
+    eka(
+        &sandbox,
+        Some(&ca),
+        &["add", "--nix", "data", "lo:data.txt"],
+    )
+    .success();
+    eka(
+        &sandbox,
+        Some(&ca),
+        &["add", "--nix", "src", "lo:pkg.tar.gz", "--tar"],
+    )
+    .success();
+    let manifest = sandbox.read("atom.toml");
+    assert!(
+        manifest.contains(&format!(
+            "data = {{ url = \"{}\" }}",
+            server.url("data.txt")
+        )),
+        "{manifest}"
+    );
+    assert!(
+        manifest.contains(&format!(
+            "src = {{ tar = \"{}\" }}",
+            server.url("pkg.tar.gz")
+        )),
+        "{manifest}"
+    );
+    assert!(!manifest.contains("lo:"), "{manifest}");
+    // An unknown alias is refused before anything is fetched or written.
+    let unknown = eka(&sandbox, Some(&ca), &["add", "--nix", "x", "nope:data.txt"]).refused();
+    assert!(unknown.stderr.contains("`nope`"), "{}", unknown.stderr);
+    assert_eq!(sandbox.read("atom.toml"), manifest);
+}
