@@ -215,3 +215,23 @@ fn https_inputs_by_a_user_alias_are_written_expanded() {
     assert!(unknown.stderr.contains("`nope`"), "{}", unknown.stderr);
     assert_eq!(sandbox.read("atom.toml"), manifest);
 }
+
+#[test]
+fn https_a_refused_input_names_the_entry_not_a_line_past_the_file() {
+    let sandbox = Sandbox::new();
+    sandbox.write("atom.toml", MANIFEST);
+    let failed = eka(
+        &sandbox,
+        None,
+        &["add", "--nix", "src", "ftp://127.0.0.1/x.tar.gz", "--tar"],
+    )
+    .refused();
+    let work = sandbox.work();
+    assert_eq!(
+        failed.stderr.replace(&work.display().to_string(), "<work>"),
+        "error: cannot write `deps.direct.nix.src` into `<work>/atom.toml`: URL \
+         `ftp://127.0.0.1/x.tar.gz` has unsupported scheme `ftp`\n\
+         hint: use an `https://`, `http://` or `file://` URL\n"
+    );
+    assert_eq!(sandbox.read("atom.toml"), MANIFEST);
+}
