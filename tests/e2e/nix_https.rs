@@ -235,3 +235,47 @@ fn https_a_refused_input_names_the_entry_not_a_line_past_the_file() {
     );
     assert_eq!(sandbox.read("atom.toml"), MANIFEST);
 }
+
+#[test]
+fn https_tree_shows_the_direct_nix_inputs_under_the_project() {
+    let (_files, server) = serve_files();
+    let ca = server.ca_file();
+    let upstream = eka_test_support::TestRepo::init();
+    upstream.write("default.nix", "{ v = 1; }\n");
+    upstream.commit("first");
+    let sandbox = Sandbox::new();
+    sandbox.write("atom.toml", MANIFEST);
+    let git_url = format!("file://{}", upstream.path().display());
+    for args in [
+        vec!["add", "--nix", "data", &*server.url("data.txt")],
+        vec!["add", "--nix", "src", &*server.url("pkg.tar.gz"), "--tar"],
+        vec!["add", "--nix", "lib", &git_url, "--git", "main", "--flake"],
+    ] {
+        eka(&sandbox, Some(&ca), &args).success();
+    }
+    let lock = atom::lock::Lockfile::read(sandbox.path("atom.lock")).unwrap();
+    let rev = lock.nix[1].rev.as_ref().unwrap().to_string();
+    let stable = |text: String| {
+        text.replace(&upstream.path().display().to_string(), "[upstream]")
+            .replace(&rev, "[rev]")
+            .replace(&rev[..12], "[rev12]")
+    };
+    let human = eka(&sandbox, None, &["tree"]).success();
+    let human = stable(human.transcript());
+    crate::common::snapshot!("nix_https_tree_human", human);
+    let json = eka(&sandbox, None, &["--json", "tree"]).success();
+    let value: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(value["schema"], 1);
+    assert_eq!(value["nodes"], serde_json::json!([]));
+    assert_eq!(
+        value["nix"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|input| input["name"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["data", "lib", "src"]
+    );
+    let json = stable(json.transcript());
+    crate::common::snapshot!("nix_https_tree_json", json);
+}
