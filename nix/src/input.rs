@@ -199,9 +199,9 @@ impl Classify for Error {
             Error::Git { error, .. } => error.hint(),
             Error::Store(error) => error.hint(),
             Error::Tls { .. } => Some(
-                "the system's certificate store does not trust this server; point \
-                 `SSL_CERT_FILE` at a PEM bundle (or `SSL_CERT_DIR` at a directory) holding \
-                 the CA that signed its certificate"
+                "eka trusts the system's certificate store, or only `SSL_CERT_FILE` (a PEM \
+                 bundle) and `SSL_CERT_DIR` (directories) when either is set: point \
+                 `SSL_CERT_FILE` at the CA that signed the server's certificate"
                     .to_owned(),
             ),
             Error::Redirect { .. } => Some(format!(

@@ -124,6 +124,9 @@ fn tls_config(url: &url::Url) -> Result<Arc<rustls::ClientConfig>, Failure> {
         message,
     };
     let loaded = rustls_native_certs::load_native_certs();
+    for error in &loaded.errors {
+        tracing::warn!(%error, "a trusted certificate could not be loaded");
+    }
     let mut roots = rustls::RootCertStore::empty();
     let (_added, _ignored) = roots.add_parsable_certificates(loaded.certs);
     if roots.is_empty() && url.scheme() == "https" {
