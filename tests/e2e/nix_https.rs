@@ -150,7 +150,7 @@ fn https_without_the_ca_is_an_environment_error_naming_the_url() {
 }
 
 #[test]
-fn https_redirect_chain_over_the_limit_is_refused() {
+fn https_redirect_chains_over_the_limit_and_downgrades_are_refused() {
     let (_files, server) = serve_files();
     let sandbox = Sandbox::new();
     sandbox.write("atom.toml", MANIFEST);
@@ -169,6 +169,25 @@ fn https_redirect_chain_over_the_limit_is_refused() {
         failed.stderr
     );
     assert!(failed.stderr.contains("\nhint: "), "{}", failed.stderr);
+    assert_eq!(sandbox.read("atom.toml"), MANIFEST);
+
+    // A redirect from https down to http is refused before it is followed.
+    let url = server.url("downgrade/data.txt");
+    let failed = eka(
+        &sandbox,
+        Some(&server.ca_file()),
+        &["add", "--nix", "data", &url],
+    )
+    .refused();
+    assert!(
+        failed.stderr.contains(&format!(
+            "error: Nix input `data`: refused to fetch `{url}`: a redirect from `https://` \
+             down to `http://127.0.0.1:{}/data.txt`",
+            server.port()
+        )),
+        "{}",
+        failed.stderr
+    );
     assert_eq!(sandbox.read("atom.toml"), MANIFEST);
 }
 

@@ -536,9 +536,9 @@ impl TestCa {
 
 /// lighttpd serving the files of a directory over `https://127.0.0.1:<free port>/`
 /// with a [`TestCa`]'s server certificate (`mod_openssl`, Debian package
-/// `lighttpd-mod-openssl`). Two redirect paths exist for tests: `/redirect/<path>`
-/// answers `302` to `/<path>`, and `/loop/<anything>` redirects to a longer
-/// `/loop/…` forever.
+/// `lighttpd-mod-openssl`). Redirect paths for tests: `/redirect/<path>` answers `302`
+/// to `/<path>`, `/loop/<anything>` redirects to a longer `/loop/…` forever, and
+/// `/downgrade/<path>` redirects to `http://` on the same port.
 pub struct HttpsFileServer {
     process: ServerProcess,
     ca: TestCa,
@@ -568,6 +568,7 @@ url.redirect-code = 302
 url.redirect = (
   "^/redirect/(.*)$" => "/$1",
   "^/loop/(.*)$" => "/loop/x$1",
+  "^/downgrade/(.*)$" => "http://127.0.0.1:{port}/$1",
 )
 "#,
                 root = document_root.display(),
