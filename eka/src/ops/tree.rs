@@ -4,8 +4,9 @@
 //! URL; `"::"` sets match atoms locked without mirrors); every atom then lists its
 //! locked dependencies. An atom reached again is shown once more without its children
 //! and marked [`Node::repeated`]. The project's direct Nix inputs (the `[[nix]]`
-//! entries of `atom.lock`) are listed under it as [`NixNode`]s; `atom.lock` records no
-//! Nix inputs of the atoms it locks, so they have none here.
+//! entries of `atom.lock`) are listed under it as [`NixNode`]s. A published atom's own
+//! inputs live in the `atom.lock` inside its tree, which the project's lock does not
+//! copy: none are listed under the atoms.
 //!
 //! ```no_run
 //! let tree = eka::ops::tree::run(".".as_ref())?;
