@@ -304,3 +304,33 @@ fn two_entries_for_one_set_are_refused() {
         run.stderr
     );
 }
+
+#[test]
+fn two_entries_for_one_set_are_refused_before_anything_of_it_is_locked() {
+    // A set the manifest declares but nothing is locked from yet: the entries are
+    // matched by URL, not only through the set roots of locked atoms.
+    let signed = Signed::new();
+    let manifest = signed.sandbox.read("consumer/atom.toml");
+    let spare = "file:///nowhere/spare.git";
+    signed.sandbox.write(
+        "consumer/atom.toml",
+        &manifest.replacen(
+            "[package.sets]\n",
+            &format!("[package.sets]\nspare = \"{spare}\"\n"),
+            1,
+        ),
+    );
+    let allowed = format!(
+        "allowed_signers = [\"dev@example.org {}\"]\n",
+        signed.public
+    );
+    signed.write_config(&format!(
+        "[trust.spare]\n{allowed}\n[trust.\"{spare}\"]\n{allowed}"
+    ));
+    let run = signed.verify(false);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let config = signed.config().display().to_string();
+    let expected =
+        format!("`[trust.\"{spare}\"]` names the same set as `[trust.spare]` at `{config}:1`");
+    assert!(run.stderr.contains(&expected), "{}", run.stderr);
+}

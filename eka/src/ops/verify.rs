@@ -5,7 +5,7 @@
 //! (all of them, or the ones named and their transitive dependencies), and then:
 //!
 //! 1. unless offline, lists `refs/eka/atoms/<label>/` on every mirror of the selected
-//!    atoms; a mirror whose ref names another commit than the lock (or no longer names
+//!    atoms (each locked URL replaced by its `eka.toml` `[mirrors]` entry, if any); a mirror whose ref names another commit than the lock (or no longer names
 //!    one) adds a [`Failure::RefMoved`]; an atom none of whose mirrors answered is
 //!    [`Failure::Unreachable`], unless every one of them timed out: then the run fails
 //!    with [`Error::Listing`] (the network, not the atom, failed);
@@ -83,6 +83,8 @@ pub struct Options {
     pub require_signed: bool,
     /// The trust policy, by set name or set URL.
     pub trust: BTreeMap<String, Trust>,
+    /// The consumer's `[mirrors]`: where the locked atoms are listed and fetched from.
+    pub mirrors: atom::config::Mirrors,
     /// The time signing keys are judged at.
     pub now: SystemTime,
     /// Where the run reports its progress.
@@ -99,6 +101,7 @@ impl Options {
             names: Vec::new(),
             require_signed: false,
             trust: BTreeMap::new(),
+            mirrors: atom::config::Mirrors::default(),
             now: SystemTime::now(),
             reporter: Silent::shared(),
         }
@@ -241,7 +244,7 @@ pub fn verify(options: &Options) -> Result<Outcome, Error> {
 
     let signers = allowed_signers(&options.trust)?;
     atom::config::check_one_entry_per_set(&options.trust, |name| {
-        set_roots_of(name, &manifest, &lock)
+        set_identities_of(name, &manifest, &lock)
     })?;
     let mut policy = Policy::new(options.now);
     policy.require_signed = options.require_signed;
@@ -260,7 +263,9 @@ pub fn verify(options: &Options) -> Result<Outcome, Error> {
     }
     let mut network: BTreeMap<String, Vec<Failure>> = BTreeMap::new();
     if !options.offline {
-        network = check_mirrors(&selected, &cache, &*options.reporter)?;
+        // Listed and fetched through `[mirrors]`; the walk judges the lock as written.
+        let fetched = options.mirrors.redirect_lock(&selected);
+        network = check_mirrors(&fetched, &cache, &*options.reporter)?;
     }
     let repo = cache
         .atoms_repo()
@@ -356,16 +361,38 @@ fn allowed_signers(
 
 /// The set roots a trust entry names: a set name of `[package.sets]` or a URL, matched
 /// against the mirrors of the locked atoms.
-fn set_roots_of(name: &str, manifest: &Manifest, lock: &Lockfile) -> BTreeSet<ObjectId> {
+/// What a trust entry's name stands for, to find two entries naming one set: its URLs
+/// (a set name stands for the URLs `[package.sets]` gives it, a URL for itself) and the
+/// set roots of the locked atoms served from them. URLs catch two entries for one set
+/// before anything of it is locked; roots catch two URLs of one set.
+fn set_identities_of(name: &str, manifest: &Manifest, lock: &Lockfile) -> BTreeSet<String> {
+    let mut identities: BTreeSet<String> = set_urls_of(name, manifest)
+        .into_iter()
+        .map(|url| format!("url {url}"))
+        .collect();
+    identities.extend(
+        set_roots_of(name, manifest, lock)
+            .into_iter()
+            .map(|root| format!("root {root}")),
+    );
+    identities
+}
+
+/// The URLs a trust entry's name stands for.
+fn set_urls_of<'a>(name: &'a str, manifest: &'a Manifest) -> Vec<&'a str> {
     let set = manifest
         .package
         .sets
         .iter()
         .find(|(set_name, _)| set_name.as_str() == name);
-    let urls: Vec<&str> = match set {
+    match set {
         Some((_, source)) => source.urls().iter().map(SetUrl::as_str).collect(),
         None => vec![name],
-    };
+    }
+}
+
+fn set_roots_of(name: &str, manifest: &Manifest, lock: &Lockfile) -> BTreeSet<ObjectId> {
+    let urls = set_urls_of(name, manifest);
     lock.atoms
         .iter()
         .filter(|atom| {
