@@ -13,8 +13,10 @@
 //! - `git` + `version`: the newest tag `refs/tags/[v]X.Y.Z` matching the requirement
 //!   (pre-releases as [`semver::VersionReq::matches`] allows them); annotated tags are
 //!   peeled to their commit once fetched.
-//! - `url` and `build`: the file is downloaded (`file://`, `http://`, with `ureq`) and
-//!   both its flat hash (`hash`) and its NAR hash (`narHash`) are recorded.
+//! - `url` and `build`: the file is downloaded (`file://`, `http://`, `https://`, with
+//!   `ureq` and rustls trusting the system's roots, `SSL_CERT_FILE`/`SSL_CERT_DIR`
+//!   honoured, see the `http` submodule) and both its flat hash (`hash`) and its NAR hash
+//!   (`narHash`) are recorded.
 //! - `tar`: `narHash` is the NAR hash of the unpacked tarball.
 //!
 //! Downloads pass through an anonymous file in `<cache>/v1/downloads/` and are not kept.
@@ -53,6 +55,8 @@ use atom::{
 };
 use semver::{Version, VersionReq};
 
+mod http;
+
 /// Why a direct Nix input could not be locked.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -90,7 +94,7 @@ pub enum Error {
     },
     /// The URL's scheme cannot be fetched by eka.
     #[error(
-        "Nix input `{name}`: cannot fetch `{url}`: only `file://` and `http://` URLs are supported"
+        "Nix input `{name}`: cannot fetch `{url}`: only `file://`, `http://` and `https://` URLs are supported"
     )]
     Scheme {
         /// The input.
@@ -114,6 +118,28 @@ pub enum Error {
         /// The input.
         name: Label,
         /// The URL.
+        url: String,
+        /// Why.
+        message: String,
+    },
+    /// The TLS handshake failed: the server's certificate is not trusted (or invalid),
+    /// or no trusted certificates were found.
+    #[error("Nix input `{name}`: cannot fetch `{url}`: TLS failed: {message}")]
+    Tls {
+        /// The input.
+        name: Label,
+        /// The URL (without a password).
+        url: String,
+        /// Why.
+        message: String,
+    },
+    /// A redirect eka does not follow: too many, `https://` down to `http://`, or to a
+    /// scheme other than `http(s)://`.
+    #[error("Nix input `{name}`: refused to fetch `{url}`: {message}")]
+    Redirect {
+        /// The input.
+        name: Label,
+        /// The URL (without a password).
         url: String,
         /// Why.
         message: String,
@@ -150,8 +176,11 @@ impl Classify for Error {
             | Error::NoSuchRef { .. }
             | Error::NoMatchingTag { .. }
             | Error::Scheme { .. }
+            | Error::Redirect { .. }
             | Error::Hash { .. } => Kind::Input,
-            Error::Git { .. } | Error::Fetch { .. } | Error::Cache { .. } => Kind::Environment,
+            Error::Git { .. } | Error::Fetch { .. } | Error::Tls { .. } | Error::Cache { .. } => {
+                Kind::Environment
+            }
             Error::Store(error) => error.kind(),
         }
     }
@@ -169,6 +198,17 @@ impl Classify for Error {
             ),
             Error::Git { error, .. } => error.hint(),
             Error::Store(error) => error.hint(),
+            Error::Tls { .. } => Some(
+                "eka trusts the system's certificate store, or only `SSL_CERT_FILE` (a PEM \
+                 bundle) and `SSL_CERT_DIR` (directories) when either is set: point \
+                 `SSL_CERT_FILE` at the CA that signed the server's certificate"
+                    .to_owned(),
+            ),
+            Error::Redirect { .. } => Some(format!(
+                "eka follows at most {} redirects, each to `http://` or `https://`, never from \
+                 `https://` down to `http://`; write the final URL into `atom.toml`",
+                http::MAX_REDIRECTS
+            )),
             Error::Fetch { .. } | Error::Cache { .. } => None,
         }
     }
@@ -606,12 +646,17 @@ impl<'a> InputsRepo<'a> {
 
 /// Download `url` into an anonymous temporary file in the cache, rewound.
 fn download(name: &Label, url: &str, cache: &Cache) -> Result<std::fs::File, Error> {
-    let fetch_error = |message: String| Error::Fetch {
+    let parsed = url::Url::parse(url).map_err(|error| Error::Fetch {
         name: name.clone(),
         url: url.to_owned(),
+        message: error.to_string(),
+    })?;
+    let shown = http::shown(&parsed);
+    let fetch_error = |message: String| Error::Fetch {
+        name: name.clone(),
+        url: shown.clone(),
         message,
     };
-    let parsed = url::Url::parse(url).map_err(|error| fetch_error(error.to_string()))?;
     let mut reader: Box<dyn Read> = match parsed.scheme() {
         "file" => {
             let path = parsed
@@ -622,24 +667,29 @@ fn download(name: &Label, url: &str, cache: &Cache) -> Result<std::fs::File, Err
                     .map_err(|error| fetch_error(format!("`{}`: {error}", path.display())))?,
             )
         }
-        "http" => {
-            let deadline = atom::store::git::network_timeout();
-            let agent = ureq::AgentBuilder::new()
-                .timeout_connect(deadline)
-                .timeout_read(deadline)
-                .build();
-            let response = agent
-                .get(url)
-                .call()
-                .map_err(|error| fetch_error(error.to_string()))?;
-            response.into_reader()
-        }
+        "http" | "https" => http::get(&parsed).map_err(|failure| match failure {
+            http::Failure::Tls { url, message } => Error::Tls {
+                name: name.clone(),
+                url,
+                message,
+            },
+            http::Failure::Redirect { url, message } => Error::Redirect {
+                name: name.clone(),
+                url,
+                message,
+            },
+            http::Failure::Transport { url, message } => Error::Fetch {
+                name: name.clone(),
+                url,
+                message,
+            },
+        })?,
         _ => {
             return Err(Error::Scheme {
                 name: name.clone(),
-                url: url.to_owned(),
+                url: shown,
                 hint: "lock it with Nix (`nix-prefetch-url`) and write the hash into `atom.lock`, \
-                       or serve it over `http://`",
+                       or serve it over `http://` or `https://`",
             });
         }
     };

@@ -24,6 +24,7 @@ mod new;
 mod nix;
 mod nix_eval;
 mod nix_export_trust;
+mod nix_https;
 mod nix_inputs;
 mod outdated;
 mod outputs;

@@ -29,8 +29,26 @@ use std::{
 use semver::VersionReq;
 use toml_edit::{DocumentMut, InlineTable, Item, Table, TableLike, Value};
 
-use super::{Error, GitSelector, Manifest, NixFetch, NixInput, SetSource, read_text};
+use super::{
+    Error, GitSelector, Manifest, NixFetch, NixInput, SetSource, check_fetch_url, check_git_ref,
+    read_text, span::HINT_MARK,
+};
 use crate::Label;
+
+/// The checks the parser makes on a `[deps.direct.nix]` entry's URL and ref (messages
+/// may carry a hint after [`HINT_MARK`]).
+fn check_nix_input(input: &NixInput) -> Result<(), String> {
+    let git = matches!(input.fetch, NixFetch::Git { .. });
+    check_fetch_url(input.fetch.url(), git)?;
+    if let NixFetch::Git {
+        selector: GitSelector::Ref(reference),
+        ..
+    } = &input.fetch
+    {
+        check_git_ref(reference)?;
+    }
+    Ok(())
+}
 
 /// The text of an `atom.toml`, open for edits that keep its formatting.
 #[derive(Debug, Clone)]
@@ -177,7 +195,24 @@ impl ManifestDocument {
     }
 
     /// Add (or replace) the direct Nix input `name`; returns whether the text changed.
+    ///
+    /// The input is checked as the parser checks `[deps.direct.nix]` first: an input the
+    /// manifest would refuse is [`Error::InvalidEntry`], naming the entry, and the
+    /// document is left as it was (a located error would point into text that is not
+    /// in the file).
     pub fn add_nix_input(&mut self, name: &Label, input: &NixInput) -> Result<bool, Error> {
+        check_nix_input(input).map_err(|message| {
+            let (message, hint) = match message.split_once(HINT_MARK) {
+                Some((message, hint)) => (message.to_owned(), Some(hint.to_owned())),
+                None => (message, None),
+            };
+            Error::InvalidEntry {
+                path: self.path.clone(),
+                key: format!("deps.direct.nix.{name}"),
+                message,
+                hint,
+            }
+        })?;
         let mut inline = InlineTable::new();
         let (kind, url) = (input.fetch.kind(), input.fetch.url());
         inline.insert(kind, Value::from(url));

@@ -75,6 +75,19 @@ pub enum Error {
         /// The set name.
         set: String,
     },
+    /// An edit would write an entry the manifest refuses (the file is left as it was, so
+    /// the error names the entry rather than a line that is not in the file).
+    #[error("cannot write `{key}` into `{}`: {message}", path.display())]
+    InvalidEntry {
+        /// The manifest.
+        path: PathBuf,
+        /// The dotted key of the entry.
+        key: String,
+        /// Why it is refused.
+        message: String,
+        /// What to do.
+        hint: Option<String>,
+    },
     /// An edit needs a table where the file has another kind of value.
     #[error("`{key}` in `{}` is not a table", path.display())]
     NotATable {
@@ -89,9 +102,10 @@ impl Classify for Error {
     fn kind(&self) -> Kind {
         match self {
             Error::Io(_) => Kind::Environment,
-            Error::Invalid(_) | Error::UndeclaredSet { .. } | Error::NotATable { .. } => {
-                Kind::Input
-            }
+            Error::Invalid(_)
+            | Error::UndeclaredSet { .. }
+            | Error::NotATable { .. }
+            | Error::InvalidEntry { .. } => Kind::Input,
         }
     }
 
@@ -100,6 +114,7 @@ impl Classify for Error {
             Error::Io(_) => None,
             Error::NotATable { .. } => Some("fix the file by hand, then retry".to_owned()),
             Error::Invalid(located) => located.hint(),
+            Error::InvalidEntry { hint, .. } => hint.clone(),
             Error::UndeclaredSet { .. } => {
                 Some("add the set to `[package.sets]` with its URL first".to_owned())
             }
@@ -419,7 +434,7 @@ pub fn check_fetch_url(raw: &str, git: bool) -> Result<(), String> {
     }
 }
 
-fn check_git_ref(reference: &str) -> Result<(), String> {
+pub(crate) fn check_git_ref(reference: &str) -> Result<(), String> {
     let bad = reference.is_empty()
         || reference.starts_with(['-', '/'])
         || reference.ends_with(['/', '.'])

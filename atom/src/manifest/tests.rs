@@ -199,3 +199,63 @@ fn removing_the_last_nix_input_drops_an_inline_direct_table() {
     );
     assert!(document.manifest().is_ok());
 }
+
+/// A 13-line manifest (no `[deps.direct.nix]` yet).
+const THIRTEEN_LINES: &str = "[package]\nlabel = \"app\"\nversion = \"0.1.0\"\n\
+    description = \"x\"\n\n[package.sets]\ncompany = \"https://h/set.git\"\n\n\
+    [deps.from.company]\ntop = \"^1\"\n\n# pinned by hand\n# see the docs\n";
+
+fn whole(error: &Error) -> String {
+    match error.hint() {
+        Some(hint) => format!("error: {error}\nhint: {hint}"),
+        None => format!("error: {error}"),
+    }
+}
+
+#[test]
+fn a_refused_nix_input_names_the_entry_and_leaves_the_document_as_it_was() {
+    assert_eq!(THIRTEEN_LINES.lines().count(), 13);
+    let mut document = ManifestDocument::parse(THIRTEEN_LINES, "atom.toml").unwrap();
+    let input = NixInput {
+        fetch: NixFetch::Tar("gh:owner/repo".to_owned()),
+        flake: false,
+    };
+    let error = document
+        .add_nix_input(&label("src"), &input)
+        .expect_err("an unsupported scheme is refused");
+    // No line of a text that is not in the file: the entry is named instead.
+    assert!(matches!(error, Error::InvalidEntry { .. }), "{error:?}");
+    insta::assert_snapshot!(whole(&error), @r"
+    error: cannot write `deps.direct.nix.src` into `atom.toml`: URL `gh:owner/repo` has unsupported scheme `gh`
+    hint: use an `https://`, `http://` or `file://` URL
+    ");
+    assert_eq!(document.to_string(), THIRTEEN_LINES);
+    let bad_ref = NixInput {
+        fetch: NixFetch::Git {
+            url: "https://h/a.git".to_owned(),
+            selector: GitSelector::Ref("a..b".to_owned()),
+        },
+        flake: false,
+    };
+    let error = document.add_nix_input(&label("a"), &bad_ref).unwrap_err();
+    assert!(matches!(error, Error::InvalidEntry { .. }), "{error:?}");
+    assert_eq!(document.to_string(), THIRTEEN_LINES);
+}
+
+#[test]
+fn a_bad_nix_input_in_the_file_points_at_its_own_line() {
+    let text = format!(
+        "{}[deps.direct.nix]\nsrc = {{ tar = \"gh:owner/repo\" }}\n",
+        THIRTEEN_LINES
+    );
+    let located = error(&text);
+    assert_eq!(located.line, 15);
+    assert!(located.line <= text.lines().count());
+    insta::assert_snapshot!(located.to_string(), @r#"
+    atom.toml:15:7: URL `gh:owner/repo` has unsupported scheme `gh`
+       |
+    15 | src = { tar = "gh:owner/repo" }
+       |       ^^^^^^^^^^^^^^^^^^^^^^^^^
+    hint: use an `https://`, `http://` or `file://` URL
+    "#);
+}

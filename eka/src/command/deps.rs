@@ -77,6 +77,7 @@ fn add_nix(context: &Context<'_>, name: String, args: AddArgs) -> crate::error::
         url,
         fetch,
         flake: args.flake,
+        aliases: config(context)?.aliases,
     };
     let outcome = match add::run_nix(&options) {
         Ok(outcome) => outcome,

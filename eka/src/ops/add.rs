@@ -294,12 +294,95 @@ pub struct NixOptions {
     pub lock: transaction::Options,
     /// The input's name in `[deps.direct.nix]`.
     pub name: String,
-    /// Where from.
+    /// Where from, as typed (an alias such as `gh:` is expanded, see [`expand_nix_url`]).
     pub url: String,
     /// How.
     pub fetch: NixFetchArg,
     /// `--flake`.
     pub flake: bool,
+    /// The aliases to expand in `url`.
+    pub aliases: Aliases,
+}
+
+/// A forge whose shorthand names a tarball by ref with `--tar`.
+#[derive(Debug, Clone, Copy)]
+enum Forge {
+    GitHub,
+    GitLab,
+}
+
+impl Forge {
+    /// The forge's web root, as the built-in aliases expand to it.
+    fn root(self) -> &'static str {
+        match self {
+            Forge::GitHub => "https://github.com/",
+            Forge::GitLab => "https://gitlab.com/",
+        }
+    }
+
+    /// The URL of the `.tar.gz` archive of `repo` at `reference`.
+    fn archive(self, owner: &str, repo: &str, reference: &str) -> String {
+        match self {
+            Forge::GitHub => {
+                format!("https://github.com/{owner}/{repo}/archive/{reference}.tar.gz")
+            }
+            Forge::GitLab => format!(
+                "https://gitlab.com/{owner}/{repo}/-/archive/{reference}/{repo}-{}.tar.gz",
+                reference.replace('/', "-")
+            ),
+        }
+    }
+}
+
+/// The URL `eka add --nix` writes for the `written` one: aliases (`gh:`, `gl:`, those of
+/// `eka.toml`) expanded as in atom URIs, so `atom.toml` holds the expansion. With `--tar`,
+/// a shorthand that expands to a GitHub or GitLab repository followed by a ref
+/// (`gh:owner/repo/<ref>`) becomes the forge's archive of that ref; one without a ref is
+/// refused. A URL written out in full is kept as it is.
+pub fn expand_nix_url(
+    name: &str,
+    written: &str,
+    fetch: &NixFetchArg,
+    aliases: &Aliases,
+) -> Result<String, Error> {
+    let expanded = aliases.expand(written)?;
+    if expanded == written || *fetch != NixFetchArg::Tar {
+        return Ok(expanded);
+    }
+    for forge in [Forge::GitHub, Forge::GitLab] {
+        let Some(path) = expanded.strip_prefix(forge.root()) else {
+            continue;
+        };
+        let mut parts = path.trim_end_matches('/').splitn(3, '/');
+        let (Some(owner), Some(repo)) = (parts.next(), parts.next()) else {
+            return Ok(expanded);
+        };
+        let repo = repo.trim_end_matches(".git");
+        if owner.is_empty() || repo.is_empty() {
+            return Ok(expanded);
+        }
+        return match parts.next() {
+            None | Some("") => Err(Error::NixArguments {
+                name: name.to_owned(),
+                message: format!(
+                    "`{written}` names a repository, not a tarball: `--tar` needs a ref"
+                ),
+                hint: "name the ref after the repository, as in `gh:owner/repo/v1.0.0` \
+                       (a branch, a tag or a commit), or use `--git <ref>`",
+            }),
+            // A path on the forge written out (`.../archive/...`, `.../-/archive/...`,
+            // `.../releases/download/...`) is a URL already.
+            Some(rest)
+                if ["archive/", "-/", "releases/"]
+                    .iter()
+                    .any(|p| rest.starts_with(p)) =>
+            {
+                Ok(expanded)
+            }
+            Some(reference) => Ok(forge.archive(owner, repo, reference)),
+        };
+    }
+    Ok(expanded)
 }
 
 /// The manifest entry `eka add --nix` writes.
@@ -316,7 +399,12 @@ pub fn nix_input(options: &NixOptions) -> Result<(Label, atom::manifest::NixInpu
             "an input name is a label: a letter, then letters, digits, `_` or `-`",
         )
     })?;
-    let url = options.url.clone();
+    let url = expand_nix_url(
+        &options.name,
+        &options.url,
+        &options.fetch,
+        &options.aliases,
+    )?;
     let fetch = match &options.fetch {
         NixFetchArg::Url => NixFetch::Url(url),
         NixFetchArg::Tar => NixFetch::Tar(url),
@@ -356,4 +444,91 @@ pub fn run_nix(options: &NixOptions) -> Result<transaction::Outcome, Error> {
             Ok(false)
         })?;
     Ok(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expand(written: &str, fetch: NixFetchArg) -> Result<String, Error> {
+        let mut aliases = Aliases::builtin();
+        aliases.insert("lo", "http://127.0.0.1:8080/").unwrap();
+        aliases.insert("work", "gh:my-company/").unwrap();
+        expand_nix_url("src", written, &fetch, &aliases)
+    }
+
+    #[test]
+    fn git_shorthands_expand_to_the_repository_url() {
+        let git = || NixFetchArg::GitRef("main".to_owned());
+        assert_eq!(
+            expand("gh:owner/repo", git()).unwrap(),
+            "https://github.com/owner/repo"
+        );
+        assert_eq!(
+            expand("gl:group/project", NixFetchArg::GitVersion("^1".to_owned())).unwrap(),
+            "https://gitlab.com/group/project"
+        );
+        assert_eq!(
+            expand("work:tools", git()).unwrap(),
+            "https://github.com/my-company/tools"
+        );
+    }
+
+    #[test]
+    fn tar_shorthands_expand_to_the_forge_archive_of_the_ref() {
+        assert_eq!(
+            expand("gh:NixOS/nixpkgs/nixos-24.05", NixFetchArg::Tar).unwrap(),
+            "https://github.com/NixOS/nixpkgs/archive/nixos-24.05.tar.gz"
+        );
+        assert_eq!(
+            expand("gh:owner/repo.git/v1.0.0", NixFetchArg::Tar).unwrap(),
+            "https://github.com/owner/repo/archive/v1.0.0.tar.gz"
+        );
+        assert_eq!(
+            expand("gl:group/project/v2.1", NixFetchArg::Tar).unwrap(),
+            "https://gitlab.com/group/project/-/archive/v2.1/project-v2.1.tar.gz"
+        );
+        assert_eq!(
+            expand("gl:group/project/feature/x", NixFetchArg::Tar).unwrap(),
+            "https://gitlab.com/group/project/-/archive/feature/x/project-feature-x.tar.gz"
+        );
+        // A path on the forge written out is kept.
+        assert_eq!(
+            expand("gh:o/r/archive/abc.tar.gz", NixFetchArg::Tar).unwrap(),
+            "https://github.com/o/r/archive/abc.tar.gz"
+        );
+    }
+
+    #[test]
+    fn a_tar_shorthand_without_a_ref_is_refused() {
+        let error = expand("gh:owner/repo", NixFetchArg::Tar).unwrap_err();
+        assert!(
+            matches!(&error, Error::NixArguments { message, .. } if message.contains("needs a ref")),
+            "{error}"
+        );
+        assert_eq!(error.kind(), Kind::Input);
+    }
+
+    #[test]
+    fn files_and_user_aliases_expand_verbatim_and_urls_are_kept() {
+        assert_eq!(
+            expand("lo:files/pkg.tar.gz", NixFetchArg::Tar).unwrap(),
+            "http://127.0.0.1:8080/files/pkg.tar.gz"
+        );
+        assert_eq!(
+            expand("gh:o/r/releases/download/v1/x.bin", NixFetchArg::Url).unwrap(),
+            "https://github.com/o/r/releases/download/v1/x.bin"
+        );
+        for url in [
+            "https://github.com/o/r",
+            "http://host/x.tar.gz",
+            "file:///tmp/x",
+        ] {
+            assert_eq!(expand(url, NixFetchArg::Tar).unwrap(), url);
+        }
+        assert!(matches!(
+            expand("nope:x", NixFetchArg::Url),
+            Err(Error::Uri(_))
+        ));
+    }
 }

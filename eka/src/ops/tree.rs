@@ -3,7 +3,10 @@
 //! The roots are the atoms `atom.toml` requires directly (matched by label and set
 //! URL; `"::"` sets match atoms locked without mirrors); every atom then lists its
 //! locked dependencies. An atom reached again is shown once more without its children
-//! and marked [`Node::repeated`].
+//! and marked [`Node::repeated`]. The project's direct Nix inputs (the `[[nix]]`
+//! entries of `atom.lock`) are listed under it as [`NixNode`]s. A published atom's own
+//! inputs live in the `atom.lock` inside its tree, which the project's lock does not
+//! copy: none are listed under the atoms.
 //!
 //! ```no_run
 //! let tree = eka::ops::tree::run(".".as_ref())?;
@@ -51,6 +54,54 @@ pub struct Node {
     pub repeated: bool,
 }
 
+/// One direct Nix input of the project, as locked.
+#[derive(Debug, Clone, Serialize)]
+pub struct NixNode {
+    /// Its name in `[deps.direct.nix]`.
+    pub name: String,
+    /// `git`, `url`, `tar` or `build`.
+    pub kind: String,
+    /// Where it is fetched from.
+    pub url: String,
+    /// What pins it, in short: the version, else the commit (12 digits), else the NAR
+    /// hash.
+    pub pin: String,
+    /// The full ref of a git input.
+    #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    /// The version of a git input locked by a requirement.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// The commit of a git input.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rev: Option<String>,
+    /// The NAR hash (SRI).
+    #[serde(rename = "narHash", skip_serializing_if = "Option::is_none")]
+    pub nar_hash: Option<String>,
+    /// The flat hash of a `url`/`build` file (SRI).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hash: Option<String>,
+    /// Whether it is a flake.
+    pub flake: bool,
+}
+
+impl NixNode {
+    fn new(input: &atom::lock::LockedNixInput) -> Self {
+        NixNode {
+            name: input.name.to_string(),
+            kind: input.kind.as_str().to_owned(),
+            url: input.url.clone(),
+            pin: ::nix::input::pin_of(input),
+            reference: input.reference.clone(),
+            version: input.version.as_ref().map(ToString::to_string),
+            rev: input.rev.as_ref().map(ToString::to_string),
+            nar_hash: input.nar_hash.as_ref().map(ToString::to_string),
+            hash: input.hash.as_ref().map(ToString::to_string),
+            flake: input.flake,
+        }
+    }
+}
+
 /// The locked graph.
 #[derive(Debug, Clone, Serialize)]
 pub struct Tree {
@@ -60,6 +111,9 @@ pub struct Tree {
     pub version: String,
     /// Depth-first, in lock order.
     pub nodes: Vec<Node>,
+    /// The project's direct Nix inputs, by name (absent from JSON when there are none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub nix: Vec<NixNode>,
 }
 
 /// Read `atom.toml` and `atom.lock` in `dir` and build the tree.
@@ -89,6 +143,7 @@ pub fn run(dir: &Path) -> Result<Tree, Error> {
         label: manifest.package.label.to_string(),
         version: manifest.package.version.to_string(),
         nodes: Vec::new(),
+        nix: lock.nix.iter().map(NixNode::new).collect(),
     };
     let mut shown = BTreeSet::new();
     for root in &roots {

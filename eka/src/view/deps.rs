@@ -155,6 +155,13 @@ impl View for Tree {
                 node.version
             ));
         }
+        for input in &tree.nix {
+            let flake = if input.flake { " (flake)" } else { "" };
+            printer.data(format_args!(
+                "    nix:{} {} {}{flake}",
+                input.name, input.kind, input.pin
+            ));
+        }
     }
 }
 

@@ -1,7 +1,8 @@
 //! Real git servers on loopback: bare repositories over `file://`, `git daemon` over
 //! `git://`, smart HTTP (`git http-backend` behind lighttpd, optionally requiring basic
 //! auth) over `http://`, and OpenSSH's `sshd` over `ssh://` (with [`SshAgent`], a real
-//! `ssh-agent`, holding the client's key).
+//! `ssh-agent`, holding the client's key). Static files over `https://` with a
+//! certificate authority made per test run: [`HttpsFileServer`], [`TestCa`].
 //!
 //! Every server listens on `127.0.0.1` on a free port, is started in its own process
 //! group and killed (whole group) when its handle is dropped. Readiness is the server's
@@ -683,5 +684,179 @@ impl Drop for SshAgent {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+// --- https: a test CA and static files over TLS ------------------------------------
+
+/// A certificate authority made for one test run with the `openssl` CLI, and a server
+/// certificate it signed for `127.0.0.1` (an IP subject alternative name). Clients trust
+/// it through [`TestCa::ca_file`] (`SSL_CERT_FILE`, `NIX_SSL_CERT_FILE`).
+pub struct TestCa {
+    dir: TempDir,
+}
+
+impl TestCa {
+    /// Generate the CA and the server certificate (P-256 keys, valid for two days).
+    pub fn generate() -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("eka-test-ca-")
+            .tempdir()
+            .expect("create a directory for the test CA");
+        let openssl = find_program("openssl", "openssl");
+        let run = |args: &[&str]| {
+            let output = Command::new(&openssl)
+                .current_dir(dir.path())
+                .args(args)
+                .stdin(Stdio::null())
+                .output()
+                .unwrap_or_else(|error| panic!("run openssl {args:?}: {error}"));
+            assert!(
+                output.status.success(),
+                "openssl {args:?} failed:\n{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        };
+        let key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"];
+        let mut ca = vec!["req", "-x509", "-nodes", "-days", "2"];
+        ca.extend(key);
+        ca.extend([
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-subj",
+            "/CN=eka test CA",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+        ]);
+        run(&ca);
+        let mut request = vec!["req", "-nodes"];
+        request.extend(key);
+        request.extend([
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=127.0.0.1",
+        ]);
+        run(&request);
+        std::fs::write(
+            dir.path().join("server.ext"),
+            "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n\
+             extendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1\n",
+        )
+        .expect("write the server certificate's extensions");
+        run(&[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "server.ext",
+            "-out",
+            "server.pem",
+        ]);
+        Self { dir }
+    }
+
+    /// The CA certificate (PEM): what a client must trust.
+    pub fn ca_file(&self) -> PathBuf {
+        self.dir.path().join("ca.pem")
+    }
+
+    /// The server certificate (PEM), for `127.0.0.1`.
+    pub fn server_certificate(&self) -> PathBuf {
+        self.dir.path().join("server.pem")
+    }
+
+    /// The server's private key (PEM).
+    pub fn server_key(&self) -> PathBuf {
+        self.dir.path().join("server.key")
+    }
+}
+
+/// lighttpd serving the files of a directory over `https://127.0.0.1:<free port>/`
+/// with a [`TestCa`]'s server certificate (`mod_openssl`, Debian package
+/// `lighttpd-mod-openssl`). Redirect paths for tests: `/redirect/<path>` answers `302`
+/// to `/<path>`, `/loop/<anything>` redirects to a longer `/loop/…` forever, and
+/// `/downgrade/<path>` redirects to `http://` on the same port.
+pub struct HttpsFileServer {
+    process: ServerProcess,
+    ca: TestCa,
+    _config_dir: TempDir,
+}
+
+impl HttpsFileServer {
+    /// Serve `document_root` over https with a freshly generated CA.
+    pub fn start(document_root: &Path) -> Self {
+        let document_root = absolute(document_root);
+        let lighttpd = find_program("lighttpd", "lighttpd");
+        let ca = TestCa::generate();
+        let config_dir = tempfile::Builder::new()
+            .prefix("eka-test-https-")
+            .tempdir()
+            .expect("create lighttpd config directory");
+        let process = ServerProcess::start("lighttpd (https)", "server started", |port| {
+            let config = format!(
+                r#"server.document-root = "{root}"
+server.bind = "127.0.0.1"
+server.port = {port}
+server.modules = ( "mod_openssl", "mod_redirect" )
+ssl.engine = "enable"
+ssl.pemfile = "{certificate}"
+ssl.privkey = "{key}"
+url.redirect-code = 302
+url.redirect = (
+  "^/redirect/(.*)$" => "/$1",
+  "^/loop/(.*)$" => "/loop/x$1",
+  "^/downgrade/(.*)$" => "http://127.0.0.1:{port}/$1",
+)
+"#,
+                root = document_root.display(),
+                certificate = ca.server_certificate().display(),
+                key = ca.server_key().display(),
+            );
+            let config_path = config_dir.path().join(format!("lighttpd-{port}.conf"));
+            std::fs::write(&config_path, config).expect("write lighttpd config");
+            let mut command = Command::new(&lighttpd);
+            command.arg("-D").arg("-f").arg(&config_path);
+            command
+        });
+        Self {
+            process,
+            ca,
+            _config_dir: config_dir,
+        }
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.process.port
+    }
+
+    /// `https://127.0.0.1:<port>/<path>`.
+    pub fn url(&self, path: &str) -> String {
+        format!("https://127.0.0.1:{}/{path}", self.port())
+    }
+
+    /// The test CA's certificate (PEM) a client must trust.
+    pub fn ca_file(&self) -> PathBuf {
+        self.ca.ca_file()
+    }
+
+    /// What lighttpd logged so far.
+    pub fn log(&self) -> String {
+        self.process.log()
     }
 }
