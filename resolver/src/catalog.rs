@@ -219,6 +219,9 @@ pub struct Catalog {
     pub warnings: Vec<Warning>,
     /// Set references resolved to set keys.
     keys: BTreeMap<SetRef, String>,
+    /// What discovery learnt this run (each mirror is listed at most twice, whatever
+    /// the number of rounds).
+    session: fetch::Session,
 }
 
 type Dep = (SetRef, Label, VersionReq);
@@ -366,8 +369,13 @@ impl Catalog {
                 }
             }
             SetRef::Remote(urls) => {
-                let atoms =
-                    fetch::discover(&sources.cache, urls, labels, sources.offline, reporter)?;
+                let atoms = self.session.discover(
+                    &sources.cache,
+                    urls,
+                    labels,
+                    sources.offline,
+                    reporter,
+                )?;
                 self.warnings.extend(atoms.warnings.iter().cloned());
                 if let Some(root) = atoms.set_root {
                     let key = root.to_hex().to_string();
