@@ -26,6 +26,7 @@ mod outputs;
 mod progress;
 mod publish;
 mod publish_identity;
+mod scale;
 mod timeouts;
 mod trust;
 mod verify;

@@ -641,6 +641,9 @@ impl Session {
             )?;
         }
         read_all_published(cache, &merged, &labels, lenient, &mut outcome)?;
+        outcome
+            .bad
+            .sort_by(|a, b| (&a.label, &a.version).cmp(&(&b.label, &b.version)));
         outcome.warnings.extend(
             cache
                 .take_repairs()
