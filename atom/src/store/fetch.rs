@@ -419,10 +419,17 @@ fn parse_index(text: &str) -> Result<Listing, String> {
     Ok(listing)
 }
 
-/// Merge `listing` (complete for its labels) into the index of `url`.
+/// Merge `listing` (complete for its labels) into the index of `url`; an index that
+/// already says the same is left alone (no write, no sync).
 fn write_index(cache: &Cache, url: &SetUrl, listing: &Listing) -> Result<(), Error> {
     let path = index_path(cache, url);
     let mut merged = read_index(cache, url)?.unwrap_or_default();
+    let unchanged = listing
+        .iter()
+        .all(|(label, versions)| merged.get(label) == Some(versions));
+    if unchanged && path.is_file() {
+        return Ok(());
+    }
     for (label, versions) in listing {
         merged.insert(label.clone(), versions.clone());
     }
