@@ -635,7 +635,8 @@ impl Session {
             offline,
             reporter,
         )?;
-        if let Some(reason) = unreadable_object(cache, &merged)? {
+        let mut repo = reading_repo(cache)?;
+        if let Some(reason) = unreadable_object(&repo, &merged) {
             // A damaged object store: rebuild it and fetch once more.
             cache.rebuild_atoms_repo(&reason)?;
             fetch_missing(
@@ -646,8 +647,9 @@ impl Session {
                 offline,
                 reporter,
             )?;
+            repo = reading_repo(cache)?;
         }
-        read_all_published(cache, &merged, &labels, lenient, &mut outcome)?;
+        read_all_published(&repo, &merged, &labels, lenient, &mut outcome)?;
         outcome
             .bad
             .sort_by(|a, b| (&a.label, &a.version).cmp(&(&b.label, &b.version)));
@@ -1116,36 +1118,46 @@ fn fetch_missing(
     })
 }
 
+/// Bytes of decoded objects the store keeps in memory while discovery reads: enough for
+/// every commit and manifest of a large set, so checking that they are readable and
+/// decoding them inflate each object once.
+const OBJECT_CACHE_BYTES: usize = 64 * 1024 * 1024;
+
+/// The atom store, opened for reading with an object cache.
+fn reading_repo(cache: &Cache) -> Result<gix::Repository, Error> {
+    let mut repo = cache.atoms_repo()?;
+    repo.object_cache_size(OBJECT_CACHE_BYTES);
+    Ok(repo)
+}
+
 /// The first object of `merged` the store has but cannot read, as a reason.
-fn unreadable_object(cache: &Cache, merged: &Merged) -> Result<Option<String>, Error> {
-    let repo = cache.atoms_repo()?;
+fn unreadable_object(repo: &gix::Repository, merged: &Merged) -> Option<String> {
     for versions in merged.values() {
         for (entry, _) in versions.values() {
             for id in [Some(entry.commit), entry.manifest].into_iter().flatten() {
                 if let Err(error) = repo.find_object(id.0) {
-                    return Ok(Some(format!("object `{}` is unreadable: {error}", id.0)));
+                    return Some(format!("object `{}` is unreadable: {error}", id.0));
                 }
             }
         }
     }
-    Ok(None)
+    None
 }
 
 /// Read every listed version from the store, checking they all name one set root; with
 /// `lenient`, a version that cannot be read goes to [`SetAtoms::bad`].
 fn read_all_published(
-    cache: &Cache,
+    repo: &gix::Repository,
     merged: &Merged,
     labels: &[Label],
     lenient: bool,
     outcome: &mut SetAtoms,
 ) -> Result<(), Error> {
-    let repo = cache.atoms_repo()?;
     for label in labels {
         let mut versions = BTreeMap::new();
         for (version, (entry, urls)) in merged.get(label).into_iter().flatten() {
             let url = &urls[0];
-            let published = match read_published(&repo, url, label, version, entry) {
+            let published = match read_published(repo, url, label, version, entry) {
                 Ok(published) => published,
                 Err(error) if lenient => {
                     outcome.bad.push(BadAtom {
