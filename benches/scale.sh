@@ -69,9 +69,9 @@ for scheme in file git; do
   hyperfine ${HYPERFINE_OPTIONS:---style basic} --runs "$RUNS" --warmup 1 --export-json "$results/list-$scheme.json" \
     --command-name "eka list (cold cache)" --prepare "rm -rf $XDG_CACHE_HOME/eka" \
     "$EKA list $url" \
-    --command-name "eka list (warm cache)" \
+    --command-name "eka list (warm cache)" --prepare true \
     "$EKA list $url" \
-    --command-name "git fetch --filter=tree:0 (same objects)" \
+    --command-name "git fetch --filter=tree:0 (same objects)" --prepare true \
     "$work/fetch.sh $work/fetched.git $url $work/ids"
 done
 
