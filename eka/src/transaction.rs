@@ -374,16 +374,19 @@ pub fn relock(options: &Options, plan: Plan, edit: &mut Edit<'_>) -> Result<Outc
         Sources::new(&options.cache, options.offline, local)?.with_mirrors(options.mirrors.clone());
     let catalog = Catalog::gather(&sources, &manifest, Some(&plan.extra), &*options.reporter)?;
     let vanished = vanished(&catalog, &files.old);
+    let solving = atom::progress::Step::begin(&*options.reporter, "Solving", None);
     let (manifest, resolution) =
         resolve_and_edit(&catalog, &mut files, manifest, &plan, &vanished, edit)?;
+    drop(solving);
     refuse_downgrades(&plan, &files.old, &resolution)?;
-    let mut new = resolver::lock::synthesize(
+    let mut new = resolver::lock::synthesize_reporting(
         &catalog,
         &resolution,
         &sources,
         &manifest,
         &files.old,
         &crate::ops::publish::content_hash,
+        &*options.reporter,
     )?;
     check_new_atoms(options, &catalog, &files.old, &new)?;
     let locked_nix = lock_nix_inputs(options, &plan, &manifest, &files.old)?;

@@ -157,6 +157,8 @@ fn publish_lock_and_verify_report_one_step_per_phase_and_finish_them_all() {
             seen("Listing", Some(1), &[remote.url()]),
             // The atom commit and its manifest, without the tree.
             seen("Fetching", Some(2), &["hello", "hello"]),
+            seen("Solving", None, &[]),
+            seen("Pinning", Some(1), &["hello"]),
             // The tree of the atom the lock adds, to check it before writing the lock.
             seen("Fetching", Some(1), &[remote.url()]),
         ]

@@ -292,6 +292,9 @@ pub struct Catalog {
     answered: BTreeMap<SetRef, Vec<SetUrl>>,
     /// The set references the consumer configured, and the atoms it names from each.
     configured: Configured,
+    /// What discovery learnt this run (each mirror is listed at most twice, whatever
+    /// the number of rounds).
+    session: fetch::Session,
 }
 
 /// A version a URL serves for a set it is not configured for, which no configured URL
@@ -707,8 +710,13 @@ impl Catalog {
             }
             SetRef::Remote(urls) => {
                 let fetched = sources.mirrors.expand(urls);
-                let atoms =
-                    fetch::discover(&sources.cache, &fetched, labels, sources.offline, reporter)?;
+                let atoms = self.session.discover(
+                    &sources.cache,
+                    &fetched,
+                    labels,
+                    sources.offline,
+                    reporter,
+                )?;
                 self.warnings.extend(atoms.warnings.iter().cloned());
                 if let Some(root) = atoms.set_root {
                     self.keys.insert(set.clone(), root.to_hex().to_string());

@@ -37,6 +37,7 @@ use atom::{
     id::{AtomId, SetRoot},
     lock::{AtomIdHex, ContentHash, LockedAtom, Lockfile},
     manifest::Manifest,
+    progress::{Reporter, Silent, Step},
     store::{Cut, cut_atom},
 };
 use gix::ObjectId;
@@ -144,7 +145,25 @@ where
     H: Fn(&gix::Repository, ObjectId) -> Result<String, E>,
     E: std::error::Error + 'static,
 {
+    synthesize_reporting(catalog, resolution, sources, manifest, old, hash, &Silent)
+}
+
+/// [`synthesize`], reporting a `Pinning` step that advances per atom locked.
+pub fn synthesize_reporting<H, E>(
+    catalog: &Catalog,
+    resolution: &Resolution,
+    sources: &Sources,
+    manifest: &Manifest,
+    old: &Lockfile,
+    hash: &H,
+    reporter: &dyn Reporter,
+) -> Result<Lockfile, Error>
+where
+    H: Fn(&gix::Repository, ObjectId) -> Result<String, E>,
+    E: std::error::Error + 'static,
+{
     refuse_rewritten(catalog, resolution, old)?;
+    let step = Step::begin(reporter, "Pinning", Some(resolution.atoms.len() as u64));
     let mut ids: HashMap<AtomKey, AtomIdHex> = HashMap::new();
     let mut lock = Lockfile::default();
     let mut pending = Vec::new();
@@ -153,6 +172,7 @@ where
         ids.insert(key.clone(), atom.id.clone());
         pending.push(resolved.dependencies.clone());
         lock.atoms.push(atom);
+        step.advance(key.label.as_str());
     }
     for (atom, dependencies) in lock.atoms.iter_mut().zip(pending) {
         atom.deps = dependencies

@@ -33,6 +33,7 @@ mod progress;
 mod publish;
 mod publish_identity;
 mod publish_scale;
+mod scale;
 mod timeouts;
 mod trust;
 mod vendor;

@@ -11,8 +11,10 @@ use crate::{
 };
 
 /// The verbs the libraries' steps use; none may appear on a non-terminal stderr.
-const STEP_VERBS: [&str; 6] = [
+const STEP_VERBS: [&str; 8] = [
     "Resolving",
+    "Solving",
+    "Pinning",
     "Listing",
     "Fetching",
     "Hashing",

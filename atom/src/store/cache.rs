@@ -5,7 +5,8 @@
 //! - `atoms.git`: ONE bare object store for atom commits. Discovery fetches commits and
 //!   manifest blobs without trees ([`Depth::TreeLess`](super::git::Depth)), `eka verify`
 //!   fetches the same commits with their trees ([`Depth::Full`](super::git::Depth));
-//!   every fetched object is kept under `refs/cache/<id>`;
+//!   discovery's objects stay in the promisor packs its filtered fetches make (which
+//!   `git gc` keeps whatever reaches them), verify's under `refs/cache/<id>`;
 //! - `inputs.git`: Nix git inputs ([`Cache::inputs_repo_path`]);
 //! - `index/`: one listing file per set URL ([`Cache::index_dir`]);
 //! - `downloads/`: fetched archives ([`Cache::downloads_dir`]).

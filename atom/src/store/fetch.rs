@@ -12,8 +12,9 @@
 //!    ([`Error::Tampering`]);
 //! 3. fetch the commits and manifest blobs not yet cached into the [`Cache`]'s atom store
 //!    (`<cache>/v1/atoms.git`) with one tree-less fetch per remote
-//!    ([`git::Depth::TreeLess`]), by object id, each under `refs/cache/<id>` (objects are
-//!    immutable, so cached forever);
+//!    ([`git::Depth::TreeLess`]), by object id, writing no ref: the objects stay in the
+//!    promisor pack git makes for a filtered fetch, which `git gc` always keeps (objects
+//!    are immutable, so cached forever);
 //! 4. record what each URL listed in a small index file per URL
 //!    (`<cache>/v1/index/<digest of the URL>.toml`, written atomically), so `--offline`
 //!    can answer from the cache alone and say exactly what is missing;
@@ -21,7 +22,13 @@
 //!    damaged cache) makes the store be rebuilt and fetched once more, and a garbled
 //!    index file is dropped; both come back as [`Warning::CacheRebuilt`].
 //!
-//! Each step is a function of its own ([`discover`] calls them in order). Progress goes
+//! Within one run, a [`Session`] remembers every listing: a mirror met again in a later
+//! round is listed whole once and, for a set of at most [`PREFETCH_VERSIONS`] versions,
+//! all its objects are fetched in that go, so a dependency walk of any depth costs two
+//! listings and two fetches per mirror. [`discover_set`] lists a whole set (`eka list`)
+//! and leaves out broken versions ([`SetAtoms::bad`]) instead of failing.
+//!
+//! Each step is a function of its own ([`Session::discover`] calls them in order). Progress goes
 //! to the caller's [`Reporter`]: a `Listing` step advancing per mirror listed, and a
 //! `Fetching` step advancing per object fetched (only when something is missing).
 //!
@@ -60,7 +67,10 @@ use crate::{
         cache,
         commit::AtomCommit,
         git::{self, Depth, FetchSpec},
-        refs::{AtomRef, RefKind, atom_prefix, meta_prefix},
+        refs::{
+            ATOMS_PREFIX, AtomRef, META_PREFIX, RefKind, atom_prefix, atom_ref, manifest_ref,
+            meta_prefix,
+        },
         remote,
     },
     uri::SetUrl,
@@ -288,6 +298,19 @@ pub struct SetAtoms {
     pub atoms: BTreeMap<Label, BTreeMap<Version, Published>>,
     /// Mirrors skipped.
     pub warnings: Vec<Warning>,
+    /// Versions left out because their metadata is broken ([`discover_set`] only).
+    pub bad: Vec<BadAtom>,
+}
+
+/// A published version whose metadata is broken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadAtom {
+    /// The atom's label.
+    pub label: Label,
+    /// The version.
+    pub version: Version,
+    /// What is wrong (the error that reading it gave).
+    pub message: String,
 }
 
 /// The refs of one version as a URL listed them.
@@ -318,7 +341,8 @@ impl From<ObjectIdText> for String {
 
 type Listing = BTreeMap<Label, BTreeMap<Version, Entry>>;
 
-/// Where fetched atom objects are kept in the store: `refs/cache/<id>`.
+/// Where `eka verify` keeps the full commits it fetches: `refs/cache/<id>` (discovery
+/// writes no refs).
 pub const CACHE_NAMESPACE: &str = "refs/cache/";
 
 /// The index file of one URL.
@@ -395,10 +419,17 @@ fn parse_index(text: &str) -> Result<Listing, String> {
     Ok(listing)
 }
 
-/// Merge `listing` (complete for its labels) into the index of `url`.
+/// Merge `listing` (complete for its labels) into the index of `url`; an index that
+/// already says the same is left alone (no write, no sync).
 fn write_index(cache: &Cache, url: &SetUrl, listing: &Listing) -> Result<(), Error> {
     let path = index_path(cache, url);
     let mut merged = read_index(cache, url)?.unwrap_or_default();
+    let unchanged = listing
+        .iter()
+        .all(|(label, versions)| merged.get(label) == Some(versions));
+    if unchanged && path.is_file() {
+        return Ok(());
+    }
     for (label, versions) in listing {
         merged.insert(label.clone(), versions.clone());
     }
@@ -425,8 +456,9 @@ fn write_index(cache: &Cache, url: &SetUrl, listing: &Listing) -> Result<(), Err
     Ok(())
 }
 
-/// Parse listed refs into a listing for `labels` (every label present, maybe empty).
-fn parse_listing(refs: &[(String, ObjectId)], labels: &[Label]) -> Listing {
+/// Parse listed refs into a listing: for `Some(labels)` exactly those labels (every one
+/// present, maybe empty), for `None` every label the refs name.
+fn parse_listing(refs: &[(String, ObjectId)], labels: Option<&[Label]>) -> Listing {
     let mut commits: BTreeMap<(Label, Version), ObjectId> = BTreeMap::new();
     let mut manifests: BTreeMap<(Label, Version), ObjectId> = BTreeMap::new();
     for (name, id) in refs {
@@ -445,12 +477,17 @@ fn parse_listing(refs: &[(String, ObjectId)], labels: &[Label]) -> Listing {
         }
     }
     let mut listing: Listing = labels
-        .iter()
+        .into_iter()
+        .flatten()
         .map(|label| (label.clone(), BTreeMap::new()))
         .collect();
     for ((label, version), commit) in commits {
         let manifest = manifests.get(&(label.clone(), version.clone())).copied();
-        if let Some(versions) = listing.get_mut(&label) {
+        let versions = match labels {
+            Some(_) => listing.get_mut(&label),
+            None => Some(listing.entry(label.clone()).or_default()),
+        };
+        if let Some(versions) = versions {
             versions.insert(
                 version,
                 Entry {
@@ -466,6 +503,48 @@ fn parse_listing(refs: &[(String, ObjectId)], labels: &[Label]) -> Listing {
 /// Per label and version: the merged entry and the mirrors that listed it.
 type Merged = BTreeMap<Label, BTreeMap<Version, (Entry, Vec<SetUrl>)>>;
 
+/// A set listed whole is fetched whole (every commit and manifest, in one fetch per
+/// mirror) when it has at most this many versions; a bigger one is fetched per round.
+pub const PREFETCH_VERSIONS: usize = 20_000;
+
+/// What one run learnt from listing a mirror.
+#[derive(Debug, Clone, Default)]
+struct Known {
+    /// Per label listed, its versions.
+    listing: Listing,
+    /// Whether `listing` is the whole set (every label), not just the labels asked for.
+    whole: bool,
+    /// Whether the whole set's objects were fetched (or judged too many) this run.
+    prefetched: bool,
+}
+
+impl Known {
+    /// The listing of `labels`, if this mirror's answer covers them all.
+    fn covering(&self, labels: &[Label]) -> Option<Listing> {
+        labels
+            .iter()
+            .map(|label| match self.listing.get(label) {
+                Some(versions) => Some((label.clone(), versions.clone())),
+                None if self.whole => Some((label.clone(), BTreeMap::new())),
+                None => None,
+            })
+            .collect()
+    }
+}
+
+/// Discovery across the rounds of one run (a resolver's catalog keeps one).
+///
+/// Each mirror's listing is remembered for the run, so no mirror is listed twice for one
+/// label. A mirror met the first time is listed for the labels asked (server-side
+/// prefixes); met again (a later round of a dependency walk), it is listed whole, once,
+/// and when the set has at most [`PREFETCH_VERSIONS`] versions every commit and manifest
+/// it lists is fetched in the same go. A chain of `n` atoms in one set thus costs two
+/// listings and two fetches per mirror, whatever `n`.
+#[derive(Debug, Default)]
+pub struct Session {
+    known: BTreeMap<SetUrl, Known>,
+}
+
 /// List, fetch and read the published versions of `labels` in the set mirrored at
 /// `mirrors` (see the module docs), reporting progress to `reporter`. With `offline`,
 /// only the cache is used.
@@ -476,35 +555,78 @@ pub fn discover(
     offline: bool,
     reporter: &dyn Reporter,
 ) -> Result<SetAtoms, Error> {
-    let labels: Vec<Label> = labels
-        .iter()
-        .cloned()
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let mut outcome = SetAtoms::default();
-    let answers = if offline {
-        read_cached_listings(cache, mirrors, &labels)?
-    } else {
-        list_mirrors(mirrors, &labels, &mut outcome.warnings, reporter)?
-    };
-    let merged = check_agreement(&answers, &labels)?;
-    outcome.answered = answers.iter().map(|(url, _)| url.clone()).collect();
-    require_manifests(&merged)?;
-    fetch_missing(
-        cache,
-        &merged,
-        &outcome.answered,
-        mirrors,
-        offline,
-        reporter,
-    )?;
-    if !offline {
-        record_index(cache, &answers)?;
+    Session::default().discover(cache, mirrors, labels, offline, reporter)
+}
+
+/// Every published version of the set mirrored at `mirrors`, listed whole (one listing
+/// and one fetch per mirror). A version whose metadata is broken (no manifest ref, a
+/// commit that is not an atom commit, a manifest that does not parse) does not fail the
+/// discovery: it is left out and named in [`SetAtoms::bad`].
+pub fn discover_set(
+    cache: &Cache,
+    mirrors: &[SetUrl],
+    offline: bool,
+    reporter: &dyn Reporter,
+) -> Result<SetAtoms, Error> {
+    Session::default().run(cache, mirrors, None, offline, true, reporter)
+}
+
+impl Session {
+    /// [`discover`] within this run: mirrors already listed are not listed again.
+    pub fn discover(
+        &mut self,
+        cache: &Cache,
+        mirrors: &[SetUrl],
+        labels: &[Label],
+        offline: bool,
+        reporter: &dyn Reporter,
+    ) -> Result<SetAtoms, Error> {
+        let labels: Vec<Label> = labels
+            .iter()
+            .cloned()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        self.run(cache, mirrors, Some(&labels), offline, false, reporter)
     }
-    if let Some(reason) = unreadable_object(cache, &merged)? {
-        // A damaged object store: rebuild it and fetch once more.
-        cache.rebuild_atoms_repo(&reason)?;
+
+    /// `labels`: `None` for the whole set. `lenient`: broken versions go to
+    /// [`SetAtoms::bad`] instead of failing.
+    fn run(
+        &mut self,
+        cache: &Cache,
+        mirrors: &[SetUrl],
+        labels: Option<&[Label]>,
+        offline: bool,
+        lenient: bool,
+        reporter: &dyn Reporter,
+    ) -> Result<SetAtoms, Error> {
+        let mut outcome = SetAtoms::default();
+        let answers = if offline {
+            self.cached_listings(cache, mirrors, labels)?
+        } else {
+            self.listings(cache, mirrors, labels, &mut outcome.warnings, reporter)?
+        };
+        let labels: Vec<Label> = match labels {
+            Some(labels) => labels.to_vec(),
+            None => answers
+                .iter()
+                .flat_map(|(_, listing)| listing.keys().cloned())
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect(),
+        };
+        let merged = check_agreement(&answers, &labels)?;
+        outcome.answered = answers.iter().map(|(url, _)| url.clone()).collect();
+        let merged = if lenient {
+            drop_missing_manifests(merged, &mut outcome.bad)
+        } else {
+            require_manifests(&merged)?;
+            merged
+        };
+        if !offline {
+            self.prefetch(cache, &outcome.answered, mirrors, reporter)?;
+        }
         fetch_missing(
             cache,
             &merged,
@@ -513,62 +635,193 @@ pub fn discover(
             offline,
             reporter,
         )?;
-    }
-    read_all_published(cache, &merged, &labels, &mut outcome)?;
-    outcome.warnings.extend(
-        cache
-            .take_repairs()
-            .into_iter()
-            .map(|repair| Warning::CacheRebuilt(repair.to_string())),
-    );
-    Ok(outcome)
-}
-
-/// Offline: every mirror's listing from the index; every label must have been listed.
-fn read_cached_listings(
-    cache: &Cache,
-    mirrors: &[SetUrl],
-    labels: &[Label],
-) -> Result<Vec<(SetUrl, Listing)>, Error> {
-    let mut answers = Vec::new();
-    for url in mirrors {
-        if let Some(listing) = read_index(cache, url)? {
-            answers.push((url.clone(), listing));
+        let mut repo = reading_repo(cache)?;
+        if let Some(reason) = unreadable_object(&repo, &merged) {
+            // A damaged object store: rebuild it and fetch once more.
+            cache.rebuild_atoms_repo(&reason)?;
+            fetch_missing(
+                cache,
+                &merged,
+                &outcome.answered,
+                mirrors,
+                offline,
+                reporter,
+            )?;
+            repo = reading_repo(cache)?;
         }
+        read_all_published(&repo, &merged, &labels, lenient, &mut outcome)?;
+        outcome
+            .bad
+            .sort_by(|a, b| (&a.label, &a.version).cmp(&(&b.label, &b.version)));
+        outcome.warnings.extend(
+            cache
+                .take_repairs()
+                .into_iter()
+                .map(|repair| Warning::CacheRebuilt(repair.to_string())),
+        );
+        Ok(outcome)
     }
-    let first = mirrors.first().cloned().ok_or_else(|| Error::Unreachable {
-        urls: Vec::new(),
-        causes: vec!["the set has no URL".to_owned()],
-        hint: "declare a URL for the set in `[package.sets]`",
-    })?;
-    for label in labels {
-        if !answers
+
+    /// Online: each mirror's listing of `labels`, from this run's memory when it covers
+    /// them, else listed (whole when the mirror was met before or `labels` is `None`)
+    /// and recorded in memory and in the index.
+    fn listings(
+        &mut self,
+        cache: &Cache,
+        mirrors: &[SetUrl],
+        labels: Option<&[Label]>,
+        warnings: &mut Vec<Warning>,
+        reporter: &dyn Reporter,
+    ) -> Result<Vec<(SetUrl, Listing)>, Error> {
+        let covered = |known: &Known| match labels {
+            Some(labels) => known.covering(labels),
+            None if known.whole => Some(known.listing.clone()),
+            None => None,
+        };
+        let to_list: Vec<SetUrl> = mirrors
             .iter()
-            .any(|(_, listing)| listing.contains_key(label))
-        {
-            return Err(Error::NotCached {
-                url: first,
-                label: label.clone(),
-                what: "its versions were never listed".to_owned(),
-                hint: "run the command once without `--offline` to fill the cache",
-            });
+            .filter(|url| self.known.get(*url).and_then(covered).is_none())
+            .cloned()
+            .collect();
+        if !to_list.is_empty() {
+            let whole = labels.is_none() || to_list.iter().any(|url| self.known.contains_key(url));
+            let listed = list_mirrors(&to_list, labels.filter(|_| !whole), warnings, reporter)?;
+            for (url, listing) in listed {
+                write_index(cache, &url, &listing)?;
+                let known = self.known.entry(url).or_default();
+                if whole {
+                    known.listing = listing;
+                    known.whole = true;
+                } else {
+                    known.listing.extend(listing);
+                }
+            }
         }
+        Ok(mirrors
+            .iter()
+            .filter_map(|url| {
+                let listing = self.known.get(url).and_then(covered)?;
+                Some((url.clone(), listing))
+            })
+            .collect())
     }
-    Ok(answers)
+
+    /// Offline: every mirror's listing from the index (read once per run); every label
+    /// must have been listed by one of them.
+    fn cached_listings(
+        &mut self,
+        cache: &Cache,
+        mirrors: &[SetUrl],
+        labels: Option<&[Label]>,
+    ) -> Result<Vec<(SetUrl, Listing)>, Error> {
+        let mut answers = Vec::new();
+        for url in mirrors {
+            if !self.known.contains_key(url) {
+                let Some(listing) = read_index(cache, url)? else {
+                    continue;
+                };
+                self.known.insert(
+                    url.clone(),
+                    Known {
+                        listing,
+                        ..Known::default()
+                    },
+                );
+            }
+            if let Some(known) = self.known.get(url) {
+                let listing = match labels {
+                    Some(labels) => labels
+                        .iter()
+                        .filter_map(|label| {
+                            let versions = known.listing.get(label)?;
+                            Some((label.clone(), versions.clone()))
+                        })
+                        .collect(),
+                    None => known.listing.clone(),
+                };
+                answers.push((url.clone(), listing));
+            }
+        }
+        let first = mirrors.first().cloned().ok_or_else(|| Error::Unreachable {
+            urls: Vec::new(),
+            causes: vec!["the set has no URL".to_owned()],
+            hint: "declare a URL for the set in `[package.sets]`",
+        })?;
+        for label in labels.into_iter().flatten() {
+            if !answers
+                .iter()
+                .any(|(_, listing)| listing.contains_key(label))
+            {
+                return Err(Error::NotCached {
+                    url: first,
+                    label: label.clone(),
+                    what: "its versions were never listed".to_owned(),
+                    hint: "run the command once without `--offline` to fill the cache",
+                });
+            }
+        }
+        Ok(answers)
+    }
+
+    /// Fetch every object of the mirrors listed whole (once per run, when the set has
+    /// at most [`PREFETCH_VERSIONS`] versions).
+    fn prefetch(
+        &mut self,
+        cache: &Cache,
+        answered: &[SetUrl],
+        mirrors: &[SetUrl],
+        reporter: &dyn Reporter,
+    ) -> Result<(), Error> {
+        let mut fresh = false;
+        for url in answered {
+            if let Some(known) = self.known.get_mut(url)
+                && known.whole
+                && !known.prefetched
+            {
+                known.prefetched = true;
+                fresh = true;
+            }
+        }
+        if !fresh {
+            return Ok(());
+        }
+        let whole: Vec<(SetUrl, Listing)> = answered
+            .iter()
+            .filter_map(|url| {
+                let known = self.known.get(url).filter(|known| known.whole)?;
+                Some((url.clone(), known.listing.clone()))
+            })
+            .collect();
+        let labels: Vec<Label> = whole
+            .iter()
+            .flat_map(|(_, listing)| listing.keys().cloned())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let merged = check_agreement(&whole, &labels)?;
+        let versions: usize = merged.values().map(BTreeMap::len).sum();
+        if versions > PREFETCH_VERSIONS {
+            return Ok(());
+        }
+        fetch_missing(cache, &merged, answered, mirrors, false, reporter)
+    }
 }
 
-/// List every mirror at once (one thread each); a mirror that fails becomes a warning
-/// while another answers.
+/// List every mirror at once (one thread each), for `labels` or (`None`) whole; a mirror
+/// that fails becomes a warning while another answers.
 fn list_mirrors(
     mirrors: &[SetUrl],
-    labels: &[Label],
+    labels: Option<&[Label]>,
     warnings: &mut Vec<Warning>,
     reporter: &dyn Reporter,
 ) -> Result<Vec<(SetUrl, Listing)>, Error> {
-    let prefixes: Vec<String> = labels
-        .iter()
-        .flat_map(|label| [atom_prefix(label), meta_prefix(label)])
-        .collect();
+    let prefixes: Vec<String> = match labels {
+        Some(labels) => labels
+            .iter()
+            .flat_map(|label| [atom_prefix(label), meta_prefix(label)])
+            .collect(),
+        None => vec![ATOMS_PREFIX.to_owned(), META_PREFIX.to_owned()],
+    };
     let step = Step::begin(reporter, "Listing", Some(mirrors.len() as u64));
     let results: Vec<Result<Vec<(String, ObjectId)>, remote::Error>> =
         std::thread::scope(|scope| {
@@ -698,6 +951,28 @@ fn disagreement(known: &Entry, entry: &Entry) -> Option<(&'static str, ObjectId,
     }
 }
 
+/// Leave out the versions without a manifest ref, naming each in `bad`.
+fn drop_missing_manifests(mut merged: Merged, bad: &mut Vec<BadAtom>) -> Merged {
+    for (label, versions) in &mut merged {
+        versions.retain(|version, (entry, urls)| {
+            if entry.manifest.is_some() {
+                return true;
+            }
+            let error = Error::MissingManifest {
+                url: urls[0].clone(),
+                atom: format!("{label}@{version}"),
+            };
+            bad.push(BadAtom {
+                label: label.clone(),
+                version: version.clone(),
+                message: error.to_string(),
+            });
+            false
+        });
+    }
+    merged
+}
+
 /// Every version needs its manifest.
 fn require_manifests(merged: &Merged) -> Result<(), Error> {
     for (label, versions) in merged {
@@ -713,19 +988,63 @@ fn require_manifests(merged: &Merged) -> Result<(), Error> {
     Ok(())
 }
 
+/// An object to fetch: its id, the mirrors that listed it, its atom's label and the ref
+/// naming it.
+struct Wanted {
+    id: ObjectId,
+    urls: Vec<SetUrl>,
+    label: Label,
+    ref_name: String,
+}
+
 /// The commits and manifests of `merged` not in the store, with who listed them.
-fn missing_objects(repo: &gix::Repository, merged: &Merged) -> Vec<(ObjectId, Vec<SetUrl>, Label)> {
+fn missing_objects(repo: &gix::Repository, merged: &Merged) -> Vec<Wanted> {
     let mut missing = Vec::new();
     for (label, versions) in merged {
-        for (entry, urls) in versions.values() {
-            for id in [Some(entry.commit), entry.manifest].into_iter().flatten() {
+        for (version, (entry, urls)) in versions {
+            let objects = [
+                Some((entry.commit, atom_ref(label, version))),
+                entry
+                    .manifest
+                    .map(|manifest| (manifest, manifest_ref(label, version))),
+            ];
+            for (id, ref_name) in objects.into_iter().flatten() {
                 if !repo.has_object(id.0) {
-                    missing.push((id.0, urls.clone(), label.clone()));
+                    missing.push(Wanted {
+                        id: id.0,
+                        urls: urls.clone(),
+                        label: label.clone(),
+                        ref_name,
+                    });
                 }
             }
         }
     }
     missing
+}
+
+/// Fetch `wanted` from `url` in one tree-less fetch, by object id (no ref is written: the
+/// objects stay in the fetched promisor pack, see [`super::cache`]); a server that
+/// refuses ids it did not advertise is asked once more by the refs naming them.
+fn fetch_objects(cache: &Cache, url: &SetUrl, wanted: &[&Wanted]) -> Result<(), git::Error> {
+    let ids: Vec<ObjectId> = wanted.iter().map(|wanted| wanted.id).collect();
+    let store = cache.atoms_git();
+    match store.fetch(url.as_str(), &FetchSpec::ids(&ids, Depth::TreeLess)) {
+        Ok(()) => Ok(()),
+        Err(error @ git::Error::Timeout { .. }) => Err(error),
+        Err(error) => {
+            let by_name = FetchSpec {
+                refspecs: wanted
+                    .iter()
+                    .map(|wanted| wanted.ref_name.clone())
+                    .collect::<BTreeSet<_>>()
+                    .into_iter()
+                    .collect(),
+                depth: Depth::TreeLess,
+            };
+            store.fetch(url.as_str(), &by_name).map_err(|_| error)
+        }
+    }
 }
 
 /// Fetch what the store lacks, tree-less, one fetch per mirror until nothing is missing.
@@ -749,15 +1068,14 @@ fn fetch_missing(
             })
     };
     let mut wanted = missing_objects(&cache.atoms_repo()?, merged);
-    if wanted.is_empty() {
+    let Some(first) = wanted.first() else {
         return Ok(());
-    }
+    };
     if offline {
-        let (id, _, label) = &wanted[0];
         return Err(Error::NotCached {
             url: first_url()?,
-            label: label.clone(),
-            what: format!("object `{id}` was never fetched"),
+            label: first.label.clone(),
+            what: format!("object `{}` was never fetched", first.id),
             hint: "run the command once without `--offline` to fill the cache",
         });
     }
@@ -765,25 +1083,27 @@ fn fetch_missing(
     let step = Step::begin(reporter, "Fetching", Some(wanted.len() as u64));
     let mut last_error = None;
     for url in answered {
-        let ids: Vec<ObjectId> = wanted
+        let from_url: Vec<&Wanted> = wanted
             .iter()
-            .filter(|(_, urls, _)| urls.contains(url))
-            .map(|(id, _, _)| *id)
+            .filter(|wanted| wanted.urls.contains(url))
             .collect();
-        if ids.is_empty() {
+        if from_url.is_empty() {
             continue;
         }
-        let spec = FetchSpec::objects(&ids, CACHE_NAMESPACE, Depth::TreeLess);
-        if let Err(error) = cache.atoms_git().fetch(url.as_str(), &spec) {
+        if let Err(error) = fetch_objects(cache, url, &from_url) {
             last_error = Some(Error::Fetch {
                 url: url.clone(),
                 error: Box::new(error),
             });
         }
         let still_missing = missing_objects(&cache.atoms_repo()?, merged);
-        let missing_ids: BTreeSet<ObjectId> = still_missing.iter().map(|(id, _, _)| *id).collect();
-        for (_, _, label) in wanted.iter().filter(|(id, _, _)| !missing_ids.contains(id)) {
-            step.advance(label.as_str());
+        let missing_ids: BTreeSet<ObjectId> =
+            still_missing.iter().map(|wanted| wanted.id).collect();
+        for fetched in wanted
+            .iter()
+            .filter(|wanted| !missing_ids.contains(&wanted.id))
+        {
+            step.advance(fetched.label.as_str());
         }
         wanted = still_missing;
         if wanted.is_empty() {
@@ -794,47 +1114,62 @@ fn fetch_missing(
         Some(error) => error,
         None => Error::NotSent {
             url: first_url()?,
-            id: wanted[0].0,
+            id: wanted[0].id,
         },
     })
 }
 
-/// Record what each mirror listed in its index file.
-fn record_index(cache: &Cache, answers: &[(SetUrl, Listing)]) -> Result<(), Error> {
-    for (url, listing) in answers {
-        write_index(cache, url, listing)?;
-    }
-    Ok(())
+/// Bytes of decoded objects the store keeps in memory while discovery reads: enough for
+/// every commit and manifest of a large set, so checking that they are readable and
+/// decoding them inflate each object once.
+const OBJECT_CACHE_BYTES: usize = 64 * 1024 * 1024;
+
+/// The atom store, opened for reading with an object cache.
+fn reading_repo(cache: &Cache) -> Result<gix::Repository, Error> {
+    let mut repo = cache.atoms_repo()?;
+    repo.object_cache_size(OBJECT_CACHE_BYTES);
+    Ok(repo)
 }
 
 /// The first object of `merged` the store has but cannot read, as a reason.
-fn unreadable_object(cache: &Cache, merged: &Merged) -> Result<Option<String>, Error> {
-    let repo = cache.atoms_repo()?;
+fn unreadable_object(repo: &gix::Repository, merged: &Merged) -> Option<String> {
     for versions in merged.values() {
         for (entry, _) in versions.values() {
             for id in [Some(entry.commit), entry.manifest].into_iter().flatten() {
                 if let Err(error) = repo.find_object(id.0) {
-                    return Ok(Some(format!("object `{}` is unreadable: {error}", id.0)));
+                    return Some(format!("object `{}` is unreadable: {error}", id.0));
                 }
             }
         }
     }
-    Ok(None)
+    None
 }
 
-/// Read every listed version from the store, checking they all name one set root.
+/// Read every listed version from the store, checking they all name one set root; with
+/// `lenient`, a version that cannot be read goes to [`SetAtoms::bad`].
 fn read_all_published(
-    cache: &Cache,
+    repo: &gix::Repository,
     merged: &Merged,
     labels: &[Label],
+    lenient: bool,
     outcome: &mut SetAtoms,
 ) -> Result<(), Error> {
-    let repo = cache.atoms_repo()?;
     for label in labels {
         let mut versions = BTreeMap::new();
         for (version, (entry, urls)) in merged.get(label).into_iter().flatten() {
             let url = &urls[0];
-            let published = read_published(&repo, url, label, version, entry)?;
+            let published = match read_published(repo, url, label, version, entry) {
+                Ok(published) => published,
+                Err(error) if lenient => {
+                    outcome.bad.push(BadAtom {
+                        label: label.clone(),
+                        version: version.clone(),
+                        message: error.to_string(),
+                    });
+                    continue;
+                }
+                Err(error) => return Err(error),
+            };
             match outcome.set_root {
                 None => outcome.set_root = Some(published.commit.set_root),
                 Some(root) if root != published.commit.set_root => {
@@ -942,7 +1277,7 @@ mod tests {
         ];
         let hello = Label::parse("hello").unwrap();
         let missing = Label::parse("missing").unwrap();
-        let listing = parse_listing(&refs, &[hello.clone(), missing.clone()]);
+        let listing = parse_listing(&refs, Some(&[hello.clone(), missing.clone()]));
         assert_eq!(listing.len(), 2);
         assert!(listing[&missing].is_empty());
         let entry = listing[&hello][&Version::new(1, 0, 0)];

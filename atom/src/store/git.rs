@@ -10,7 +10,8 @@
 //! `GIT_INDEX_FILE`, `GIT_OBJECT_DIRECTORY`, `GIT_ALTERNATE_OBJECT_DIRECTORIES`,
 //! `GIT_NAMESPACE`, `GIT_CONFIG_PARAMETERS`, … see [`CLEARED_VARIABLES`]) are removed,
 //! `GIT_TERMINAL_PROMPT=0`, an empty `GIT_ASKPASS` and `SSH_ASKPASS_REQUIRE=never` are
-//! set and stdin is closed, so a remote asking for credentials nobody configured fails
+//! set and stdin is closed (a fetch of many refspecs writes them to `git fetch --stdin`
+//! and then closes it), so a remote asking for credentials nobody configured fails
 //! instead of prompting or hanging. `HOME` and `SSH_AUTH_SOCK` are kept: credentials come
 //! from git's credential helpers and the user's ssh agent, never from eka. Errors never
 //! repeat a URL's password (see [`crate::uri::redact_credentials`]).
@@ -292,7 +293,21 @@ impl FetchSpec {
             depth,
         }
     }
+
+    /// Fetch `ids` by object id without creating any ref: the objects land in the
+    /// fetched pack only (with [`Depth::TreeLess`], a promisor pack, which `git gc` and
+    /// `git repack` always keep).
+    pub fn ids(ids: &[ObjectId], depth: Depth) -> FetchSpec {
+        FetchSpec {
+            refspecs: ids.iter().map(ObjectId::to_string).collect(),
+            depth,
+        }
+    }
 }
+
+/// More refspecs than this go to `git fetch --stdin` instead of the command line (whose
+/// length the system limits).
+const STDIN_REFSPECS: usize = 64;
 
 /// A lease of an atomic push: the ref may only change if it has this value now.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -409,22 +424,32 @@ impl Repo {
             }
             Depth::Incremental => {}
         }
-        arguments.push("--".into());
-        arguments.push(url.into());
-        arguments.extend(spec.refspecs.iter().map(OsString::from));
+        let input = if spec.refspecs.len() > STDIN_REFSPECS {
+            arguments.push("--stdin".into());
+            arguments.push("--".into());
+            arguments.push(url.into());
+            let mut lines = spec.refspecs.join("\n");
+            lines.push('\n');
+            Some(lines.into_bytes())
+        } else {
+            arguments.push("--".into());
+            arguments.push(url.into());
+            arguments.extend(spec.refspecs.iter().map(OsString::from));
+            None
+        };
         let context = Context::remote(&arguments, url, Some(&self.path));
-        execute(
-            git_command(
-                Some(&self.path),
-                Some(url),
-                &arguments,
-                Some(self.deadline()),
-            ),
-            &context,
-            self.deadline(),
-        )?
-        .into_success(&context, self.deadline())
-        .map(drop)
+        let mut command = git_command(
+            Some(&self.path),
+            Some(url),
+            &arguments,
+            Some(self.deadline()),
+        );
+        if input.is_some() {
+            command.stdin(Stdio::piped());
+        }
+        execute_with_input(command, input, &context, self.deadline())?
+            .into_success(&context, self.deadline())
+            .map(drop)
     }
 
     /// Push `request` to `url` in one `git push --atomic --porcelain --force-with-lease`:
@@ -610,11 +635,27 @@ fn is_http(url: &str) -> bool {
 
 /// Spawn `command`, read its pipes on threads, and kill it when it stays silent past the
 /// deadline.
-fn execute(mut command: Command, context: &Context, deadline: Duration) -> Result<Finished, Error> {
+fn execute(command: Command, context: &Context, deadline: Duration) -> Result<Finished, Error> {
+    execute_with_input(command, None, context, deadline)
+}
+
+/// [`execute`], writing `input` (if any) to the child's stdin on a thread of its own.
+fn execute_with_input(
+    mut command: Command,
+    input: Option<Vec<u8>>,
+    context: &Context,
+    deadline: Duration,
+) -> Result<Finished, Error> {
     let mut child = command.spawn().map_err(|source| Error::Spawn {
         command: context.command.clone(),
         source,
     })?;
+    if let (Some(input), Some(mut pipe)) = (input, child.stdin.take()) {
+        // A child that exits early closes the pipe; its exit status tells why.
+        std::thread::spawn(move || {
+            let _ = std::io::Write::write_all(&mut pipe, &input);
+        });
+    }
     let (activity, signals) = mpsc::channel::<()>();
     let stdout = child
         .stdout

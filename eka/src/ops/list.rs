@@ -123,9 +123,24 @@ pub struct Listing {
     pub set: Option<String>,
     /// The atoms.
     pub atoms: Vec<AtomInfo>,
+    /// Versions left out because their metadata is broken (`list` only; omitted from
+    /// JSON when empty).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub bad: Vec<BadVersion>,
     /// Mirrors skipped and cache repairs.
     #[serde(skip)]
     pub warnings: Vec<fetch::Warning>,
+}
+
+/// A published version left out of the listing: its metadata is broken.
+#[derive(Debug, Clone, Serialize)]
+pub struct BadVersion {
+    /// The label.
+    pub label: String,
+    /// The version.
+    pub version: String,
+    /// What is wrong.
+    pub message: String,
 }
 
 pub(super) fn set_url(input: &str, aliases: &Aliases) -> Result<atom::uri::SetUrl, Error> {
@@ -150,6 +165,11 @@ pub(super) fn collect(
         options.offline,
         &*options.reporter,
     )?;
+    Ok(to_listing(url, found))
+}
+
+/// What discovery found, as a listing.
+fn to_listing(url: &atom::uri::SetUrl, found: fetch::SetAtoms) -> Listing {
     let atoms = found
         .atoms
         .iter()
@@ -177,28 +197,33 @@ pub(super) fn collect(
                 .collect(),
         })
         .collect();
-    Ok(Listing {
+    Listing {
         url: url.to_string(),
         set: found.set_root.map(|root| root.to_string()),
         atoms,
+        bad: found
+            .bad
+            .into_iter()
+            .map(|bad| BadVersion {
+                label: bad.label.to_string(),
+                version: bad.version.to_string(),
+                message: bad.message,
+            })
+            .collect(),
         warnings: found.warnings,
-    })
+    }
 }
 
-/// List every atom of the set at `options.input`.
+/// List every atom of the set at `options.input` (one listing and one fetch); a version
+/// whose metadata is broken is left out and named in [`Listing::bad`].
 pub fn list(options: &Options) -> Result<Listing, Error> {
     let url = set_url(&options.input, &options.aliases)?;
     let cache = open_cache(options)?;
-    let labels: Vec<Label> = if options.offline {
-        cache.cached_labels(&url)?
-    } else {
-        atom::store::remote::list_atom_refs(url.as_str(), None)?
-            .into_iter()
-            .filter_map(|(name, _)| atom::store::AtomRef::parse(&name).ok())
-            .map(|parsed| parsed.label)
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .collect()
-    };
-    collect(&cache, &url, &labels, options)
+    let found = fetch::discover_set(
+        &cache,
+        std::slice::from_ref(&url),
+        options.offline,
+        &*options.reporter,
+    )?;
+    Ok(to_listing(&url, found))
 }

@@ -197,6 +197,12 @@ impl View for Listing {
         for warning in &self.listing.warnings {
             printer.warn(warning);
         }
+        for bad in &self.listing.bad {
+            printer.warn(format_args!(
+                "`{}` `{}` is left out: {}",
+                bad.label, bad.version, bad.message
+            ));
+        }
         if let Some(set) = &self.listing.set {
             printer.detail(format_args!("set root of `{}`: {set}", self.listing.url));
         }
