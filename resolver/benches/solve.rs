@@ -1,5 +1,5 @@
-//! Solving a synthetic 1,000-atom × 20-version registry with eka's resolver and with raw
-//! pubgrub's `OfflineDependencyProvider` on the same graph.
+//! Solving synthetic 1,000-atom and 10,000-atom × 20-version registries with eka's
+//! resolver and with raw pubgrub's `OfflineDependencyProvider` on the same graph.
 //!
 //! Versions are `M.m.0` for `M` in 1..=4 and `m` in 0..=4. Each version of atom `i`
 //! requires three atoms among the next 50, with a pseudo-random requirement of one of
@@ -15,7 +15,8 @@ use pubgrub::{OfflineDependencyProvider, Ranges};
 use resolver::{AtomKey, MemoryRegistry, Options, Requirement, resolve};
 use semver::{Version, VersionReq};
 
-const ATOMS: usize = 1_000;
+/// The registry sizes measured (atoms; each has [`VERSIONS`] versions).
+const SIZES: [usize; 2] = [1_000, 10_000];
 const VERSIONS: u64 = 20;
 const SET: &str = "0123456789abcdef0123456789abcdef01234567";
 
@@ -36,7 +37,7 @@ fn version_at(index: u64) -> Version {
     Version::new(index / 5 + 1, index % 5, 0)
 }
 
-fn graph() -> Graph {
+fn graph(atoms: usize) -> Graph {
     let mut state: u64 = 0x2545_f491_4f6c_dd1d;
     let mut next = move || {
         state ^= state << 13;
@@ -45,12 +46,12 @@ fn graph() -> Graph {
         state
     };
     let mut nodes = Vec::new();
-    for atom in 0..ATOMS {
+    for atom in 0..atoms {
         for index in 0..VERSIONS {
             let own = version_at(index);
             let mut edges = Vec::new();
             for _ in 0..3 {
-                let span = (ATOMS - atom - 1).min(50);
+                let span = (atoms - atom - 1).min(50);
                 if span == 0 {
                     break;
                 }
@@ -133,7 +134,13 @@ fn raw_provider(graph: &Graph) -> OfflineDependencyProvider<usize, Ranges<Versio
 }
 
 fn bench(c: &mut Criterion) {
-    let graph = graph();
+    for atoms in SIZES {
+        bench_size(c, atoms);
+    }
+}
+
+fn bench_size(c: &mut Criterion, atoms: usize) {
+    let graph = graph(atoms);
     let (registry, root) = eka_registry(&graph);
     let provider = raw_provider(&graph);
     let options = Options::default();
@@ -142,7 +149,7 @@ fn bench(c: &mut Criterion) {
     // broken in a different order).
     let ours = resolve(&registry, &root, &options).unwrap();
     let theirs = pubgrub::resolve(&provider, ROOT, Version::new(0, 0, 0)).unwrap();
-    let ours: HashMap<usize, Version> = (0..ATOMS)
+    let ours: HashMap<usize, Version> = (0..atoms)
         .filter_map(|atom| ours.version(&key(atom)).map(|v| (atom, v.clone())))
         .collect();
     let theirs: HashMap<usize, Version> = theirs.into_iter().filter(|(a, _)| *a != ROOT).collect();
@@ -162,12 +169,12 @@ fn bench(c: &mut Criterion) {
         }
     }
     eprintln!(
-        "solutions: {} atoms (eka), {} atoms (pubgrub)",
+        "{atoms}x{VERSIONS}: solutions of {} atoms (eka), {} atoms (pubgrub)",
         ours.len(),
         theirs.len()
     );
 
-    let mut group = c.benchmark_group("solve_1000x20");
+    let mut group = c.benchmark_group(format!("solve_{atoms}x{VERSIONS}"));
     group.bench_function("eka", |b| {
         b.iter(|| resolve(black_box(&registry), black_box(&root), &options).unwrap())
     });

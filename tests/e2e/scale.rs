@@ -79,28 +79,40 @@ impl Registry {
         for atom in atoms {
             let manifest = manifest(&atom.label, &atom.version, &atom.deps);
             let blob = repo.write_blob(manifest.as_bytes()).unwrap().detach();
-            let commit = self.atom_commit(&repo, &atom.label, &atom.version);
+            let commit = self.atom_commit(&repo, &atom.label, &atom.version, blob);
             self.set_refs(&atom.label, &atom.version, Some(commit), Some(blob));
         }
         self
     }
 
-    fn atom_commit(&self, repo: &gix::Repository, label: &str, version: &str) -> ObjectId {
+    /// A real atom commit: its tree holds the manifest, and its content header is the
+    /// tree's BLAKE3 hash (what `add` checks before it writes a lock).
+    fn atom_commit(
+        &self,
+        repo: &gix::Repository,
+        label: &str,
+        version: &str,
+        manifest: ObjectId,
+    ) -> ObjectId {
         let version = semver::Version::parse(version).unwrap();
-        let hex: String = label.bytes().map(|byte| format!("{byte:02x}")).collect();
-        let content = format!("blake3:{hex:0>64}");
-        AtomCommit::new(
-            ObjectId::empty_tree(gix::hash::Kind::Sha1),
-            self.root,
-            label,
-            &version,
-            self.root,
-            label,
-            &content,
-        )
-        .unwrap()
-        .write(repo)
-        .unwrap()
+        let tree = repo
+            .write_object(gix::objs::Tree {
+                entries: vec![gix::objs::tree::Entry {
+                    mode: gix::objs::tree::EntryKind::Blob.into(),
+                    filename: "atom.toml".into(),
+                    oid: manifest,
+                }],
+            })
+            .unwrap()
+            .detach();
+        let content = verify::tree::hash_tree(repo, tree, &verify::tree::Options::default())
+            .unwrap()
+            .hash
+            .to_string();
+        AtomCommit::new(tree, self.root, label, &version, self.root, label, &content)
+            .unwrap()
+            .write(repo)
+            .unwrap()
     }
 
     fn set_refs(
@@ -194,7 +206,7 @@ fn lock(sandbox: &Sandbox) -> atom::lock::Lockfile {
 }
 
 #[test]
-fn a_chain_of_300_atoms_resolves_with_two_fetches() {
+fn a_chain_of_300_atoms_resolves_with_two_discovery_fetches() {
     const DEPTH: usize = 300;
     let label = |index: usize| format!("c{index:03}");
     let atoms: Vec<Spec> = (0..DEPTH)
@@ -215,8 +227,9 @@ fn a_chain_of_300_atoms_resolves_with_two_fetches() {
     let (run, fetches) = traced(&sandbox, &["add", &uri]);
     run.success();
     // Round 1 fetches `c000`; round 2 lists the set whole and fetches the rest; the 298
-    // rounds after it neither list nor fetch.
-    assert_eq!(fetches.len(), 2, "{fetches:#?}");
+    // rounds after it neither list nor fetch. One more fetch brings the 300 trees, all
+    // checked before the lock is written.
+    assert_eq!(fetches.len(), 3, "{fetches:#?}");
 
     let lock = lock(&sandbox);
     assert_eq!(lock.atoms.len(), DEPTH);
@@ -260,8 +273,9 @@ fn a_fan_out_of_500_resolves_with_one_fetch_per_round_from_the_first_mirror() {
     let (run, fetches) = traced(&sandbox, &["resolve"]);
     run.success();
     // Round 1 (`root`) and round 2 (its 500 requirements, the set listed whole): one
-    // fetch each, from the first mirror, which has everything.
-    assert_eq!(fetches.len(), 2, "{fetches:#?}");
+    // fetch each, from the first mirror, which has everything; then one fetch of the
+    // 501 trees to check before locking.
+    assert_eq!(fetches.len(), 3, "{fetches:#?}");
     assert!(
         fetches
             .iter()
@@ -297,7 +311,7 @@ fn list_leaves_out_broken_versions_and_names_them() {
     let repo = registry.repo();
     // A manifest that is not TOML.
     let garbage = repo.write_blob(b"not = [toml").unwrap().detach();
-    let commit = registry.atom_commit(&repo, "good", "2.0.0");
+    let commit = registry.atom_commit(&repo, "good", "2.0.0", garbage);
     registry.set_refs("good", "2.0.0", Some(commit), Some(garbage));
     // An atom ref naming a commit that is not an atom commit.
     let manifest = repo
@@ -307,7 +321,11 @@ fn list_leaves_out_broken_versions_and_names_them() {
     let root = registry.root;
     registry.set_refs("other", "0.2.0", Some(root), Some(manifest));
     // No manifest ref.
-    let commit = registry.atom_commit(&repo, "other", "0.3.0");
+    let unlisted = repo
+        .write_blob(self::manifest("other", "0.3.0", &[]).as_bytes())
+        .unwrap()
+        .detach();
+    let commit = registry.atom_commit(&repo, "other", "0.3.0", unlisted);
     registry.set_refs("other", "0.3.0", Some(commit), None);
     registry.finish();
 

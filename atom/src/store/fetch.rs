@@ -852,11 +852,13 @@ fn list_mirrors(
     let mut causes = Vec::new();
     let mut all_timed_out = true;
     let mut all_not_found = true;
+    let mut all_unauthenticated = true;
     for (url, result) in mirrors.iter().zip(results) {
         match result {
             Ok(refs) => answers.push((url.clone(), parse_listing(&refs, labels))),
             Err(error) => {
                 all_timed_out &= error.is_timeout();
+                all_unauthenticated &= error.is_authentication_failure();
                 all_not_found &= error.is_not_found();
                 let message = error_chain(&error);
                 causes.push(format!("`{url}`: {message}"));
@@ -876,7 +878,9 @@ fn list_mirrors(
         return Err(Error::Unreachable {
             urls: mirrors.to_vec(),
             causes,
-            hint: if all_timed_out {
+            hint: if all_unauthenticated {
+                CREDENTIALS_HINT
+            } else if all_timed_out {
                 "check the URLs and your connection, raise the deadline with \
                  `--timeout <seconds>`, `EKA_NET_TIMEOUT=<seconds>` or \
                  `[network] timeout = <seconds>` in `eka.toml`, or use `--offline` to work \
@@ -888,6 +892,10 @@ fn list_mirrors(
     }
     Ok(answers)
 }
+
+/// What to do when every mirror wanted credentials eka was not given.
+const CREDENTIALS_HINT: &str = "eka never asks for credentials: configure a git credential helper \
+     (http/https) or load your key into `ssh-agent` (ssh)";
 
 /// List `url`, once more after a failure (a loaded local server can drop a handshake),
 /// but not after a timeout.

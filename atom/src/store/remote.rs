@@ -116,6 +116,11 @@ impl Error {
     pub fn is_not_found(&self) -> bool {
         matches!(self, Error::NotFound { .. })
     }
+
+    /// Whether the remote wanted credentials that were missing or wrong.
+    pub fn is_authentication_failure(&self) -> bool {
+        matches!(self, Error::LsRemote { error, .. } if error.is_authentication_failure())
+    }
 }
 
 impl Classify for Error {
