@@ -99,6 +99,30 @@ pub(crate) enum Command {
     Outdated(OutdatedArgs),
     /// Copy every locked atom, checked, to another git repository in one atomic push.
     Mirror(MirrorArgs),
+    /// Build published atoms and push signed attestations of their outputs (one
+    /// SSH-signed tag per atom under `refs/eka/attest/…`, in one atomic push).
+    Attest(AttestArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AttestArgs {
+    /// Labels of the atoms to attest (default: every published atom with an entry point).
+    pub(crate) labels: Vec<String>,
+    /// The SSH key to sign with (default: `[signing] key` in `eka.toml`).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) key: Option<PathBuf>,
+    /// The remote the atoms are published on and the attestations pushed to.
+    #[arg(long, value_name = "R", default_value = "origin")]
+    pub(crate) remote: String,
+    /// A JSON file holding the configuration object given to the entry point.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+    /// Set one configuration key (the value is parsed as JSON, else taken as a string).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub(crate) settings: Vec<String>,
+    /// Copy the outputs to this Nix store or binary cache (`nix copy --to CACHE`).
+    #[arg(long, value_name = "CACHE")]
+    pub(crate) copy_to: Option<String>,
 }
 
 #[derive(Debug, Args)]

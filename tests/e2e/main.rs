@@ -6,6 +6,7 @@
     unreachable_pub
 )]
 
+mod attest;
 mod cache;
 mod common;
 mod corpus;

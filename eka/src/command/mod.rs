@@ -1,6 +1,7 @@
 //! One module per command; each `exec` turns the parsed arguments into an op's `Options`,
 //! runs the op, and shows its outcome as a [`crate::view`] through the printer.
 
+mod attest;
 mod completions;
 mod deps;
 mod eval;
@@ -83,6 +84,7 @@ pub(crate) fn exec(cli: Cli, printer: &Printer) -> crate::error::Result<()> {
         Command::Vendor(args) => vendor::exec(&context, args),
         Command::Outdated(args) => outdated::exec(&context, args),
         Command::Mirror(args) => mirror::exec(&context, args),
+        Command::Attest(args) => attest::exec(&context, args),
     }
 }
 
