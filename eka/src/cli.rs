@@ -159,8 +159,19 @@ pub(crate) struct VerifyArgs {
     pub(crate) require_signed: bool,
     /// Check the vendor directory DIR against `atom.lock` instead of the mirrors (as
     /// `eka vendor --check DIR`).
-    #[arg(long, value_name = "DIR", conflicts_with_all = ["names", "require_signed"])]
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["names", "require_signed", "attestations"])]
     pub(crate) vendored: Option<PathBuf>,
+    /// Also check the signed build attestations of every atom (`refs/eka/attest/…`)
+    /// against the trust policy and the lock.
+    #[arg(long)]
+    pub(crate) attestations: bool,
+    /// With `--attestations`: fail any atom without a trusted attestation.
+    #[arg(long, requires = "attestations")]
+    pub(crate) require_attested: bool,
+    /// With `--attestations`: realise the attested outputs from these Nix caches and
+    /// compare their NAR hashes with the attestations.
+    #[arg(long, value_name = "URL", num_args = 1.., requires = "attestations")]
+    pub(crate) substituters: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -81,10 +81,15 @@ impl Attesting {
 
     /// eka with Nix pointed at the private store, in `dir`.
     fn eka_at(&self, dir: &Path, args: &[&str]) -> Run {
+        self.eka_with(&self.nix, dir, args)
+    }
+
+    /// eka with Nix pointed at `nix`'s store, in `dir`.
+    fn eka_with(&self, nix: &Nix, dir: &Path, args: &[&str]) -> Run {
         let mut command = self.sandbox.command();
         eka_test_support::nix::remove_host_variables(&mut command);
         command
-            .env("NIX_CONFIG", nix_config(&self.nix))
+            .env("NIX_CONFIG", nix_config(nix))
             .env("SSH_AUTH_SOCK", "/nonexistent")
             .current_dir(dir)
             .args(args)
@@ -153,6 +158,250 @@ impl Attesting {
         std::fs::write(&path, text).unwrap();
         path
     }
+}
+
+impl Attesting {
+    /// A consumer locked on `hello`, trusting `trusted` (and revoking `revoked`).
+    fn consumer(&self, trusted: &[&str], revoked: &[&str]) -> PathBuf {
+        let dir = self.sandbox.path("consumer");
+        if !dir.join("atom.lock").exists() {
+            self.sandbox.write(
+                "consumer/atom.toml",
+                "[package]\nlabel = \"consumer\"\nversion = \"0.1.0\"\n",
+            );
+            let url = format!("{}::hello", self.remote.url());
+            self.eka_at(&dir, &["add", &url]).success();
+        }
+        let list = |names: &[&str]| {
+            names
+                .iter()
+                .map(|name| format!("\"{name}@example.org {}\"", self.public(name)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let revoked_keys: Vec<String> = revoked
+            .iter()
+            .map(|name| format!("\"{}\"", self.public(name)))
+            .collect();
+        self.sandbox.write(
+            "consumer/eka.toml",
+            &format!(
+                "[trust.\"{}\"]\nallowed_signers = [{}]\nrevoked_keys = [{}]\n",
+                self.remote.url(),
+                list(trusted),
+                revoked_keys.join(", ")
+            ),
+        );
+        dir
+    }
+
+    /// `eka --json verify --attestations <extra>` in the consumer: (exit code, JSON of
+    /// `hello`).
+    fn verify(&self, nix: &Nix, extra: &[&str]) -> (i32, serde_json::Value) {
+        let dir = self.sandbox.path("consumer");
+        let mut args = vec!["--json", "verify", "--attestations"];
+        args.extend_from_slice(extra);
+        let run = self.eka_with(nix, &dir, &args);
+        let value: serde_json::Value = serde_json::from_str(&run.stdout)
+            .unwrap_or_else(|error| panic!("{error}: {}\n{}", run.stdout, run.stderr));
+        let hello = value["atoms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|atom| atom["label"] == "hello")
+            .unwrap()
+            .clone();
+        (run.code, hello)
+    }
+
+    /// The kinds of `hello`'s attestation failures.
+    fn failure_kinds(hello: &serde_json::Value) -> Vec<String> {
+        hello["attestations"]["failures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|failure| failure["kind"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    /// A tag made by `git tag -s` (SSH, key `key`) over `message`, pointing to `object`,
+    /// pushed to `reference` on the remote (forced).
+    fn git_tag(&self, key: &str, name: &str, message: &str, object: &str, reference: &str) {
+        let file = self.keys.path().join(format!("{name}.msg"));
+        std::fs::write(&file, message).unwrap();
+        let key = self.key(key);
+        self.repo.run([
+            "-c",
+            "gpg.format=ssh",
+            "-c",
+            &format!("user.signingkey={}", key.display()),
+            "tag",
+            "-s",
+            "-F",
+            file.to_str().unwrap(),
+            name,
+            object,
+        ]);
+        self.repo.run([
+            "push",
+            "-q",
+            "--force",
+            self.remote.url(),
+            &format!("refs/tags/{name}:{reference}"),
+        ]);
+    }
+
+    /// The statement of the tag at `reference` on the remote.
+    fn statement(&self, reference: &str) -> String {
+        let fetched = self.fetched();
+        let tag = reference.replacen("refs/eka/attest/", "attest/", 1);
+        let body = git(fetched.path(), &["cat-file", "tag", &tag], None);
+        body.split("\n\n")
+            .nth(1)
+            .unwrap()
+            .split("-----BEGIN SSH SIGNATURE-----")
+            .next()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// The ref `name`'s signer would publish under for `hello`.
+    fn reference(&self, config_hash: &str, name: &str) -> String {
+        let fingerprint = self
+            .fingerprint(name)
+            .replace([':', '+'], "-")
+            .replace('/', "_");
+        format!("refs/eka/attest/hello/0.1.0/{config_hash}/{fingerprint}")
+    }
+}
+
+#[test]
+fn nix_verify_checks_attestations_against_the_trust_policy_and_the_lock() {
+    let setup = Attesting::new();
+    let cache = tempfile::tempdir().unwrap();
+    let cache_url = format!("file://{}", cache.path().display());
+    let key = setup.key("builder");
+    let attested = setup
+        .eka_in_repo(&[
+            "--json",
+            "attest",
+            "--remote",
+            setup.remote.url(),
+            "--key",
+            key.to_str().unwrap(),
+            "--copy-to",
+            &cache_url,
+        ])
+        .success();
+    let attested: serde_json::Value = serde_json::from_str(&attested.stdout).unwrap();
+    let config_hash = attested["atoms"][0]["config_hash"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("sha256:")
+        .to_owned();
+    let builder_ref = setup.reference(&config_hash, "builder");
+
+    // Trusted: ok, attested by the builder.
+    setup.consumer(&["builder"], &[]);
+    let (code, hello) = setup.verify(&setup.nix, &["--require-attested"]);
+    assert_eq!(code, 0, "{hello}");
+    assert_eq!(hello["verdict"], "ok");
+    let by = &hello["attestations"]["attested_by"];
+    assert_eq!(by[0]["principal"], "builder@example.org", "{hello}");
+    assert_eq!(by[0]["reference"], builder_ref.as_str());
+
+    // From a binary cache made by `nix copy`, into an empty store: the same NAR.
+    let fresh = Nix::new();
+    let (code, hello) = setup.verify(&fresh, &["--substituters", &cache_url]);
+    assert_eq!(code, 0, "{hello}");
+    // An empty cache cannot serve it.
+    let empty = tempfile::tempdir().unwrap();
+    let empty_url = format!("file://{}", empty.path().display());
+    let (code, hello) = setup.verify(&Nix::new(), &["--substituters", &empty_url]);
+    assert_eq!(code, 1);
+    assert_eq!(Attesting::failure_kinds(&hello), ["output-unavailable"]);
+
+    // Untrusted signer: refused, and nothing trusted is left under --require-attested.
+    setup.consumer(&["other"], &[]);
+    let (code, hello) = setup.verify(&setup.nix, &["--require-attested"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        Attesting::failure_kinds(&hello),
+        ["attestation-untrusted", "unattested"]
+    );
+    assert_eq!(
+        hello["attestations"]["failures"][0]["signature"],
+        "unknown-key"
+    );
+    // Revoked: refused by name.
+    setup.consumer(&["builder"], &["builder"]);
+    let (code, hello) = setup.verify(&setup.nix, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(hello["attestations"]["failures"][0]["signature"], "revoked");
+
+    // A tag made by `git tag -s` over a statement by the other builder is accepted.
+    let statement = setup.statement(&builder_ref);
+    let other_fingerprint = setup.fingerprint("other");
+    let builder_fingerprint = setup.fingerprint("builder");
+    let other_statement = statement.replace(&builder_fingerprint, &other_fingerprint);
+    let commit = attested["atoms"][0]["commit"].as_str().unwrap().to_owned();
+    let other_ref = setup.reference(&config_hash, "other");
+    setup.git_tag("other", "by-other", &other_statement, &commit, &other_ref);
+    setup.consumer(&["builder", "other"], &[]);
+    let (code, hello) = setup.verify(&setup.nix, &["--require-attested"]);
+    assert_eq!(code, 0, "{hello}");
+    assert_eq!(
+        hello["attestations"]["attested_by"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // Another builder attesting other output bytes: a reproducibility alarm naming both.
+    let sha = statement.split("\"sha256\":\"").nth(1).unwrap()[..64].to_owned();
+    let lying = other_statement.replace(&sha, &"0".repeat(64));
+    setup.git_tag("other", "lying", &lying, &commit, &other_ref);
+    let (code, hello) = setup.verify(&setup.nix, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(Attesting::failure_kinds(&hello), ["irreproducible"]);
+    let alarm = hello["attestations"]["failures"][0].to_string();
+    assert!(
+        alarm.contains("builder@example.org") && alarm.contains("other@example.org"),
+        "{alarm}"
+    );
+
+    // The statement names another commit.
+    let source = setup.repo.head();
+    let wrong = other_statement.replace(&commit, &source);
+    setup.git_tag("other", "wrong-statement", &wrong, &commit, &other_ref);
+    let (_, hello) = setup.verify(&setup.nix, &[]);
+    assert_eq!(Attesting::failure_kinds(&hello), ["attestation-mismatch"]);
+    // The tag points to another commit.
+    setup.git_tag(
+        "other",
+        "wrong-object",
+        &other_statement,
+        &source,
+        &other_ref,
+    );
+    let (_, hello) = setup.verify(&setup.nix, &[]);
+    assert_eq!(
+        Attesting::failure_kinds(&hello),
+        ["attestation-wrong-commit"]
+    );
+    // The builder's ref moved to the other builder's tag.
+    setup.git_tag("other", "moved", &other_statement, &commit, &builder_ref);
+    setup.repo.run([
+        "push",
+        "-q",
+        "--force",
+        setup.remote.url(),
+        &format!("refs/tags/by-other:{other_ref}"),
+    ]);
+    let (code, hello) = setup.verify(&setup.nix, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(Attesting::failure_kinds(&hello), ["attestation-ref-moved"]);
 }
 
 fn nix_config(nix: &Nix) -> String {

@@ -441,6 +441,251 @@ pub fn rfc3339(time: SystemTime) -> String {
     )
 }
 
+/// What is wrong with the attestations of one locked atom, by kind (the kebab-case
+/// variant name, `kind` in JSON).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, thiserror::Error)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Failure {
+    /// The tag's signature is missing, bad, or not from a trusted, valid, unrevoked key.
+    #[error("attestation `{reference}` is not trusted: {reason}")]
+    AttestationUntrusted {
+        /// The attestation ref.
+        reference: String,
+        /// The signature failure's kind (`unknown-key`, `revoked`, …).
+        signature: String,
+        /// Why, in words.
+        reason: String,
+    },
+    /// The tag or its statement cannot be read.
+    #[error("attestation `{reference}` is malformed: {reason}")]
+    AttestationMalformed {
+        /// The attestation ref.
+        reference: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The tag points to another commit than the locked one.
+    #[error(
+        "attestation `{reference}` is a tag of commit `{found}`, not of the locked `{expected}`"
+    )]
+    AttestationWrongCommit {
+        /// The attestation ref.
+        reference: String,
+        /// The locked commit.
+        expected: String,
+        /// The tag's object.
+        found: String,
+    },
+    /// The statement names another atom, commit or content than the lock.
+    #[error("attestation `{reference}` states {field} `{found}`, the lock has `{expected}`")]
+    AttestationMismatch {
+        /// The attestation ref.
+        reference: String,
+        /// The statement field.
+        field: String,
+        /// What the lock has.
+        expected: String,
+        /// What the statement says.
+        found: String,
+    },
+    /// The ref's name does not fit its tag (its signer or configuration): the ref was
+    /// moved to another attestation.
+    #[error("attestation ref `{reference}` does not name its tag: {reason}")]
+    AttestationRefMoved {
+        /// The attestation ref.
+        reference: String,
+        /// What does not fit.
+        reason: String,
+    },
+    /// Two trusted attestations state different NAR hashes for one output.
+    #[error(
+        "output `{path}` is not reproducible: `{first_signer}` attests sha256 `{first}`, \
+         `{second_signer}` attests `{second}`"
+    )]
+    Irreproducible {
+        /// The store path.
+        path: String,
+        /// The first signer (principal and fingerprint).
+        first_signer: String,
+        /// Its NAR hash.
+        first: String,
+        /// The second signer.
+        second_signer: String,
+        /// Its NAR hash.
+        second: String,
+    },
+    /// An attested output, realised from a substituter, has another NAR hash.
+    #[error("output `{path}` has NAR hash sha256 `{found}`, the attestation states `{expected}`")]
+    OutputMismatch {
+        /// The store path.
+        path: String,
+        /// The attested hash.
+        expected: String,
+        /// The hash found.
+        found: String,
+    },
+    /// An attested output cannot be realised from the substituters.
+    #[error("output `{path}` cannot be realised from the substituters: {reason}")]
+    OutputUnavailable {
+        /// The store path.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// No trusted attestation (with `--require-attested`).
+    #[error("no trusted attestation for configuration `{config_hash}`")]
+    Unattested {
+        /// The configuration hash looked for.
+        config_hash: String,
+    },
+}
+
+impl Failure {
+    /// How to fix it, when there is something to say.
+    pub fn hint(&self) -> Option<&'static str> {
+        Some(match self {
+            Failure::AttestationUntrusted { .. } => {
+                "trust the builder's key in `[trust.<set>] allowed_signers` of `eka.toml`, or \
+                 ignore its attestation"
+            }
+            Failure::AttestationWrongCommit { .. }
+            | Failure::AttestationMismatch { .. }
+            | Failure::AttestationRefMoved { .. } => {
+                "the attestation is not about the locked atom: do not use its outputs"
+            }
+            Failure::Irreproducible { .. } => {
+                "the build is not reproducible or a builder is lying: rebuild and compare"
+            }
+            Failure::OutputMismatch { .. } => {
+                "the cache serves other bytes than the builder attested: do not use it"
+            }
+            Failure::Unattested { .. } => {
+                "ask a trusted builder to run `eka attest`, or drop `--require-attested`"
+            }
+            _ => return None,
+        })
+    }
+}
+
+/// What an attestation must be about: the locked atom.
+#[derive(Debug, Clone)]
+pub struct Expected<'a> {
+    /// The label.
+    pub label: &'a str,
+    /// The version.
+    pub version: &'a str,
+    /// The locked atom commit.
+    pub commit: ObjectId,
+    /// The locked content hash.
+    pub content: &'a str,
+    /// The locked atom id.
+    pub atom_id: &'a str,
+}
+
+/// Check one attestation tag found under `reference`: its signature against `allowed`
+/// at `now`, its object, its statement against `expected`, and that the ref names its
+/// tag (label, version, configuration hash and signer).
+pub fn check_tag(
+    reference: &str,
+    raw: &[u8],
+    expected: &Expected<'_>,
+    allowed: &AllowedSigners,
+    now: SystemTime,
+) -> Result<Verified, Failure> {
+    let verified = verify_tag(raw, allowed, now).map_err(|error| match error {
+        Error::Signature(source) => Failure::AttestationUntrusted {
+            reference: reference.to_owned(),
+            signature: source
+                .kind()
+                .map(|kind| kind.as_str())
+                .unwrap_or("error")
+                .to_owned(),
+            reason: source.to_string(),
+        },
+        other => Failure::AttestationMalformed {
+            reference: reference.to_owned(),
+            reason: other.to_string(),
+        },
+    })?;
+    if verified.object != expected.commit {
+        return Err(Failure::AttestationWrongCommit {
+            reference: reference.to_owned(),
+            expected: expected.commit.to_string(),
+            found: verified.object.to_string(),
+        });
+    }
+    let statement = &verified.statement;
+    let commit = expected.commit.to_string();
+    for (field, wanted, found) in [
+        ("the commit", commit.as_str(), statement.commit.as_str()),
+        (
+            "the content hash",
+            expected.content,
+            statement.content.as_str(),
+        ),
+        ("the label", expected.label, statement.label.as_str()),
+        ("the version", expected.version, statement.version.as_str()),
+        ("the atom id", expected.atom_id, statement.atom_id.as_str()),
+    ] {
+        if wanted != found {
+            return Err(Failure::AttestationMismatch {
+                reference: reference.to_owned(),
+                field: field.to_owned(),
+                expected: wanted.to_owned(),
+                found: found.to_owned(),
+            });
+        }
+    }
+    let named = ref_name(
+        &statement.label,
+        &statement.version,
+        &statement.config_hash,
+        &verified.verdict.fingerprint,
+    );
+    if named != reference {
+        return Err(Failure::AttestationRefMoved {
+            reference: reference.to_owned(),
+            reason: format!(
+                "its tag is signed by `{}` for configuration `{}`, which belongs under `{named}`",
+                verified.verdict.fingerprint, statement.config_hash
+            ),
+        });
+    }
+    Ok(verified)
+}
+
+/// Every output two verified attestations state different NAR hashes for, naming both
+/// signers.
+pub fn disagreements(verified: &[Verified]) -> Vec<Failure> {
+    let mut seen: std::collections::BTreeMap<&str, (&str, String)> =
+        std::collections::BTreeMap::new();
+    let mut failures = Vec::new();
+    for attestation in verified {
+        let signer = format!(
+            "{} ({})",
+            attestation.verdict.principal, attestation.verdict.fingerprint
+        );
+        for subject in &attestation.statement.subjects {
+            match seen.get(subject.name.as_str()) {
+                Some((hash, first_signer)) if *hash != subject.sha256 => {
+                    failures.push(Failure::Irreproducible {
+                        path: subject.name.clone(),
+                        first_signer: first_signer.clone(),
+                        first: (*hash).to_owned(),
+                        second_signer: signer.clone(),
+                        second: subject.sha256.clone(),
+                    });
+                }
+                Some(_) => {}
+                None => {
+                    seen.insert(&subject.name, (&subject.sha256, signer.clone()));
+                }
+            }
+        }
+    }
+    failures
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,4 +1,5 @@
-//! `eka verify [names…] [--require-signed] [--json]`: a thin `exec` over
+//! `eka verify [names…] [--require-signed] [--attestations [--require-attested]
+//! [--substituters URL…]] [--json]`: a thin `exec` over
 //! `eka::ops::verify`; one verdict line per atom on stdout, a summary on stderr.
 //! `eka verify --vendored DIR` is `eka vendor --check DIR`.
 
@@ -26,6 +27,9 @@ pub(crate) fn exec(context: &Context<'_>, args: VerifyArgs) -> crate::error::Res
         require_signed: args.require_signed,
         trust: config.trust,
         now: std::time::SystemTime::now(),
+        attestations: args.attestations,
+        require_attested: args.require_attested,
+        substituters: args.substituters,
         reporter: printer.progress().clone(),
     };
     let outcome = verify::verify(&options)?;
