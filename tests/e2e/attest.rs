@@ -321,6 +321,15 @@ fn nix_verify_checks_attestations_against_the_trust_policy_and_the_lock() {
     assert_eq!(code, 1);
     assert_eq!(Attesting::failure_kinds(&hello), ["output-unavailable"]);
 
+    // A cache serving other bytes for the attested path (a consistent narinfo, so Nix
+    // accepts them without signatures): the NAR hash differs from the attestation.
+    let output = attested["atoms"][0]["outputs"][0]["path"].as_str().unwrap();
+    let lying = lying_cache(&setup.nix, output);
+    let lying_url = format!("file://{}", lying.path().display());
+    let (code, hello) = setup.verify(&Nix::new(), &["--substituters", &lying_url]);
+    assert_eq!(code, 1, "{hello}");
+    assert_eq!(Attesting::failure_kinds(&hello), ["output-mismatch"]);
+
     // Untrusted signer: refused, and nothing trusted is left under --require-attested.
     setup.consumer(&["other"], &[]);
     let (code, hello) = setup.verify(&setup.nix, &["--require-attested"]);
@@ -402,6 +411,53 @@ fn nix_verify_checks_attestations_against_the_trust_policy_and_the_lock() {
     let (code, hello) = setup.verify(&setup.nix, &[]);
     assert_eq!(code, 1);
     assert_eq!(Attesting::failure_kinds(&hello), ["attestation-ref-moved"]);
+}
+
+/// A binary cache serving a directory holding one file `other` as `store_path`.
+fn lying_cache(nix: &Nix, store_path: &str) -> tempfile::TempDir {
+    let cache = tempfile::tempdir().unwrap();
+    let content = cache.path().join("content");
+    std::fs::create_dir(&content).unwrap();
+    std::fs::write(content.join("other"), "other bytes\n").unwrap();
+    std::fs::create_dir(cache.path().join("nar")).unwrap();
+    let nar_path = cache.path().join("nar/other.nar");
+    let dumped = nix
+        .command("nix-store")
+        .arg("--dump")
+        .arg(&content)
+        .output()
+        .unwrap();
+    assert!(dumped.status.success());
+    std::fs::write(&nar_path, &dumped.stdout).unwrap();
+    let hashed = nix
+        .command("nix-hash")
+        .args(["--type", "sha256", "--base32", "--flat"])
+        .arg(&nar_path)
+        .output()
+        .unwrap();
+    let nar_hash = String::from_utf8(hashed.stdout).unwrap();
+    let hash_part = store_path
+        .trim_start_matches("/nix/store/")
+        .split('-')
+        .next()
+        .unwrap();
+    std::fs::write(
+        cache.path().join("nix-cache-info"),
+        "StoreDir: /nix/store\nWantMassQuery: 1\nPriority: 40\n",
+    )
+    .unwrap();
+    std::fs::write(
+        cache.path().join(format!("{hash_part}.narinfo")),
+        format!(
+            "StorePath: {store_path}\nURL: nar/other.nar\nCompression: none\n\
+             NarHash: sha256:{}\nNarSize: {}\nReferences: \n",
+            nar_hash.trim(),
+            dumped.stdout.len()
+        ),
+    )
+    .unwrap();
+    std::fs::remove_dir_all(&content).unwrap();
+    cache
 }
 
 fn nix_config(nix: &Nix) -> String {

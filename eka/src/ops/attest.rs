@@ -137,6 +137,15 @@ pub enum Error {
     /// Finding what is published failed.
     #[error(transparent)]
     Publish(Box<publish::Error>),
+    /// No git repository contains the directory.
+    #[error("`{}` is not inside a git repository", path.display())]
+    NoRepository {
+        /// The directory.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// Some atoms of the set are invalid.
     #[error("the set has invalid atoms: {}", paths.join(", "))]
     Invalid {
@@ -212,7 +221,9 @@ impl Classify for Error {
             Error::Sign(error) => error.kind(),
             Error::List(error) => error.kind(),
             Error::Push(error) => error.kind(),
-            Error::Invalid { .. } | Error::UnknownLabel { .. } => Kind::Input,
+            Error::Invalid { .. } | Error::UnknownLabel { .. } | Error::NoRepository { .. } => {
+                Kind::Input
+            }
             _ => Kind::Environment,
         }
     }
@@ -265,10 +276,9 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
         });
     }
     let (selected, mut unattested) = select(options, &published)?;
-    let repo = gix::discover(&options.cwd).map_err(|error| Error::Fetch {
-        label: String::new(),
-        version: Version::new(0, 0, 0),
-        reason: error.to_string(),
+    let repo = gix::discover(&options.cwd).map_err(|source| Error::NoRepository {
+        path: options.cwd.clone(),
+        source: source.into(),
     })?;
     fetch_missing(&repo, &published.remote_url, &selected)?;
     let environment = NixEnvironment::read()?;
@@ -445,6 +455,64 @@ fn attest_one(
     environment: &NixEnvironment,
     fingerprint: &str,
 ) -> Result<Option<Attested>, Error> {
+    let decoded = read_published(repo, atom)?;
+    let staged = stage(repo, options, atom, &decoded)?;
+    if !staged.has_entry && !atom.named {
+        return Ok(None);
+    }
+    let started = SystemTime::now();
+    let built = nix::eval::run(
+        &nix::eval::Options {
+            dir: staged.dir.clone(),
+            attr: None,
+            config: options.config.clone(),
+            cache: options.cache.clone(),
+            mode: nix::eval::Mode::Build,
+        },
+        &*options.reporter,
+    )
+    .map_err(|source| Error::Build {
+        label: atom.label.clone(),
+        source: Box::new(source),
+    })?;
+    let finished = SystemTime::now();
+    drop(staged.staging);
+    let atom_id = atom::id::AtomId::new(&atom::id::SetRoot::from(decoded.set_root), &decoded.label);
+    let statement = Statement {
+        subjects: hash_outputs(&built.output)?,
+        atom_id: atom_id.to_string(),
+        label: atom.label.clone(),
+        version: atom.version.to_string(),
+        commit: atom.commit.to_string(),
+        content: decoded.content.clone(),
+        config_hash: built.config_hash.clone(),
+        lock_hash: staged.lock_hash,
+        system: environment.system.clone(),
+        builder: fingerprint.to_owned(),
+        nix_version: environment.version.clone(),
+        started_on: attestation::rfc3339(started),
+        finished_on: attestation::rfc3339(finished),
+    };
+    let tag = write_tag(repo, options, atom, &statement)?;
+    Ok(Some(Attested {
+        label: atom.label.clone(),
+        version: atom.version.clone(),
+        commit: atom.commit,
+        reference: attestation::ref_name(
+            &atom.label,
+            &statement.version,
+            &built.config_hash,
+            fingerprint,
+        ),
+        tag,
+        statement,
+        status: Status::Pushed,
+    }))
+}
+
+/// Decode the published atom commit (already fetched) and check that its tree, validated
+/// against hostile content, hashes to its content header.
+fn read_published(repo: &gix::Repository, atom: &Selected) -> Result<AtomCommit, Error> {
     let fetch_error = |reason: String| Error::Fetch {
         label: atom.label.clone(),
         version: atom.version.clone(),
@@ -464,6 +532,28 @@ fn attest_one(
             decoded.content
         )));
     }
+    Ok(decoded)
+}
+
+/// A published tree written to a staging directory.
+struct Staged {
+    /// Removed when dropped.
+    staging: Staging,
+    /// The atom's directory inside it.
+    dir: PathBuf,
+    /// Whether its manifest names an entry point.
+    has_entry: bool,
+    /// The statement's lock hash (empty without `atom.lock`).
+    lock_hash: String,
+}
+
+/// Write the published tree to `<cache>/attest/<pid>-<nanos>/<label>`.
+fn stage(
+    repo: &gix::Repository,
+    options: &Options,
+    atom: &Selected,
+    decoded: &AtomCommit,
+) -> Result<Staged, Error> {
     let stage_error = |source: std::io::Error| Error::Stage {
         label: atom.label.clone(),
         source,
@@ -486,70 +576,38 @@ fn attest_one(
     let has_entry = atom::manifest::Manifest::from_str(&manifest_text, atom::manifest::FILE_NAME)
         .map(|manifest| manifest.package.entry.is_some())
         .unwrap_or(false);
-    if !has_entry && !atom.named {
-        return Ok(None);
-    }
     let lock_hash = match fs_err::read(dir.join("atom.lock")) {
         Ok(bytes) => attestation::lock_hash(&bytes),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => String::new(),
         Err(error) => return Err(stage_error(error)),
     };
-
-    let started = SystemTime::now();
-    let built = nix::eval::run(
-        &nix::eval::Options {
-            dir: dir.clone(),
-            attr: None,
-            config: options.config.clone(),
-            cache: options.cache.clone(),
-            mode: nix::eval::Mode::Build,
-        },
-        &*options.reporter,
-    )
-    .map_err(|source| Error::Build {
-        label: atom.label.clone(),
-        source: Box::new(source),
-    })?;
-    let finished = SystemTime::now();
-    let subjects = hash_outputs(&built.output)?;
-    let atom_id = atom::id::AtomId::new(&atom::id::SetRoot::from(decoded.set_root), &decoded.label);
-    let statement = Statement {
-        subjects,
-        atom_id: atom_id.to_string(),
-        label: atom.label.clone(),
-        version: atom.version.to_string(),
-        commit: atom.commit.to_string(),
-        content: decoded.content.clone(),
-        config_hash: built.config_hash.clone(),
+    Ok(Staged {
+        staging,
+        dir,
+        has_entry,
         lock_hash,
-        system: environment.system.clone(),
-        builder: fingerprint.to_owned(),
-        nix_version: environment.version.clone(),
-        started_on: attestation::rfc3339(started),
-        finished_on: attestation::rfc3339(finished),
-    };
-    let version = atom.version.to_string();
+    })
+}
+
+/// Sign the statement into a tag object on the atom commit and write it.
+fn write_tag(
+    repo: &gix::Repository,
+    options: &Options,
+    atom: &Selected,
+    statement: &Statement,
+) -> Result<ObjectId, Error> {
     let payload = attestation::tag_payload(
         atom.commit,
-        &attestation::tag_name(&atom.label, &version),
+        &attestation::tag_name(&atom.label, &statement.version),
         &statement.to_json(),
     );
     let signed = attestation::sign_tag(&payload, &options.signer).map_err(Error::Sign)?;
-    let tag = gix::objs::Write::write_buf(&repo.objects, gix::object::Kind::Tag, &signed).map_err(
-        |error| Error::Tag {
+    gix::objs::Write::write_buf(&repo.objects, gix::object::Kind::Tag, &signed).map_err(|error| {
+        Error::Tag {
             label: atom.label.clone(),
             reason: error.to_string(),
-        },
-    )?;
-    Ok(Some(Attested {
-        label: atom.label.clone(),
-        version: atom.version.clone(),
-        commit: atom.commit,
-        reference: attestation::ref_name(&atom.label, &version, &built.config_hash, fingerprint),
-        tag,
-        statement,
-        status: Status::Pushed,
-    }))
+        }
+    })
 }
 
 /// The NAR hash of every store path Nix printed, one per line, as the store records it
