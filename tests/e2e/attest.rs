@@ -310,6 +310,20 @@ fn nix_verify_checks_attestations_against_the_trust_policy_and_the_lock() {
     assert_eq!(by[0]["principal"], "builder@example.org", "{hello}");
     assert_eq!(by[0]["reference"], builder_ref.as_str());
 
+    // Offline, attestations cannot be listed: refused, never passed silently.
+    let offline = setup.eka_with(
+        &setup.nix,
+        &setup.sandbox.path("consumer"),
+        &[
+            "--offline",
+            "verify",
+            "--attestations",
+            "--require-attested",
+        ],
+    );
+    assert_eq!(offline.code, 1, "{}", offline.stderr);
+    assert!(offline.stderr.contains("`--offline`"), "{}", offline.stderr);
+
     // From a binary cache made by `nix copy`, into an empty store: the same NAR.
     let fresh = Nix::new();
     let (code, hello) = setup.verify(&fresh, &["--substituters", &cache_url]);

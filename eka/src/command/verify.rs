@@ -13,6 +13,13 @@ pub(crate) fn exec(context: &Context<'_>, args: VerifyArgs) -> crate::error::Res
         return super::vendor::check(context, &dir);
     }
     let printer = context.printer;
+    if args.attestations && context.offline {
+        return Err(crate::error::Refusal::new(
+            "`--attestations` lists the mirrors' attestations, and `--offline` forbids the network",
+        )
+        .hint("drop `--offline` (or `--frozen`) to check attestations")
+        .into());
+    }
     let config = atom::config::Config::load(Some(&context.cwd))?;
     let names = args
         .names
