@@ -599,4 +599,17 @@ fn nix_attest_pushes_a_signed_tag_git_verify_tag_accepts() {
     let again = setup.attest("builder");
     assert_eq!(again["atoms"][0]["status"], "kept", "{again}");
     assert_eq!(setup.attestation_refs(), after);
+
+    // The working tree moved on: what the remote has is no longer this content, so
+    // nothing is built or pushed, and the atom is named.
+    setup.repo.write("hello/extra.txt", "more\n");
+    setup.repo.commit("hello changed");
+    let changed = setup.attest("builder");
+    assert_eq!(changed["atoms"], serde_json::json!([]), "{changed}");
+    assert_eq!(changed["unattested"][0]["label"], "hello");
+    assert_eq!(
+        changed["unattested"][0]["reason"],
+        "published with other content"
+    );
+    assert_eq!(setup.attestation_refs(), after);
 }
