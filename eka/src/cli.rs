@@ -79,7 +79,7 @@ pub(crate) enum Command {
     /// List the atoms and versions of a remote set, without cloning it.
     List(ListArgs),
     /// Show the versions and metadata of one remote atom.
-    Show(ListArgs),
+    Show(ShowArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
     /// Evaluate the current atom with Nix (pure, locked inputs only); print JSON.
@@ -315,6 +315,16 @@ pub(crate) struct UpdateArgs {
 pub(crate) struct ListArgs {
     /// A set URI (`list`) or an atom URI (`show`).
     pub(crate) uri: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ShowArgs {
+    /// An atom URI.
+    pub(crate) uri: String,
+    /// List the atom's signed build attestations instead (`refs/eka/attest/…`), each
+    /// judged against the trust entry of the set's URL in `eka.toml`.
+    #[arg(long)]
+    pub(crate) attestations: bool,
 }
 
 #[derive(Debug, Args)]

@@ -595,6 +595,29 @@ fn nix_attest_pushes_a_signed_tag_git_verify_tag_accepts() {
     let after = setup.attestation_refs();
     assert_eq!(after.len(), 2, "{after:?}");
     assert!(after.contains(&refs[0]));
+    // `eka show --attestations` lists both, judged against no trust entry.
+    let uri = format!("{}::hello@^0.1", setup.remote.url());
+    let shown = setup
+        .eka_in_repo(&["--json", "show", &uri, "--attestations"])
+        .success();
+    let shown: serde_json::Value = serde_json::from_str(&shown.stdout).unwrap();
+    let found = shown["attestations"].as_array().unwrap();
+    assert_eq!(found.len(), 2, "{shown}");
+    let signers: Vec<&str> = found
+        .iter()
+        .map(|found| found["signer"].as_str().unwrap())
+        .collect();
+    assert!(signers.contains(&setup.fingerprint("builder").as_str()));
+    assert!(signers.contains(&setup.fingerprint("other").as_str()));
+    assert!(found.iter().all(|found| found["trust"] == "unknown-key"));
+    assert_eq!(found[0]["outputs"][0]["path"], output.as_str());
+    let none = format!("{}::hello@^2", setup.remote.url());
+    let shown = setup
+        .eka_in_repo(&["--json", "show", &none, "--attestations"])
+        .success();
+    let shown: serde_json::Value = serde_json::from_str(&shown.stdout).unwrap();
+    assert_eq!(shown["attestations"], serde_json::json!([]));
+
     // The first builder again: its existing ref is kept.
     let again = setup.attest("builder");
     assert_eq!(again["atoms"][0]["status"], "kept", "{again}");

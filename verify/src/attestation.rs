@@ -410,6 +410,15 @@ pub fn verify_tag(
     })
 }
 
+/// The fingerprint (`SHA256:…`) of the key that signed a tag, read from its signature
+/// without judging it; `None` when the tag carries no readable signature.
+pub fn signer_fingerprint(tag: &SignedTag) -> Option<String> {
+    let text = std::str::from_utf8(tag.signature.as_deref()?).ok()?;
+    let signature = ssh_key::SshSig::from_pem(text.trim()).ok()?;
+    let key = crate::signature::PublicKey::from(signature.public_key().clone());
+    Some(key.fingerprint(ssh_key::HashAlg::Sha256).to_string())
+}
+
 /// Format a time as RFC 3339 in UTC, to the second (`2026-12-02T03:04:05Z`).
 pub fn rfc3339(time: SystemTime) -> String {
     let seconds = time

@@ -1,5 +1,5 @@
 //! `eka attest [LABELS…] [--key K] [--remote R] [--config FILE] [--set k=v]
-//! [--copy-to CACHE]`.
+//! [--copy-to CACHE]`, and `eka show <uri> --attestations`.
 
 use crate::error::ResultExt as _;
 use eka::ops::attest;
@@ -60,5 +60,29 @@ pub(crate) fn exec(context: &Context<'_>, args: AttestArgs) -> crate::error::Res
         ))
         .into());
     }
+    Ok(())
+}
+
+/// `eka show <uri> --attestations`.
+pub(crate) fn show(context: &Context<'_>, uri: String) -> crate::error::Result<()> {
+    if context.offline {
+        return Err(crate::error::Refusal::new(
+            "`--attestations` lists the set's attestations, and `--offline` forbids the network",
+        )
+        .hint("drop `--offline` (or `--frozen`)")
+        .into());
+    }
+    let config = atom::config::Config::load(Some(&context.cwd))
+        .context("cannot load the eka configuration")?;
+    let shown = attest::show(&attest::ShowOptions {
+        input: uri.clone(),
+        aliases: config.aliases,
+        cache: config.cache,
+        trust: config.trust,
+        now: std::time::SystemTime::now(),
+    })?;
+    context
+        .printer
+        .show(&view::attest::Attestations::new(uri, &shown));
     Ok(())
 }

@@ -146,6 +146,14 @@ pub enum Error {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// `eka show --attestations` cannot read its input or the cache.
+    #[error("cannot show the attestations of `{input}`: {reason}")]
+    Show {
+        /// The atom URI.
+        input: String,
+        /// What went wrong.
+        reason: String,
+    },
     /// Some atoms of the set are invalid.
     #[error("the set has invalid atoms: {}", paths.join(", "))]
     Invalid {
@@ -221,9 +229,10 @@ impl Classify for Error {
             Error::Sign(error) => error.kind(),
             Error::List(error) => error.kind(),
             Error::Push(error) => error.kind(),
-            Error::Invalid { .. } | Error::UnknownLabel { .. } | Error::NoRepository { .. } => {
-                Kind::Input
-            }
+            Error::Invalid { .. }
+            | Error::UnknownLabel { .. }
+            | Error::NoRepository { .. }
+            | Error::Show { .. } => Kind::Input,
             _ => Kind::Environment,
         }
     }
@@ -435,6 +444,137 @@ fn nix_output(command: &[&str]) -> Result<String, Error> {
         ));
     }
     Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+}
+
+/// What `eka show <uri> --attestations` lists.
+#[derive(Debug, Clone)]
+pub struct ShowOptions {
+    /// The atom URI (`<set-url>::label[@req]`).
+    pub input: String,
+    /// The URI aliases.
+    pub aliases: atom::uri::Aliases,
+    /// eka's cache directory (the tags are fetched into its atom store).
+    pub cache: PathBuf,
+    /// The trust policy, by set name or set URL (only a URL entry applies here).
+    pub trust: std::collections::BTreeMap<String, atom::config::Trust>,
+    /// The time keys are judged at.
+    pub now: SystemTime,
+}
+
+/// One attestation found on a set.
+#[derive(Debug, Clone)]
+pub struct Shown {
+    /// The ref.
+    pub reference: String,
+    /// The tag object.
+    pub tag: ObjectId,
+    /// The signing key's fingerprint, if the tag is signed.
+    pub signer: Option<String>,
+    /// `trusted` (with the principal) or the kind of the signature's failure.
+    pub trust: String,
+    /// What it states, when the statement can be read.
+    pub statement: Option<Statement>,
+}
+
+/// List the attestations of an atom on its set (versions filtered by the URI's
+/// requirement), each signature judged against the trust entry of the set's URL.
+pub fn show(options: &ShowOptions) -> Result<Vec<Shown>, Error> {
+    use atom::uri::{AtomUri, Source};
+    let input = |reason: String| Error::Show {
+        input: options.input.clone(),
+        reason,
+    };
+    let uri = AtomUri::parse(&options.input, &options.aliases)
+        .map_err(|error| input(error.to_string()))?;
+    let Source::Url(url) = &uri.source else {
+        return Err(input("name the set by URL or alias".into()));
+    };
+    let url = url.as_str();
+    let prefix = format!("{}{}/", attestation::REF_PREFIX, uri.label);
+    let listing: Vec<(String, ObjectId)> = remote::list_refs(url, &[prefix])
+        .map_err(|error| Error::List(Box::new(error)))?
+        .into_iter()
+        .filter(|(name, _)| !name.ends_with("^{}"))
+        .filter(|(name, _)| {
+            let version = name.split('/').nth(4).and_then(refs::parse_version);
+            match (&uri.requirement, version) {
+                (Some(requirement), Some(version)) => requirement.matches(&version),
+                (None, Some(_)) => true,
+                _ => false,
+            }
+        })
+        .collect();
+    let cache = atom::store::cache::Cache::open(&options.cache)
+        .map_err(|error| input(error.to_string()))?;
+    let repo = cache
+        .atoms_repo()
+        .map_err(|error| input(error.to_string()))?;
+    if !listing.is_empty() {
+        let spec = atom::store::git::FetchSpec {
+            refspecs: listing.iter().map(|(name, _)| name.clone()).collect(),
+            depth: atom::store::git::Depth::Incremental,
+        };
+        atom::store::git::Repo::open(repo.git_dir())
+            .fetch(url, &spec)
+            .map_err(|error| Error::Fetch {
+                label: uri.label.to_string(),
+                version: Version::new(0, 0, 0),
+                reason: error.detail(),
+            })?;
+    }
+    let allowed = match options.trust.get(url) {
+        Some(entry) => verify::signature::AllowedSigners::from_config(url, entry),
+        None => verify::signature::AllowedSigners::parse("no allowed signers", ""),
+    }
+    .map_err(|error| input(error.to_string()))?;
+    Ok(listing
+        .into_iter()
+        .map(|(reference, id)| judge(&repo, reference, id, &allowed, options.now))
+        .collect())
+}
+
+/// Read and judge one attestation tag.
+fn judge(
+    repo: &gix::Repository,
+    reference: String,
+    id: ObjectId,
+    allowed: &verify::signature::AllowedSigners,
+    now: SystemTime,
+) -> Shown {
+    let raw = repo
+        .find_object(id)
+        .ok()
+        .filter(|object| object.kind == gix::object::Kind::Tag)
+        .map(|object| object.detach().data);
+    let Some(raw) = raw else {
+        return Shown {
+            reference,
+            tag: id,
+            signer: None,
+            trust: "malformed".into(),
+            statement: None,
+        };
+    };
+    let split = attestation::split_signed_tag(&raw).ok();
+    let signer = split.as_ref().and_then(attestation::signer_fingerprint);
+    let statement = split
+        .as_ref()
+        .and_then(|tag| Statement::parse(tag.message.trim_end()).ok());
+    let trust = match attestation::verify_tag(&raw, allowed, now) {
+        Ok(verified) => format!("trusted ({})", verified.verdict.principal),
+        Err(attestation::Error::Signature(error)) => error
+            .kind()
+            .map(|kind| kind.as_str().to_owned())
+            .unwrap_or_else(|| "error".into()),
+        Err(_) => "malformed".into(),
+    };
+    Shown {
+        reference,
+        tag: id,
+        signer,
+        trust,
+        statement,
+    }
 }
 
 /// Removes the staging directory when dropped.

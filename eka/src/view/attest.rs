@@ -1,4 +1,5 @@
-//! The view of `eka attest`: [`Attest`].
+//! The views of `eka attest` ([`Attest`]) and `eka show --attestations`
+//! ([`Attestations`]).
 
 use eka::ops::attest;
 use serde::Serialize;
@@ -115,5 +116,84 @@ impl View for Attest {
         if let Some(store) = &self.copied_to {
             printer.status("Copied", format_args!("the outputs to `{store}`"));
         }
+    }
+}
+
+/// The attestations of one atom on its set.
+#[derive(Debug, Serialize)]
+pub(crate) struct Attestations {
+    /// The atom URI asked for.
+    pub(crate) uri: String,
+    /// Every attestation found.
+    pub(crate) attestations: Vec<Found>,
+}
+
+/// One attestation found.
+#[derive(Debug, Serialize)]
+pub(crate) struct Found {
+    pub(crate) reference: String,
+    pub(crate) tag: String,
+    pub(crate) signer: Option<String>,
+    pub(crate) trust: String,
+    pub(crate) version: Option<String>,
+    pub(crate) commit: Option<String>,
+    pub(crate) config_hash: Option<String>,
+    pub(crate) outputs: Vec<Output>,
+}
+
+impl Attestations {
+    pub(crate) fn new(uri: String, shown: &[attest::Shown]) -> Self {
+        let attestations = shown
+            .iter()
+            .map(|found| {
+                let statement = found.statement.as_ref();
+                Found {
+                    reference: found.reference.clone(),
+                    tag: found.tag.to_string(),
+                    signer: found.signer.clone(),
+                    trust: found.trust.clone(),
+                    version: statement.map(|statement| statement.version.clone()),
+                    commit: statement.map(|statement| statement.commit.clone()),
+                    config_hash: statement.map(|statement| statement.config_hash.clone()),
+                    outputs: statement
+                        .map(|statement| {
+                            statement
+                                .subjects
+                                .iter()
+                                .map(|subject| Output {
+                                    path: subject.name.clone(),
+                                    nar_sha256: subject.sha256.clone(),
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                }
+            })
+            .collect();
+        Attestations { uri, attestations }
+    }
+}
+
+impl View for Attestations {
+    fn render_human(&self, printer: &Printer) {
+        for found in &self.attestations {
+            printer.data(format_args!(
+                "{} {} by {}: {}",
+                found.version.as_deref().unwrap_or("?"),
+                found.config_hash.as_deref().unwrap_or("?"),
+                found.signer.as_deref().unwrap_or("nobody"),
+                found.trust
+            ));
+            for output in &found.outputs {
+                printer.data(format_args!(
+                    "  {} sha256:{}",
+                    output.path, output.nar_sha256
+                ));
+            }
+        }
+        printer.status(
+            "Found",
+            format_args!("{} attestations of `{}`", self.attestations.len(), self.uri),
+        );
     }
 }
