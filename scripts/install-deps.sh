@@ -3,7 +3,7 @@
 # present are not fetched again, and `apt-get update` runs only when something is missing.
 set -euo pipefail
 
-packages=(git openssh-client lighttpd nix-bin ca-certificates tar)
+packages=(git openssh-client openssh-server lighttpd nix-bin ca-certificates tar)
 
 missing=()
 for package in "${packages[@]}"; do

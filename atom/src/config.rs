@@ -27,6 +27,9 @@
 //! [network]
 //! timeout = 30                      # seconds a network operation may go without progress
 //!
+//! [mirrors]                         # fetch a set named by the key URL from these instead
+//! "https://origin.example/set.git" = ["https://git.internal/set.git"]
+//!
 //! [trust.company]                   # a set name from `[package.sets]` or a set URL
 //! allowed_signers = ["alice@example.com ssh-ed25519 AAAAC3Nza..."]
 //! revoked_keys = ["ssh-ed25519 AAAAC3Nzb...", "revoked.keys"]   # key lines or files
@@ -67,7 +70,7 @@ use crate::{
     diagnostic::Located,
     error::{Classify, Kind},
     store::git::{DEFAULT_TIMEOUT_SECONDS, TIMEOUT_VARIABLE},
-    uri,
+    uri::{self, SetUrl},
 };
 
 /// The file name of the configuration, in the user's config directory and in projects.
@@ -142,6 +145,10 @@ impl Classify for Error {
 ///   `allowed_signers` lines whose keys may sign its atoms and the keys revoked for it
 ///   (`[trust.<set>] allowed_signers = [...]`, `revoked_keys = [...]`). A later file
 ///   replaces a set's whole entry.
+/// - `mirrors`: per set URL, the URLs eka fetches the set from instead, wherever a
+///   manifest or a lock names it (`[mirrors] "url" = ["url", ...]`; list the original
+///   too to keep it). The URLs listed are configured for that set: they may speak for
+///   its set root (see [`Mirrors`]). A later file replaces a URL's whole entry.
 /// - `network_timeout`: how long a network operation may go without progress before it
 ///   is stopped (`[network] timeout = <seconds>`; `EKA_NET_TIMEOUT`; 30 s by default).
 ///
@@ -159,6 +166,69 @@ pub struct Config {
     pub trust: BTreeMap<String, Trust>,
     /// The network deadline (see [`crate::store::git::network_timeout`]).
     pub network_timeout: Duration,
+    /// Where sets are fetched from instead of the URLs manifests name.
+    pub mirrors: Mirrors,
+}
+
+/// The `[mirrors]` table: per set URL, the URLs to fetch the set from instead.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Mirrors {
+    redirects: BTreeMap<SetUrl, Vec<SetUrl>>,
+}
+
+impl Mirrors {
+    /// A table from its entries (an empty list is kept: the set is then never fetched).
+    pub fn new(redirects: BTreeMap<SetUrl, Vec<SetUrl>>) -> Mirrors {
+        Mirrors { redirects }
+    }
+
+    /// The URLs to fetch the set named `url` from: its `[mirrors]` entry, or `url` itself.
+    pub fn for_url(&self, url: &SetUrl) -> Vec<SetUrl> {
+        self.redirects
+            .get(url)
+            .cloned()
+            .unwrap_or_else(|| vec![url.clone()])
+    }
+
+    /// The URLs to fetch a set named by `urls` from, in order, each once.
+    pub fn expand(&self, urls: &[SetUrl]) -> Vec<SetUrl> {
+        let mut expanded: Vec<SetUrl> = Vec::new();
+        for url in urls {
+            for mirror in self.for_url(url) {
+                if !expanded.contains(&mirror) {
+                    expanded.push(mirror);
+                }
+            }
+        }
+        expanded
+    }
+
+    /// Whether `url` has an entry (the consumer configured where it is fetched from).
+    pub fn redirects(&self, url: &SetUrl) -> bool {
+        self.redirects.contains_key(url)
+    }
+
+    /// `lock` with every atom's mirrors replaced by the URLs to fetch them from (for
+    /// fetching only: a lock keeps the URLs manifests name).
+    pub fn redirect_lock(&self, lock: &crate::lock::Lockfile) -> crate::lock::Lockfile {
+        let mut redirected = lock.clone();
+        for atom in &mut redirected.atoms {
+            atom.mirrors = self.expand(&atom.mirrors);
+        }
+        redirected
+    }
+
+    /// Every entry: a set URL and the URLs it is fetched from.
+    pub fn iter(&self) -> impl Iterator<Item = (&SetUrl, &[SetUrl])> {
+        self.redirects
+            .iter()
+            .map(|(url, mirrors)| (url, mirrors.as_slice()))
+    }
+
+    /// Whether the table is empty.
+    pub fn is_empty(&self) -> bool {
+        self.redirects.is_empty()
+    }
 }
 
 /// How atoms are signed.
@@ -342,6 +412,8 @@ struct RawFile {
     #[serde(default)]
     trust: BTreeMap<Spanned<String>, RawTrust>,
     network: Option<RawNetwork>,
+    #[serde(default)]
+    mirrors: BTreeMap<Spanned<String>, Vec<Spanned<String>>>,
 }
 
 #[derive(Deserialize)]
@@ -383,6 +455,11 @@ impl Loaded {
 }
 
 impl Config {
+    /// The URLs to fetch the set named `url` from (its `[mirrors]` entry, or itself).
+    pub fn mirrors_for(&self, url: &SetUrl) -> Vec<SetUrl> {
+        self.mirrors.for_url(url)
+    }
+
     /// Load the configuration for a project at `project_dir` (or none) from the real
     /// environment.
     pub fn load(project_dir: Option<&Path>) -> Result<Config, Error> {
@@ -398,6 +475,7 @@ impl Config {
             signing: None,
             trust: BTreeMap::new(),
             network_timeout: Duration::from_secs(DEFAULT_TIMEOUT_SECONDS),
+            mirrors: Mirrors::default(),
         };
         let mut files = Vec::new();
         // For each user-defined alias: the file index and span of its last definition.
@@ -492,6 +570,14 @@ impl Config {
                 key: resolve_path(file, &signing.key, home)?,
             });
         }
+        for (url, mirrors) in raw.mirrors {
+            let key = mirror_url(file, &url)?;
+            let mirrors = mirrors
+                .iter()
+                .map(|mirror| mirror_url(file, mirror))
+                .collect::<Result<Vec<_>, _>>()?;
+            self.mirrors.redirects.insert(key, mirrors);
+        }
         for (set, trust) in raw.trust {
             if Label::parse(set.get_ref()).is_err() && uri::parse_set_url(set.get_ref()).is_err() {
                 return Err(file.error(
@@ -545,6 +631,21 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// A set URL of `[mirrors]` (a key or a listed mirror), located when invalid.
+fn mirror_url(file: &Loaded, value: &Spanned<String>) -> Result<SetUrl, Error> {
+    uri::parse_set_url(value.get_ref()).map_err(|error| {
+        file.error(
+            value.span(),
+            format!("invalid set URL in `[mirrors]`: {error}"),
+            Some(
+                "write full set URLs, e.g. `\"https://origin.example/set.git\" = \
+                 [\"https://git.internal/set.git\"]`"
+                    .to_owned(),
+            ),
+        )
+    })
 }
 
 /// An entry of `revoked_keys`: a key line when it starts with a key type, else a path.

@@ -88,9 +88,10 @@ fn locate(content: &str, offset: usize) -> (usize, usize, String) {
     let line_end = content[offset..]
         .find('\n')
         .map_or(content.len(), |i| offset + i);
-    let source_line = content[line_start..line_end]
-        .trim_end_matches('\r')
-        .to_owned();
+    // The line is shown back to the user: a URL's password in it (the very thing a
+    // manifest is refused for) is redacted like in every other message.
+    let source_line =
+        crate::uri::redact_credentials(content[line_start..line_end].trim_end_matches('\r'));
     (line, column, source_line)
 }
 
@@ -163,6 +164,16 @@ mod tests {
             error.to_string(),
             "f.toml:2:6: bad\n  |\n2 | λλ = \"x\"\n  |      ^^^\nhint: fix it"
         );
+    }
+
+    #[test]
+    fn a_password_on_the_shown_line_is_redacted() {
+        let content = "[package.sets]\nc = \"https://me:secret@h/x.git\"\n";
+        let start = content.find("\"https").unwrap_or_default();
+        let error = Located::new("f.toml", content, Some(start..start + 28), "bad", None);
+        assert_eq!(error.source_line, "c = \"https://me:***@h/x.git\"");
+        assert!(!error.to_string().contains("secret"), "{error}");
+        assert_eq!(error.snippet_width(), error.source_line.chars().count() - 4);
     }
 
     #[test]

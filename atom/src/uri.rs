@@ -366,12 +366,64 @@ fn check_chars(input: &str) -> Result<(), Error> {
         .find(|c| c.is_whitespace() || c.is_control() || *c == '\u{FEFF}')
     {
         Some(found) => Err(Error::ForbiddenChar {
-            input: input.to_owned(),
+            input: redact_credentials(input),
             found,
             code: found as u32,
         }),
         None => Ok(()),
     }
+}
+
+/// What a password is shown as by [`redact_credentials`].
+pub const REDACTED: &str = "***";
+
+/// `text` with the password of every URL in it replaced by [`REDACTED`]
+/// (`https://me:secret@host/x` → `https://me:***@host/x`, and the scp-like
+/// `me:secret@host:x` → `me:***@host:x`); the user name is kept, so the message still
+/// says which account was meant. Every error that names a URL given by the user or
+/// printed by git goes through it, so eka never echoes a password.
+///
+/// ```
+/// use atom::uri::redact_credentials;
+///
+/// assert_eq!(
+///     redact_credentials("fatal: `http://user:secret@127.0.0.1:8080/set.git` failed"),
+///     "fatal: `http://user:***@127.0.0.1:8080/set.git` failed"
+/// );
+/// assert_eq!(redact_credentials("ssh://git@host/x"), "ssh://git@host/x");
+/// ```
+pub fn redact_credentials(text: &str) -> String {
+    let mut redacted = String::with_capacity(text.len());
+    let mut rest = text;
+    // A leading scp-like `user:password@host:path` (no scheme, no `/` before the `@`).
+    if let Some((userinfo, _)) = rest.split_once('@')
+        && !userinfo.contains(['/', '`', '\'', ' '])
+        && !userinfo.contains("::")
+        && let Some((user, _)) = userinfo.split_once(':')
+    {
+        redacted.push_str(user);
+        redacted.push(':');
+        redacted.push_str(REDACTED);
+        rest = &rest[userinfo.len()..];
+    }
+    while let Some(start) = rest.find("://") {
+        let authority_start = start + 3;
+        redacted.push_str(&rest[..authority_start]);
+        rest = &rest[authority_start..];
+        let authority_end = rest
+            .find(|c: char| matches!(c, '/' | '?' | '#' | '`' | '\'' | '"') || c.is_whitespace())
+            .unwrap_or(rest.len());
+        let authority = &rest[..authority_end];
+        if let Some(at) = authority.rfind('@')
+            && let Some(colon) = authority[..at].find(':')
+        {
+            redacted.push_str(&authority[..=colon]);
+            redacted.push_str(REDACTED);
+            rest = &rest[at..];
+        }
+    }
+    redacted.push_str(rest);
+    redacted
 }
 
 /// Validate a set URL (see [`SetUrl`] for the accepted forms). Aliases are not expanded.
@@ -380,7 +432,7 @@ pub fn parse_set_url(input: &str) -> Result<SetUrl, Error> {
         return Err(Error::EmptyUrl);
     }
     check_chars(input)?;
-    let url = || input.to_owned();
+    let url = || redact_credentials(input);
     if input.starts_with('-') {
         return Err(Error::LeadingDash { url: url() });
     }
@@ -415,7 +467,7 @@ pub fn parse_set_url(input: &str) -> Result<SetUrl, Error> {
 }
 
 fn check_scheme_url(input: &str, scheme: &str) -> Result<(), Error> {
-    let url = || input.to_owned();
+    let url = || redact_credentials(input);
     if !SCHEMES.contains(&scheme) {
         return Err(Error::UnsupportedScheme {
             url: url(),
@@ -477,7 +529,7 @@ fn check_scheme_url(input: &str, scheme: &str) -> Result<(), Error> {
 }
 
 fn check_scp_like(input: &str) -> Result<(), Error> {
-    let url = || input.to_owned();
+    let url = || redact_credentials(input);
     let (authority, path) = input.split_once(':').unwrap_or((input, ""));
     let host = match authority.rsplit_once('@') {
         Some((user, host)) => {
@@ -594,13 +646,13 @@ impl Aliases {
             }
             if chain.len() >= MAX_ALIAS_DEPTH {
                 return Err(Error::AliasTooDeep {
-                    input: input.to_owned(),
+                    input: redact_credentials(input),
                     chain,
                 });
             }
             let Some(expansion) = self.get(name) else {
                 return Err(Error::UnknownAlias {
-                    input: input.to_owned(),
+                    input: redact_credentials(input),
                     alias: name.to_owned(),
                     known: self.0.keys().cloned().collect(),
                 });
@@ -706,7 +758,7 @@ pub struct AtomUri {
 impl AtomUri {
     /// Parse `input`, expanding `aliases`.
     pub fn parse(input: &str, aliases: &Aliases) -> Result<Self, Error> {
-        let uri = || input.to_owned();
+        let uri = || redact_credentials(input);
         check_chars(input)?;
         let Some((source, atom)) = input.rsplit_once("::") else {
             return Err(Error::MissingLabel { uri: uri() });
@@ -744,19 +796,19 @@ fn parse_source(input: &str, source: &str, aliases: &Aliases) -> Result<Source, 
     }
     if source.starts_with('-') {
         return Err(Error::LeadingDash {
-            url: source.to_owned(),
+            url: redact_credentials(source),
         });
     }
     if matches!(shape(source), Shape::NoColon) {
         if source.starts_with(['/', '.', '~']) || source.contains('/') {
             return Err(Error::BarePath {
-                input: source.to_owned(),
+                input: redact_credentials(source),
             });
         }
         return match Label::parse(source) {
             Ok(name) => Ok(Source::Named(name.into())),
             Err(error) => Err(Error::InvalidSetName {
-                uri: input.to_owned(),
+                uri: redact_credentials(input),
                 name: source.to_owned(),
                 reason: error,
             }),
@@ -783,5 +835,56 @@ impl fmt::Display for AtomUri {
             write!(f, "@{}", requirement.to_string().replace(", ", ","))?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_redacted_and_the_rest_is_kept() {
+        let cases = [
+            ("https://user:secret@h/x.git", "https://user:***@h/x.git"),
+            (
+                "x `http://u:secret@127.0.0.1:80/a` and 'ssh://g:pw@h:22/b'",
+                "x `http://u:***@127.0.0.1:80/a` and 'ssh://g:***@h:22/b'",
+            ),
+            ("me:secret@host:path", "me:***@host:path"),
+            ("http://u:p@ss@h/x", "http://u:***@h/x"),
+            ("https://token@h/x", "https://token@h/x"),
+            ("ssh://git@h:22/x", "ssh://git@h:22/x"),
+            ("gh:owner/repo::label@^1", "gh:owner/repo::label@^1"),
+            ("::label@^1", "::label@^1"),
+            ("git@host:path", "git@host:path"),
+            ("no url at all", "no url at all"),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(redact_credentials(text), expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn refusals_never_echo_the_password() {
+        let inputs = [
+            "https://user:secret@h/x.git",
+            "https://user:secret@h/x.git?q",
+            "https://user:secret@h/x y",
+            "user:secret@h:x",
+            "ftp://user:secret@h/x",
+        ];
+        for input in inputs {
+            let error = parse_set_url(input).unwrap_err();
+            let message = error.to_string();
+            assert!(!message.contains("secret"), "{input}: {message}");
+            assert!(message.contains("user:***@"), "{input}: {message}");
+        }
+        let error =
+            AtomUri::parse("http://user:secret@h/x.git::x", &Aliases::builtin()).unwrap_err();
+        assert!(matches!(error, Error::Credentials { .. }), "{error:?}");
+        assert_eq!(
+            error.to_string(),
+            "`http://user:***@h/x.git` contains credentials"
+        );
     }
 }

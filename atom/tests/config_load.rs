@@ -151,7 +151,8 @@ fn unknown_field_is_located_with_a_suggestion() {
     assert_eq!(
         error.hint.as_deref(),
         Some(
-            "did you mean `cache`? allowed here: `aliases`, `cache`, `signing`, `trust`, `network`"
+            "did you mean `cache`? allowed here: `aliases`, `cache`, `signing`, `trust`, `network`, \
+             `mirrors`"
         )
     );
 }
@@ -502,4 +503,67 @@ fn the_configured_deadline_is_rounded_up_to_seconds_and_zero_is_ignored() {
     assert_eq!(network_timeout(), Duration::from_secs(7));
     set_network_timeout(Duration::from_millis(1500));
     assert_eq!(network_timeout(), Duration::from_secs(2));
+}
+
+#[test]
+fn mirrors_redirect_set_urls_and_the_project_file_wins() {
+    let fixture = Fixture::new();
+    fixture.write(
+        &fixture.user(),
+        "[mirrors]\n\"https://origin.example/set.git\" = [\"https://user.example/set.git\"]\n\
+         \"https://other.example/set.git\" = [\"git@git.internal:other.git\"]\n",
+    );
+    fixture.write(
+        &fixture.project(),
+        "[mirrors]\n\"https://origin.example/set.git\" = [\n  \
+         \"https://origin.example/set.git\",\n  \"https://git.internal/set.git\",\n]\n",
+    );
+    let config = fixture.load(&no_env).unwrap();
+    let url = |text: &str| atom::uri::parse_set_url(text).unwrap();
+    assert_eq!(
+        config.mirrors_for(&url("https://origin.example/set.git")),
+        vec![
+            url("https://origin.example/set.git"),
+            url("https://git.internal/set.git")
+        ]
+    );
+    assert_eq!(
+        config.mirrors_for(&url("https://other.example/set.git")),
+        vec![url("git@git.internal:other.git")]
+    );
+    assert_eq!(
+        config.mirrors_for(&url("https://elsewhere.example/set.git")),
+        vec![url("https://elsewhere.example/set.git")]
+    );
+}
+
+#[test]
+fn bad_mirror_urls_are_located() {
+    let fixture = Fixture::new();
+    fixture.write(
+        &fixture.project(),
+        "[mirrors]\n\"https://origin.example/set.git\" = [\n  \"ext::sh -c evil\",\n]\n",
+    );
+    let error = located(fixture.load(&no_env));
+    assert_eq!((error.line, error.column), (3, 3));
+    assert!(
+        error.message.contains("invalid set URL in `[mirrors]`"),
+        "{}",
+        error.message
+    );
+    assert!(error.hint.is_some());
+
+    fixture.write(
+        &fixture.project(),
+        "[mirrors]\n\"not a url\" = [\"https://git.internal/set.git\"]\n",
+    );
+    let error = located(fixture.load(&no_env));
+    assert_eq!((error.line, error.column), (2, 1));
+
+    fixture.write(
+        &fixture.project(),
+        "[mirrors]\n\"https://origin.example/set.git\" = \"https://git.internal/set.git\"\n",
+    );
+    let error = located(fixture.load(&no_env));
+    assert_eq!(error.line, 2);
 }

@@ -45,6 +45,10 @@ pub(crate) struct GlobalArgs {
     /// Print data as JSON on stdout (for commands that print data).
     #[arg(long, global = true)]
     pub(crate) json: bool,
+    /// Stop a network operation after SECONDS without progress (default 30; overrides
+    /// `EKA_NET_TIMEOUT` and `[network] timeout`).
+    #[arg(long, global = true, value_name = "SECONDS", value_parser = parse_seconds)]
+    pub(crate) timeout: Option<u64>,
 }
 
 /// When to use colour.
@@ -184,6 +188,14 @@ pub(crate) struct EvalArgs {
     /// Set one configuration key (the value is parsed as JSON, else taken as a string).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub(crate) settings: Vec<String>,
+    /// Use the directory DIR as the locked atom LABEL's source, as is (not checked, not
+    /// locked).
+    #[arg(long = "override-atom", value_name = "LABEL=DIR")]
+    pub(crate) override_atoms: Vec<String>,
+    /// Take the direct Nix input NAME from a URL or a local path instead of its locked
+    /// pin (not locked).
+    #[arg(long = "override-input", value_name = "NAME=URL|DIR")]
+    pub(crate) override_inputs: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -331,6 +343,14 @@ pub(crate) struct ShowArgs {
 pub(crate) struct CompletionsArgs {
     /// The shell to print the completion script for.
     pub(crate) shell: clap_complete::Shell,
+}
+
+/// A whole number of seconds above 0 (`--timeout`).
+fn parse_seconds(text: &str) -> Result<u64, String> {
+    match text.parse::<u64>() {
+        Ok(seconds) if seconds > 0 => Ok(seconds),
+        _ => Err("expected a whole number of seconds above 0".to_owned()),
+    }
 }
 
 #[cfg(test)]

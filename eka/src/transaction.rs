@@ -5,8 +5,10 @@
 //! caller edit the manifest, gathers a [`Catalog`] (`resolver::catalog`), resolves
 //! (preferring the locked versions, never downgrading), synthesizes the new [`Lockfile`]
 //! (`resolver::lock`, which refuses a version that stays locked but whose mirrors now
-//! serve another commit or content hash: published versions are immutable), locks the
-//! direct Nix inputs through the `nix` crate and writes
+//! serve another commit or content hash: published versions are immutable), fetches
+//! every remote atom the new lock adds or changes with its tree and checks it
+//! (`verify::locked`: hostile trees, content hashes, and the tree's `atom.toml` against
+//! the published manifest resolution used; `--dry-run` too), locks the direct Nix inputs through the `nix` crate and writes
 //! both files together ([`atom::fs::write_together`]) — or neither, on any failure,
 //! with `--dry-run`, or when `--locked` finds the lock would change. [`diff`] lists
 //! what changed ([`Changes`]), Nix inputs included. Main types: [`Options`], [`Plan`],
@@ -28,6 +30,7 @@ use std::{
 
 use atom::{
     Label,
+    config::Mirrors,
     lock::{LockedAtom, Lockfile},
     manifest::{Manifest, ManifestDocument},
     store::fetch::Warning,
@@ -100,6 +103,18 @@ pub enum Error {
         /// What to do.
         hint: &'static str,
     },
+    /// No resolution, and a URL not configured for a set serves versions of it that
+    /// were not used.
+    #[error("{}", withheld.join("; "))]
+    Withheld {
+        /// The versions not used, each with the URL serving it.
+        withheld: Vec<String>,
+        /// The resolver's explanation.
+        #[source]
+        source: Box<resolver::Error>,
+        /// How to opt in.
+        hint: String,
+    },
     /// Resolution would move locked atoms to older versions that were not named.
     #[error("refusing to downgrade {}", downgraded.join(", "))]
     Downgrade {
@@ -111,6 +126,10 @@ pub enum Error {
     /// A direct Nix input could not be locked.
     #[error(transparent)]
     NixInput(#[from] Box<nix::input::Error>),
+    /// An atom the new lock adds or changes could not be fetched with its tree, or its
+    /// tree was refused: nothing is written.
+    #[error(transparent)]
+    Check(#[from] Box<verify::locked::Error>),
     /// A value did not fit the lockfile format.
     #[error("cannot lock `{label}`: {message}")]
     Value {
@@ -129,6 +148,7 @@ impl Classify for Error {
             Error::Catalog(error) => error.kind(),
             Error::Synthesis(error) => error.kind(),
             Error::NixInput(error) => error.kind(),
+            Error::Check(error) => error.kind(),
             Error::Manifest(error) => error.kind(),
             Error::Lockfile(error) => error.kind(),
             Error::Resolve(error) => error.kind(),
@@ -137,6 +157,7 @@ impl Classify for Error {
             | Error::LockedDrift { .. }
             | Error::NotADependency { .. }
             | Error::Vanished { .. }
+            | Error::Withheld { .. }
             | Error::Downgrade { .. }
             | Error::Value { .. } => Kind::Input,
         }
@@ -149,11 +170,20 @@ impl Classify for Error {
             | Error::NotADependency { hint, .. }
             | Error::Vanished { hint, .. }
             | Error::Downgrade { hint, .. } => Some((*hint).to_owned()),
+            Error::Withheld { hint, .. } => Some(hint.clone()),
             Error::Catalog(error) => error.hint(),
             Error::Synthesis(error) => error.hint(),
             Error::Resolve(error) => error.hint(),
             Error::Manifest(error) => error.hint(),
             Error::NixInput(error) => error.hint(),
+            Error::Check(error) => match **error {
+                verify::locked::Error::Refused { .. } => Some(
+                    "nothing was locked: ask the set's publisher to fix that version, or \
+                     require another one"
+                        .into(),
+                ),
+                _ => error.hint(),
+            },
             Error::Lockfile(_) | Error::Write(_) | Error::Value { .. } => None,
         }
     }
@@ -271,6 +301,8 @@ pub struct Options {
     pub dry_run: bool,
     /// Where discovery reports its progress.
     pub reporter: std::sync::Arc<dyn atom::progress::Reporter>,
+    /// The consumer's `[mirrors]` (`eka.toml`): where set URLs are fetched from.
+    pub mirrors: Mirrors,
 }
 
 /// What a lock-changing command did.
@@ -338,7 +370,8 @@ pub fn relock(options: &Options, plan: Plan, edit: &mut Edit<'_>) -> Result<Outc
     edit(&mut files.document, None)?;
     let manifest = files.document.manifest()?;
     let local = LocalSet::find(&options.dir)?;
-    let sources = Sources::new(&options.cache, options.offline, local)?;
+    let sources =
+        Sources::new(&options.cache, options.offline, local)?.with_mirrors(options.mirrors.clone());
     let catalog = Catalog::gather(&sources, &manifest, Some(&plan.extra), &*options.reporter)?;
     let vanished = vanished(&catalog, &files.old);
     let (manifest, resolution) =
@@ -352,6 +385,7 @@ pub fn relock(options: &Options, plan: Plan, edit: &mut Edit<'_>) -> Result<Outc
         &files.old,
         &crate::ops::publish::content_hash,
     )?;
+    check_new_atoms(options, &catalog, &files.old, &new)?;
     let locked_nix = lock_nix_inputs(options, &plan, &manifest, &files.old)?;
     new.nix = locked_nix.inputs;
     let mut outcome = write_if_changed(options, &files, &new)?;
@@ -450,15 +484,65 @@ fn resolve_and_edit(
                        older version, `eka update <label>` it explicitly",
             });
         }
-        result => result?,
+        result => result.map_err(|source| withheld(catalog, source))?,
     };
     if !edit(&mut files.document, Some((catalog, &resolution)))? {
         return Ok((manifest, resolution));
     }
     let manifest = files.document.manifest()?;
     let root = catalog.requirements_of(&manifest, None)?;
-    let resolution = resolver::resolve(catalog, &root, &resolve_options)?;
+    let resolution = resolver::resolve(catalog, &root, &resolve_options)
+        .map_err(|source| withheld(catalog, source))?;
     Ok((manifest, resolution))
+}
+
+/// A failed resolution, naming the versions a URL not configured for their set serves
+/// (not used, see `resolver::catalog`) and how to opt in.
+fn withheld(catalog: &Catalog, source: resolver::Error) -> Error {
+    let Some(first) = catalog.withheld.first() else {
+        return source.into();
+    };
+    let quoted = |urls: &[atom::uri::SetUrl]| {
+        urls.iter()
+            .map(|url| format!("`{url}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let withheld = catalog
+        .withheld
+        .iter()
+        .map(|withheld| {
+            format!(
+                "`{}` {} is served only by {}, which is not configured for the set of {}: \
+                 not used",
+                withheld.label,
+                withheld.version,
+                quoted(&withheld.claimant),
+                quoted(&withheld.owners)
+            )
+        })
+        .collect();
+    let listed = |urls: &[atom::uri::SetUrl]| {
+        urls.iter()
+            .map(|url| format!("\"{url}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let (owner, claimant) = (listed(&first.owners), listed(&first.claimant));
+    let named = quoted(&first.claimant);
+    let key = first
+        .owners
+        .first()
+        .map(|url| url.as_str())
+        .unwrap_or_default();
+    Error::Withheld {
+        withheld,
+        source: Box::new(source),
+        hint: format!(
+            "if {named} really mirrors that set, configure it in `eka.toml`: \
+             `[mirrors]` `\"{key}\" = [{owner}, {claimant}]`"
+        ),
+    }
 }
 
 /// Rollback protection: `eka update` of everything never moves an atom down; only
@@ -484,6 +568,61 @@ fn refuse_downgrades(plan: &Plan, old: &Lockfile, resolution: &Resolution) -> Re
         downgraded,
         hint: "name the atoms to downgrade explicitly: `eka update <label>`",
     })
+}
+
+/// Before a lock is written (or shown, with `--dry-run`): fetch every remote atom that
+/// `new` adds or changes with its tree into the cache's atom store (ONE fetch per
+/// mirror, none with `--offline`) and check it ([`verify::locked`]): the commit is the
+/// lock's, its tree is not hostile, its content hash is the lock's and the header's, and
+/// its `atom.toml` is the manifest resolution used. Atoms unchanged from `old` were
+/// checked when they were locked (`eka verify` checks them again); local atoms are the
+/// work tree's (publish validates those).
+fn check_new_atoms(
+    options: &Options,
+    catalog: &Catalog,
+    old: &Lockfile,
+    new: &Lockfile,
+) -> Result<(), Error> {
+    let changed: Vec<&LockedAtom> = new
+        .atoms
+        .iter()
+        .filter(|atom| !old.atoms.contains(atom))
+        .filter(|atom| {
+            !catalog
+                .sets
+                .get(&atom.set.to_string())
+                .is_some_and(|info| info.local)
+        })
+        .collect();
+    if changed.is_empty() {
+        return Ok(());
+    }
+    let boxed = |error: verify::locked::Error| Error::Check(Box::new(error));
+    let cache =
+        atom::store::cache::Cache::open(&options.cache).map_err(|error| boxed(error.into()))?;
+    let mut fetched =
+        verify::locked::fetch_atoms(&changed, &cache, options.offline, &*options.reporter)
+            .map_err(boxed)?;
+    for index in 0..fetched.len() {
+        let atom = fetched.atom(index);
+        // Discovery listed this commit on the atom's mirrors in this run.
+        let served = |error: verify::locked::Error| match atom.mirrors.first() {
+            Some(url) => boxed(error.served_by(url.as_str())),
+            None => boxed(error),
+        };
+        let tree = fetched.check(index).map_err(served)?;
+        let key = AtomKey::new(atom.set.to_string(), atom.label.clone());
+        if let Some(published) = catalog
+            .published
+            .get(&key)
+            .and_then(|versions| versions.get(&atom.version))
+        {
+            fetched
+                .check_manifest(index, tree, &published.manifest)
+                .map_err(served)?;
+        }
+    }
+    Ok(())
 }
 
 /// Lock the manifest's direct Nix inputs through the `nix` crate, re-locking those

@@ -146,6 +146,7 @@ fn publish_lock_and_verify_report_one_step_per_phase_and_finish_them_all() {
         locked: false,
         dry_run: false,
         reporter: recorder.clone(),
+        mirrors: Default::default(),
     })
     .unwrap();
     assert!(locked.written);
@@ -156,9 +157,12 @@ fn publish_lock_and_verify_report_one_step_per_phase_and_finish_them_all() {
             seen("Listing", Some(1), &[remote.url()]),
             // The atom commit and its manifest, without the tree.
             seen("Fetching", Some(2), &["hello", "hello"]),
+            // The tree of the atom the lock adds, to check it before writing the lock.
+            seen("Fetching", Some(1), &[remote.url()]),
         ]
     );
 
+    // Locking fetched the tree into `cache`: verify needs no fetch there.
     let mut options =
         verify::Options::new(project.path().to_path_buf(), cache.path().to_path_buf());
     options.reporter = recorder.clone();
@@ -168,7 +172,22 @@ fn publish_lock_and_verify_report_one_step_per_phase_and_finish_them_all() {
         recorder.take(),
         [
             seen("Listing", Some(1), &[remote.url()]),
-            // Discovery kept the commit without its tree: verify fetches it in full.
+            seen("Verifying", Some(1), &["hello"]),
+        ]
+    );
+    // With another cache, verify fetches the commit in full.
+    let other_cache = tempfile::tempdir().unwrap();
+    let mut options = verify::Options::new(
+        project.path().to_path_buf(),
+        other_cache.path().to_path_buf(),
+    );
+    options.reporter = recorder.clone();
+    let verdict = verify::verify(&options).unwrap();
+    assert!(verdict.is_ok(), "{verdict:?}");
+    assert_eq!(
+        recorder.take(),
+        [
+            seen("Listing", Some(1), &[remote.url()]),
             seen("Fetching", Some(1), &[remote.url()]),
             seen("Verifying", Some(1), &["hello"]),
         ]

@@ -5,11 +5,24 @@ let
   # An atom's source: its atom commit, whose tree is the atom directory.
   # `mirror` picks which of `atom.mirrors` to fetch from (0 = the first). Nix cannot
   # fall back to the next mirror by itself: `builtins.tryEval` does not catch fetch errors.
-  fetchAtom = { atom, mirror ? 0 }:
+  # `source`, when given, replaces the mirrors:
+  #   { url; ref; }  a git repository holding the locked commit under `ref` (`eka eval`
+  #                  passes the atom store of its cache, where it checked the tree);
+  #                  still fetched by the locked `rev`;
+  #   { path; }      that directory as is (an override: not the locked commit).
+  fetchAtom = { atom, mirror ? 0, source ? null }:
     let
       count = builtins.length atom.mirrors;
     in
-    if count == 0 then
+    if source != null && source ? path then
+      source.path
+    else if source != null then
+      builtins.fetchGit {
+        url = source.url;
+        ref = source.ref or (atomRef atom);
+        rev = atom.commit;
+      }
+    else if count == 0 then
       throw "eka: locked atom `${atom.label}` has no mirrors"
     else if mirror >= count then
       throw "eka: locked atom `${atom.label}` has ${toString count} mirror(s), mirror ${toString mirror} was asked for"

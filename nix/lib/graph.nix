@@ -34,7 +34,9 @@ let
     in if entry == null then src
     else import (src + "/${entry}") { inherit deps nix atom; };
 
-  fromLock = { lock, mirror ? 0 }:
+  # `sources` (by atom id, see `fetchAtom`) replaces the mirrors of some atoms;
+  # `nixInputs` (by name) replaces some fetched direct Nix inputs.
+  fromLock = { lock, mirror ? 0, sources ? { }, nixInputs ? { } }:
     let
       parsed = if builtins.isAttrs lock then lock else lockfile.readLock lock;
       locked = builtins.listToAttrs (map (atom: { name = atom.id; value = atom; }) parsed.atoms);
@@ -42,7 +44,7 @@ let
       byId = builtins.mapAttrs
         (id: atom:
           let
-            src = fetch.fetchAtom { inherit atom mirror; };
+            src = fetch.fetchAtom { inherit atom mirror; source = sources.${id} or null; };
             manifest = readManifest src;
             depRecords = map resolve atom.deps;
             deps = byLabel "atom `${atom.label}`" depRecords;
@@ -62,7 +64,7 @@ let
       # <atom id> = { label, version, id, commit, set, src, manifest, deps, nix, depIds, value }.
       inherit byId;
       # <name> = the fetched direct Nix input.
-      nix = fetch.fetchNixInputs parsed.nix;
+      nix = fetch.fetchNixInputs parsed.nix // nixInputs;
     };
 
   # The values of every atom locked in `<dir>/atom.lock`, by label.
@@ -76,11 +78,15 @@ let
   # `importAtom` with a configuration: the entry point sees `atom.config` (any value)
   # and `atom.configHash` (a string naming it, e.g. `eka eval`'s `sha256:<hex>` of the
   # canonical JSON), so different configurations evaluate different expressions.
-  importAtomWith = { dir, config ? null, configHash ? null }:
+  # `sources` and `nixInputs` are `fromLock`'s: where to take some locked atoms from
+  # instead of their mirrors, and direct Nix inputs replacing the locked ones.
+  importAtomWith = { dir, config ? null, configHash ? null, sources ? { }, nixInputs ? { } }:
     let
       manifest = builtins.fromTOML (builtins.readFile (dir + "/atom.toml"));
       lockPath = dir + "/atom.lock";
-      graph = if builtins.pathExists lockPath then fromLock { lock = lockPath; } else { atoms = { }; nix = { }; };
+      graph =
+        if builtins.pathExists lockPath then fromLock { lock = lockPath; inherit sources nixInputs; }
+        else { atoms = { }; nix = nixInputs; };
       label = manifest.package.label or (throw "eka: `${toString dir}/atom.toml` has no `package.label`");
       wanted = unique (builtins.concatMap builtins.attrNames (builtins.attrValues (manifest.deps.from or { })));
       deps = builtins.listToAttrs (map

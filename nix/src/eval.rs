@@ -1,17 +1,24 @@
 //! `eka eval` / `eka build`: run Nix on the current atom with its locked inputs only, in
 //! pure mode, so nobody hand-writes the bootstrap expression.
 //!
-//! [`run`] materialises the Nix library shipped inside eka ([`LIBRARY`], the files of
-//! `nix/lib/`) in the cache, copies the atom directory (without `.git`) to a staging
+//! [`prepare`] materialises the Nix library shipped inside eka ([`LIBRARY`], the files
+//! of `nix/lib/`) in the cache, fetches and checks every locked atom
+//! ([`verify::locked`]: a refused atom stops before Nix runs), keeps each checked commit
+//! in the cache's atom store, copies the atom directory (without `.git`) to a staging
 //! directory, pins both into the store with `builtins.path { sha256 = <NAR hash>; }`
-//! and calls `importAtomWith` with a configuration. Nix runs with
+//! and writes a call of `importAtomWith` with a configuration and `sources` mapping
+//! every locked atom id to the atom store (`file://<cache>/v1/atoms.git` and the ref
+//! keeping its commit): Nix reads the checked trees, never a mirror. Overrides
+//! (`--override-atom LABEL=DIR`, `--override-input NAME=URL|DIR`) replace a source and
+//! are returned as [`Override`]s for the caller to warn about; [`Prepared::run`] runs
+//! Nix ([`run`] does both). Nix runs with
 //! `--option pure-eval true`: only what the lock pins (and the two pinned paths) can be
 //! read. The configuration is normalised to canonical JSON ([`canonical_json`]: object
 //! keys sorted by their UTF-8 bytes, no whitespace) and hashed ([`config_hash`]:
 //! `sha256:<hex>` of those bytes); the entry point sees both as `atom.config` and
 //! `atom.configHash`. Nix's run is an `Evaluating` (or `Building`) step without a total
 //! on the caller's [`Reporter`]; Nix's own stderr passes
-//! through.
+//! through. Main types: [`Options`], [`Prepared`], [`Outcome`], [`Error`].
 //!
 //! ```
 //! use nix::eval::{canonical_json, config_hash, load_config};
@@ -75,6 +82,33 @@ pub struct Options {
     pub cache: PathBuf,
     /// Evaluate or build.
     pub mode: Mode,
+    /// Use only the cache: locked atoms not in the atom store are an error.
+    pub offline: bool,
+    /// `--override-atom LABEL=DIR`: a locked atom's source taken from a directory.
+    pub override_atoms: Vec<String>,
+    /// `--override-input NAME=URL|DIR`: a direct Nix input taken from a URL or a path.
+    pub override_inputs: Vec<String>,
+}
+
+/// One override in use, for the caller to warn about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Override {
+    /// `atom` or `Nix input`.
+    pub what: &'static str,
+    /// The atom's label or the input's name.
+    pub name: String,
+    /// The directory or URL used instead of the locked pin.
+    pub from: String,
+}
+
+impl std::fmt::Display for Override {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "using {} `{}` from `{}` (override; not locked)",
+            self.what, self.name, self.from
+        )
+    }
 }
 
 /// What Nix printed.
@@ -154,6 +188,47 @@ pub enum Error {
         #[source]
         source: crate::nar::Error,
     },
+    /// `atom.lock` could not be read.
+    #[error(transparent)]
+    Lock(#[from] atom::lock::Error),
+    /// `atom.toml` could not be read (to lock an overriding URL).
+    #[error(transparent)]
+    Manifest(#[from] atom::manifest::Error),
+    /// The cache could not be opened.
+    #[error(transparent)]
+    Cache(#[from] atom::store::cache::Error),
+    /// A locked atom could not be fetched with its tree, or was refused: Nix is not run.
+    #[error(transparent)]
+    Locked(#[from] Box<verify::locked::Error>),
+    /// An overriding URL could not be locked.
+    #[error(transparent)]
+    OverrideInput(#[from] Box<crate::input::Error>),
+    /// An override is not `NAME=VALUE`.
+    #[error("invalid override `{setting}`")]
+    OverrideSyntax {
+        /// The option.
+        option: &'static str,
+        /// The offending text.
+        setting: String,
+    },
+    /// An override names an atom or Nix input the lock does not have.
+    #[error("`{option}` names `{name}`, which `atom.lock` does not lock")]
+    UnknownOverride {
+        /// The option.
+        option: &'static str,
+        /// The name.
+        name: String,
+        /// The names it may be.
+        known: Vec<String>,
+    },
+    /// An overriding directory does not exist.
+    #[error("`{option}` names `{}`, which is not a file or directory", path.display())]
+    OverridePath {
+        /// The option.
+        option: &'static str,
+        /// The path.
+        path: PathBuf,
+    },
     /// Nix ran and failed (its diagnostics went to stderr).
     #[error("`{program}` failed on atom `{}` ({status})", dir.display())]
     NixFailed {
@@ -172,6 +247,11 @@ impl Classify for Error {
     fn kind(&self) -> Kind {
         match self {
             Error::Io(_) | Error::Run { .. } | Error::Hash { .. } => Kind::Environment,
+            Error::Lock(error) => error.kind(),
+            Error::Manifest(error) => error.kind(),
+            Error::Cache(error) => error.kind(),
+            Error::Locked(error) => error.kind(),
+            Error::OverrideInput(error) => error.kind(),
             _ => Kind::Input,
         }
     }
@@ -190,6 +270,25 @@ impl Classify for Error {
                     .into(),
             ),
             Error::Attr { .. } => Some("use dot-separated attribute names: `a.b.c`".into()),
+            Error::Lock(error) => error.hint(),
+            Error::Manifest(error) => error.hint(),
+            Error::Cache(error) => error.hint(),
+            Error::Locked(error) => error.hint(),
+            Error::OverrideInput(error) => error.hint(),
+            Error::OverrideSyntax { option, .. } => Some(format!(
+                "pass `{option} {}`",
+                if *option == "--override-atom" {
+                    "LABEL=DIR"
+                } else {
+                    "NAME=URL|DIR"
+                }
+            )),
+            Error::UnknownOverride { known, .. } if known.is_empty() => {
+                Some("the lock has none: run `eka resolve` first".into())
+            }
+            Error::UnknownOverride { known, .. } => {
+                Some(format!("the lock has `{}`", known.join("`, `")))
+            }
             Error::NixFailed { .. } => Some(
                 "the evaluation is pure: only the atom, its `atom.lock` pins and the \
                  configuration can be read; run `eka resolve` if the lock is stale"
@@ -391,6 +490,7 @@ fn select(attr: Option<&str>) -> Result<String, Error> {
 }
 
 /// Removes the staging directory when dropped.
+#[derive(Debug)]
 struct Staging(PathBuf);
 
 impl Drop for Staging {
@@ -399,14 +499,259 @@ impl Drop for Staging {
     }
 }
 
-/// Evaluate or build the atom at `options.dir`; Nix's run is an `Evaluating` or
-/// `Building` step without a total on `reporter`.
-pub fn run(options: &Options, reporter: &dyn Reporter) -> Result<Outcome, Error> {
+/// Split `NAME=VALUE` given to `option`.
+fn split_override<'a>(option: &'static str, setting: &'a str) -> Result<(&'a str, &'a str), Error> {
+    setting
+        .split_once('=')
+        .filter(|(name, value)| !name.is_empty() && !value.is_empty())
+        .ok_or_else(|| Error::OverrideSyntax {
+            option,
+            setting: setting.to_owned(),
+        })
+}
+
+/// The refusal of `name`, not one of `known` (sorted and deduplicated in the hint).
+fn unknown_override(option: &'static str, name: &str, mut known: Vec<String>) -> Error {
+    known.sort();
+    known.dedup();
+    Error::UnknownOverride {
+        option,
+        name: name.to_owned(),
+        known,
+    }
+}
+
+/// Copy the file or directory `path` (named by `option`) into `staging` as `name`, and
+/// return the expression pinning the copy.
+fn pinned_copy(
+    option: &'static str,
+    path: &Path,
+    staging: &Path,
+    name: &str,
+) -> Result<String, Error> {
+    let target = staging.join(name);
+    if path.is_dir() {
+        copy_tree(path, &target)?;
+    } else if path.is_file() {
+        fs::copy(path, &target)?;
+    } else {
+        return Err(Error::OverridePath {
+            option,
+            path: path.to_owned(),
+        });
+    }
+    pinned(&target, "source")
+}
+
+/// One attribute of a Nix attribute set: its name and its value's expression.
+type Binding = (String, String);
+
+/// A Nix attribute set `{ "key" = value; ... }`.
+fn attrs(entries: &[Binding]) -> String {
+    let mut out = String::from("{");
+    for (key, value) in entries {
+        let _ = write!(out, " {} = {value};", nix_string(key));
+    }
+    out.push_str(" }");
+    out
+}
+
+/// Fetch and check every locked atom not overridden ([`verify::locked`]) and return
+/// `sources`: by atom id, the cache's atom store and the ref keeping its commit.
+fn checked_sources(
+    options: &Options,
+    lock: &atom::lock::Lockfile,
+    overridden: &[String],
+    reporter: &dyn Reporter,
+) -> Result<Vec<(String, String)>, Error> {
+    let atoms: Vec<&atom::lock::LockedAtom> = lock
+        .atoms
+        .iter()
+        .filter(|atom| !overridden.contains(&atom.label.to_string()))
+        .collect();
+    if atoms.is_empty() {
+        return Ok(Vec::new());
+    }
+    let cache = atom::store::cache::Cache::open(&options.cache)?;
+    let mut fetched =
+        verify::locked::fetch_atoms(&atoms, &cache, options.offline, reporter).map_err(Box::new)?;
+    fetched.check_all(reporter).map_err(Box::new)?;
+    // Writers of the atom store hold the cache's lock.
+    let _lock = cache.lock()?;
+    let url = format!(
+        "file://{}",
+        fs::canonicalize(fetched.repo().path())?.display()
+    );
+    (0..fetched.len())
+        .map(|index| {
+            let reference = fetched.keep(index).map_err(Box::new)?;
+            Ok((
+                fetched.atom(index).id.to_string(),
+                format!(
+                    "{{ url = {}; ref = {}; }}",
+                    nix_string(&url),
+                    nix_string(&reference)
+                ),
+            ))
+        })
+        .collect()
+}
+
+/// `--override-atom LABEL=DIR`: by atom id, `{ path = <pinned copy of DIR>; }`.
+fn atom_overrides(
+    options: &Options,
+    lock: &atom::lock::Lockfile,
+    staging: &Path,
+    used: &mut Vec<Override>,
+) -> Result<(Vec<String>, Vec<Binding>), Error> {
+    const OPTION: &str = "--override-atom";
+    let mut labels = Vec::new();
+    let mut sources = Vec::new();
+    for (index, setting) in options.override_atoms.iter().enumerate() {
+        let (label, dir) = split_override(OPTION, setting)?;
+        if !lock.atoms.iter().any(|atom| atom.label.as_str() == label) {
+            let known = lock.atoms.iter().map(|atom| atom.label.to_string());
+            return Err(unknown_override(OPTION, label, known.collect()));
+        }
+        let path = options.dir.join(dir);
+        let source = pinned_copy(OPTION, &path, staging, &format!("override-atom-{index}"))?;
+        for atom in lock
+            .atoms
+            .iter()
+            .filter(|atom| atom.label.as_str() == label)
+        {
+            sources.push((atom.id.to_string(), format!("{{ path = {source}; }}")));
+        }
+        labels.push(label.to_owned());
+        used.push(Override {
+            what: "atom",
+            name: label.to_owned(),
+            from: path.display().to_string(),
+        });
+    }
+    Ok((labels, sources))
+}
+
+/// The local path an `--override-input` value names: a path, or a `file://` URL of a
+/// directory. Any other URL (a `file://` tarball included) is locked anew.
+fn local_path(value: &str) -> Option<&str> {
+    match value.split_once("://") {
+        Some(("file", path)) if Path::new(path).is_dir() => Some(path),
+        Some(_) => None,
+        None => Some(value),
+    }
+}
+
+/// `--override-input NAME=URL|DIR`: by name, the fetched input (a URL is locked anew,
+/// the way the manifest's input is, and not written).
+fn input_overrides(
+    options: &Options,
+    lock: &atom::lock::Lockfile,
+    staging: &Path,
+    used: &mut Vec<Override>,
+) -> Result<Vec<(String, String)>, Error> {
+    const OPTION: &str = "--override-input";
+    let mut inputs = Vec::new();
+    for (index, setting) in options.override_inputs.iter().enumerate() {
+        let (name, value) = split_override(OPTION, setting)?;
+        let Some(entry) = lock.nix.iter().find(|input| input.name.as_str() == name) else {
+            let known = lock.nix.iter().map(|input| input.name.to_string());
+            return Err(unknown_override(OPTION, name, known.collect()));
+        };
+        let (expression, from) = match local_path(value) {
+            Some(path) => {
+                let path = options.dir.join(path);
+                let name = format!("override-input-{index}");
+                let expression = pinned_copy(OPTION, &path, staging, &name)?;
+                (expression, path.display().to_string())
+            }
+            None => (locked_url(options, entry, value)?, value.to_owned()),
+        };
+        inputs.push((name.to_owned(), expression));
+        used.push(Override {
+            what: "Nix input",
+            name: name.to_owned(),
+            from,
+        });
+    }
+    Ok(inputs)
+}
+
+/// Lock the input `name` at `url` instead of its locked URL, the same kind as its lock
+/// entry (a `git` input follows the manifest's ref or version, else its locked ref);
+/// the expression fetching that pin.
+fn locked_url(
+    options: &Options,
+    entry: &atom::lock::LockedNixInput,
+    url: &str,
+) -> Result<String, Error> {
+    use atom::{
+        lock::NixKind,
+        manifest::{GitSelector, NixFetch, NixInput},
+    };
+    let url = url.to_owned();
+    let fetch = match entry.kind {
+        NixKind::Git => {
+            let manifest = atom::manifest::Manifest::read(options.dir.join("atom.toml"))?;
+            let selector = match manifest.deps.direct.nix.get(&entry.name) {
+                Some(NixInput {
+                    fetch: NixFetch::Git { selector, .. },
+                    ..
+                }) => selector.clone(),
+                _ => GitSelector::Ref(entry.reference.clone().unwrap_or_else(|| "HEAD".into())),
+            };
+            NixFetch::Git { url, selector }
+        }
+        NixKind::Url => NixFetch::Url(url),
+        NixKind::Tar => NixFetch::Tar(url),
+        NixKind::Build => NixFetch::Build(url),
+    };
+    let input = NixInput {
+        fetch,
+        flake: entry.flake,
+    };
+    let cache = atom::store::cache::Cache::open(&options.cache)?;
+    let locked = crate::input::lock_one(&entry.name, &input, &cache).map_err(Box::new)?;
+    let text = atom::lock::Lockfile {
+        atoms: Vec::new(),
+        nix: vec![locked],
+    }
+    .to_string();
+    Ok(format!(
+        "(eka.fetchNixInput (builtins.head (eka.parseLock {}).nix))",
+        nix_string(&text)
+    ))
+}
+
+/// An atom staged for Nix, its locked atoms checked: what [`Prepared::run`] evaluates.
+#[derive(Debug)]
+pub struct Prepared {
+    /// The overrides in use (for the caller to warn about before Nix runs).
+    pub overrides: Vec<Override>,
+    dir: PathBuf,
+    mode: Mode,
+    expression: String,
+    config_hash: String,
+    _staging: Staging,
+}
+
+/// Stage the atom at `options.dir` for Nix: fetch and check every locked atom
+/// ([`verify::locked`], a `Fetching` and a `Checking` step on `reporter`; a refused
+/// atom is an error and Nix does not run), apply the overrides and write the
+/// expression, which reads every locked atom from the cache's atom store, by its locked
+/// commit, and nothing from the mirrors.
+pub fn prepare(options: &Options, reporter: &dyn Reporter) -> Result<Prepared, Error> {
     let dir = fs::canonicalize(&options.dir)?;
     if !dir.join("atom.toml").is_file() {
         return Err(Error::NoManifest { dir });
     }
     let selection = select(options.attr.as_deref())?;
+    let lock_path = dir.join(atom::lock::FILE_NAME);
+    let lock = if lock_path.is_file() {
+        atom::lock::Lockfile::read(&lock_path)?
+    } else {
+        atom::lock::Lockfile::default()
+    };
     let library = materialise_library(&options.cache)?;
     let stage_root = options.cache.join("eval");
     fs::create_dir_all(&stage_root)?;
@@ -415,6 +760,11 @@ pub fn run(options: &Options, reporter: &dyn Reporter) -> Result<Outcome, Error>
         .map(|duration| duration.subsec_nanos())
         .unwrap_or(0);
     let staging = Staging(stage_root.join(format!("{}-{nanos}", std::process::id())));
+    fs::create_dir_all(&staging.0)?;
+    let mut overrides = Vec::new();
+    let (overridden, mut sources) = atom_overrides(options, &lock, &staging.0, &mut overrides)?;
+    let inputs = input_overrides(options, &lock, &staging.0, &mut overrides)?;
+    sources.extend(checked_sources(options, &lock, &overridden, reporter)?);
     let atom_copy = staging.0.join("atom");
     copy_tree(&dir, &atom_copy)?;
 
@@ -422,53 +772,76 @@ pub fn run(options: &Options, reporter: &dyn Reporter) -> Result<Outcome, Error>
     let hash = config_hash(&canonical);
     let expression = format!(
         "let\n  eka = import {};\n  value = eka.importAtomWith {{\n    dir = {};\n    \
-         config = builtins.fromJSON {};\n    configHash = {};\n  }};\nin {selection}\n",
+         config = builtins.fromJSON {};\n    configHash = {};\n    sources = {};\n    \
+         nixInputs = {};\n  }};\nin {selection}\n",
         pinned(&library, "eka-nix")?,
         pinned(&atom_copy, "source")?,
         nix_string(&canonical),
         nix_string(&hash),
+        attrs(&sources),
+        attrs(&inputs),
     );
-    let program = options.mode.program();
-    let mut command = Command::new(program);
-    match options.mode {
-        Mode::Eval => command.args(["--eval", "--strict", "--json", "--read-write-mode"]),
-        Mode::Build => command.arg("--no-out-link"),
-    };
-    command
-        .args(["--option", "pure-eval", "true", "-E", &expression])
-        .current_dir(&dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
-    tracing::info!(program, %expression, "running nix");
-    let verb = match options.mode {
-        Mode::Eval => "Evaluating",
-        Mode::Build => "Building",
-    };
-    let step = Step::begin(reporter, verb, None);
-    let output = command.output().map_err(|error| {
-        if error.kind() == io::ErrorKind::NotFound {
-            Error::NixMissing { program }
-        } else {
-            Error::Run {
-                program,
-                source: error,
-            }
-        }
-    })?;
-    drop(step);
-    if !output.status.success() {
-        return Err(Error::NixFailed {
-            program,
-            dir,
-            status: output.status,
-        });
-    }
-    Ok(Outcome {
-        output: String::from_utf8_lossy(&output.stdout).trim().to_owned(),
-        config_hash: hash,
+    Ok(Prepared {
+        overrides,
+        dir,
+        mode: options.mode,
         expression,
+        config_hash: hash,
+        _staging: staging,
     })
+}
+
+impl Prepared {
+    /// Run Nix on the prepared expression: an `Evaluating` or `Building` step without a
+    /// total on `reporter`.
+    pub fn run(self, reporter: &dyn Reporter) -> Result<Outcome, Error> {
+        let program = self.mode.program();
+        let mut command = Command::new(program);
+        match self.mode {
+            Mode::Eval => command.args(["--eval", "--strict", "--json", "--read-write-mode"]),
+            Mode::Build => command.arg("--no-out-link"),
+        };
+        command
+            .args(["--option", "pure-eval", "true", "-E", &self.expression])
+            .current_dir(&self.dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        tracing::info!(program, expression = %self.expression, "running nix");
+        let verb = match self.mode {
+            Mode::Eval => "Evaluating",
+            Mode::Build => "Building",
+        };
+        let step = Step::begin(reporter, verb, None);
+        let output = command.output().map_err(|error| {
+            if error.kind() == io::ErrorKind::NotFound {
+                Error::NixMissing { program }
+            } else {
+                Error::Run {
+                    program,
+                    source: error,
+                }
+            }
+        })?;
+        drop(step);
+        if !output.status.success() {
+            return Err(Error::NixFailed {
+                program,
+                dir: self.dir.clone(),
+                status: output.status,
+            });
+        }
+        Ok(Outcome {
+            output: String::from_utf8_lossy(&output.stdout).trim().to_owned(),
+            config_hash: self.config_hash.clone(),
+            expression: self.expression.clone(),
+        })
+    }
+}
+
+/// [`prepare`] and [`Prepared::run`] (the overrides in use are not reported).
+pub fn run(options: &Options, reporter: &dyn Reporter) -> Result<Outcome, Error> {
+    prepare(options, reporter)?.run(reporter)
 }
 
 #[cfg(test)]

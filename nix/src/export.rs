@@ -59,6 +59,8 @@ pub struct Options {
     pub cache: PathBuf,
     /// Never fetch: atom commits must already be cached.
     pub offline: bool,
+    /// The consumer's `[mirrors]`: where missing atom commits are fetched from.
+    pub mirrors: atom::config::Mirrors,
 }
 
 /// What was exported.
@@ -342,7 +344,9 @@ pub fn atom_nar_hashes(
 pub fn run(options: &Options, reporter: &dyn Reporter) -> Result<Outcome, Error> {
     let lock = Lockfile::read(options.dir.join(atom::lock::FILE_NAME))?;
     let cache = Cache::open(&options.cache)?;
-    let hashes = atom_nar_hashes(&lock, &cache, options.offline, reporter)?;
+    // Fetch through `[mirrors]`; `flake.lock` keeps the URLs the lock names.
+    let fetched = options.mirrors.redirect_lock(&lock);
+    let hashes = atom_nar_hashes(&fetched, &cache, options.offline, reporter)?;
     let export = flake_lock(&lock, &hashes)?;
     let lock_path = options.output.join("flake.lock");
     fs_err::create_dir_all(&options.output).map_err(|source| Error::Write {

@@ -282,7 +282,11 @@ pub fn still_fits(entry: &LockedNixInput, input: &NixInput) -> bool {
     }
 }
 
-fn lock_one(name: &Label, input: &NixInput, cache: &Cache) -> Result<LockedNixInput, Error> {
+pub(crate) fn lock_one(
+    name: &Label,
+    input: &NixInput,
+    cache: &Cache,
+) -> Result<LockedNixInput, Error> {
     let url = input.fetch.url().to_owned();
     let mut locked = LockedNixInput {
         name: name.clone(),

@@ -172,6 +172,7 @@ fn export_fetches_tree_less_commits_again_with_their_trees_and_reports_steps() {
         output: project.path().to_path_buf(),
         cache: cache_root.path().to_path_buf(),
         offline: false,
+        mirrors: Default::default(),
     };
     let recording = Recording::default();
     let outcome = nix::export::run(&options, &recording).unwrap();
@@ -196,6 +197,7 @@ fn export_fetches_tree_less_commits_again_with_their_trees_and_reports_steps() {
     // A second export, offline, fetches nothing and hashes again.
     let offline = nix::export::Options {
         offline: true,
+        mirrors: Default::default(),
         ..options
     };
     let again = nix::export::run(&offline, &recording).unwrap();
@@ -222,6 +224,7 @@ fn export_names_the_mirror_that_failed() {
         output: project.path().to_path_buf(),
         cache: cache_root.path().to_path_buf(),
         offline: false,
+        mirrors: Default::default(),
     };
     let recording = Recording::default();
     let error = nix::export::run(&options, &recording).unwrap_err();

@@ -10,7 +10,18 @@
 //! needs per version (atom commit, content hash, mirrors).
 //!
 //! A published manifest names its sets by URL, or `"::"` for its own set wherever it
-//! was fetched from. A local (`"::"`) atom has exactly one version, the one in the work
+//! was fetched from. URLs go through the consumer's `[mirrors]` ([`Sources::mirrors`])
+//! before they are listed; a lock keeps the URLs as manifests name them.
+//!
+//! Set identity is earned, not claimed (ADR 0017): a set root is owned by the URLs the
+//! consumer configured for it (the root manifest's `[package.sets]` and the extra
+//! atoms, after `[mirrors]`; a group of URLs every one of which the consumer
+//! configured). For one atom of a set, the owners are the configured groups the root
+//! manifest names that atom from, else every configured group reporting the root, else
+//! (no configured URL reports it) every group reporting it, merged as mirrors. Any other
+//! group reporting that root is a claimant: a version it serves that an owner serves
+//! must be the same atom commit ([`Error::Claimed`]); a version only it serves is not
+//! used, only recorded ([`Catalog::withheld`]). A local (`"::"`) atom has exactly one version, the one in the work
 //! tree; it is locked as the atom commit `eka publish` would make from `HEAD` (see
 //! [`crate::lock`] and ADR 0012). Main types: [`Catalog`], [`Sources`], [`LocalSet`],
 //! [`SetRef`] and [`Error`].
@@ -35,6 +46,7 @@ use std::{
 use crate::{AtomKey, MemoryRegistry, Registry, RegistryError, Requirement};
 use atom::{
     Label,
+    config::Mirrors,
     manifest::{Manifest, SetSource},
     progress::{Reporter, Step},
     store::fetch::{self, Cache, Warning},
@@ -69,6 +81,21 @@ pub enum Error {
         /// What to do.
         hint: &'static str,
     },
+    /// A URL not configured for a set serves another atom commit than the set's
+    /// configured mirrors for one version (`first` is the configured URL).
+    #[error(
+        "`{}` serves `{}` {} as atom commit `{}`, but `{}`, configured for that set, serves \
+         `{}` (possible tampering)",
+        .0.second, .0.label, .0.version, .0.second_commit, .0.first, .0.first_commit
+    )]
+    Claimed(Box<Conflict>),
+    /// Two URLs configured for one set serve different atom commits for one version.
+    #[error(
+        "the mirrors of one set disagree about the commit of `{}` `{}`: `{}` has `{}`, `{}` \
+         has `{}` (possible tampering)",
+        .0.label, .0.version, .0.first, .0.first_commit, .0.second, .0.second_commit
+    )]
+    OwnersDisagree(Box<Conflict>),
     /// The local set could not be read.
     #[error("cannot read the local set at `{}`: {message}", path.display())]
     LocalSet {
@@ -81,14 +108,33 @@ pub enum Error {
     },
 }
 
+/// Two URLs serving different atom commits for one version of one set.
+#[derive(Debug)]
+pub struct Conflict {
+    /// The atom's label.
+    pub label: Label,
+    /// The version.
+    pub version: Version,
+    /// The first URL (for a claim: the configured one).
+    pub first: String,
+    /// What it serves.
+    pub first_commit: ObjectId,
+    /// The second URL (for a claim: the claimant).
+    pub second: String,
+    /// What it serves.
+    pub second_commit: ObjectId,
+}
+
 impl Classify for Error {
     /// A fetch failure decides for itself; every other error is the data refused.
     fn kind(&self) -> Kind {
         match self {
             Error::Fetch(error) => error.kind(),
-            Error::UndeclaredSet { .. } | Error::NoLocalSet { .. } | Error::LocalSet { .. } => {
-                Kind::Input
-            }
+            Error::UndeclaredSet { .. }
+            | Error::NoLocalSet { .. }
+            | Error::LocalSet { .. }
+            | Error::Claimed(_)
+            | Error::OwnersDisagree(_) => Kind::Input,
         }
     }
 
@@ -98,6 +144,18 @@ impl Classify for Error {
             Error::NoLocalSet { hint, .. } => Some((*hint).to_owned()),
             Error::LocalSet { hint, .. } => hint.map(str::to_owned),
             Error::UndeclaredSet { .. } => Some("add the set under `[package.sets]`".to_owned()),
+            Error::OwnersDisagree(_) => Some(
+                "find out which mirror was altered and remove it from `[package.sets]` or \
+                 `[mirrors]` in `eka.toml`"
+                    .to_owned(),
+            ),
+            Error::Claimed(conflict) => Some(format!(
+                "`{claimant}` shares the set root of `{owner}` but is not configured for that \
+                 set (a fork, or an altered copy): find out which one was altered, and drop \
+                 the dependency naming `{claimant}` unless you trust it",
+                claimant = conflict.second,
+                owner = conflict.first
+            )),
         }
     }
 }
@@ -161,6 +219,8 @@ pub struct Sources {
     pub offline: bool,
     /// The project's own set.
     pub local: Option<LocalSet>,
+    /// The consumer's `[mirrors]`: where each set URL is fetched from.
+    pub mirrors: Mirrors,
 }
 
 impl Sources {
@@ -170,7 +230,13 @@ impl Sources {
             cache: Cache::open(cache_dir).map_err(fetch::Error::from)?,
             offline,
             local,
+            mirrors: Mirrors::default(),
         })
+    }
+
+    /// The same sources, fetching set URLs through `mirrors`.
+    pub fn with_mirrors(self, mirrors: Mirrors) -> Sources {
+        Sources { mirrors, ..self }
     }
 }
 
@@ -201,7 +267,8 @@ pub struct Published {
 /// Everything known about one set.
 #[derive(Debug, Clone, Default)]
 pub struct SetInfo {
-    /// Every URL it was found at (empty for the local set).
+    /// The URLs, as manifests name them, of the groups owning any of its atoms (empty
+    /// for the local set); claimants are never among them.
     pub mirrors: Vec<SetUrl>,
     /// Whether it is the project's own set.
     pub local: bool,
@@ -217,11 +284,60 @@ pub struct Catalog {
     pub sets: BTreeMap<String, SetInfo>,
     /// Mirrors skipped during discovery.
     pub warnings: Vec<Warning>,
+    /// Versions only a claimant of a set serves: not used.
+    pub withheld: Vec<Withheld>,
     /// Set references resolved to set keys.
     keys: BTreeMap<SetRef, String>,
+    /// Per remote set reference discovered, the URLs (as named) whose fetch URLs answered.
+    answered: BTreeMap<SetRef, Vec<SetUrl>>,
+    /// The set references the consumer configured, and the atoms it names from each.
+    configured: Configured,
+}
+
+/// A version a URL serves for a set it is not configured for, which no configured URL
+/// of that set serves: not used (see the module docs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Withheld {
+    /// The atom's label.
+    pub label: Label,
+    /// The version.
+    pub version: Version,
+    /// The URLs serving it, as manifests name them.
+    pub claimant: Vec<SetUrl>,
+    /// The set's configured URLs, as the consumer names them.
+    pub owners: Vec<SetUrl>,
+}
+
+/// What the consumer configured: the root manifest's sets and extra atoms, after
+/// `[mirrors]`.
+#[derive(Debug, Default)]
+struct Configured {
+    /// The set references and labels the consumer names.
+    named: BTreeSet<(SetRef, Label)>,
+    /// Every fetch URL of a configured set reference, and every `[mirrors]` target.
+    urls: BTreeSet<SetUrl>,
+    /// The consumer's `[mirrors]`.
+    mirrors: Mirrors,
+}
+
+impl Configured {
+    /// Whether the consumer configured every URL `set` is fetched from.
+    fn covers(&self, set: &SetRef) -> bool {
+        match set {
+            SetRef::Local => true,
+            SetRef::Remote(urls) => {
+                let fetched = self.mirrors.expand(urls);
+                !fetched.is_empty() && fetched.iter().all(|url| self.urls.contains(url))
+            }
+        }
+    }
 }
 
 type Dep = (SetRef, Label, VersionReq);
+
+/// One discovered version before it is keyed: its set reference, label, version,
+/// dependencies and what a lock needs.
+type Found = (SetRef, Label, Version, Vec<Dep>, Published);
 
 impl Catalog {
     /// Discover every atom `manifest` may need, transitively. `extra` names atoms to
@@ -247,8 +363,9 @@ impl Catalog {
                 .or_default()
                 .insert(label.clone());
         }
+        catalog.configure(&sources.mirrors, &pending);
         // Per (set, label, version): its dependencies, converted once all keys are known.
-        let mut raw: Vec<(SetRef, Label, Version, Vec<Dep>)> = Vec::new();
+        let mut raw: Vec<Found> = Vec::new();
         while !pending.is_empty() {
             let round = std::mem::take(&mut pending);
             for (set, labels) in round {
@@ -275,27 +392,250 @@ impl Catalog {
                                 .insert(dep_label.clone());
                         }
                     }
-                    let key = AtomKey::new(catalog.key_of(&set), label.clone());
-                    catalog
-                        .published
-                        .entry(key)
-                        .or_default()
-                        .insert(version.clone(), published);
-                    raw.push((set.clone(), label, version, deps));
+                    raw.push((set.clone(), label, version, deps, published));
+                }
+            }
+            if pending.is_empty() {
+                // A claimant's atoms are compared with the owners' own: ask them too.
+                pending = catalog.owners_to_ask(&raw, &seen);
+            }
+        }
+        catalog.settle(raw)?;
+        Ok(catalog)
+    }
+
+    /// Record what the consumer configured: the set references it names (`pending`
+    /// before the first round) and `[mirrors]`.
+    fn configure(&mut self, mirrors: &Mirrors, named: &BTreeMap<SetRef, BTreeSet<Label>>) {
+        let mut configured = Configured {
+            mirrors: mirrors.clone(),
+            ..Configured::default()
+        };
+        for (set, labels) in named {
+            if let SetRef::Remote(urls) = set {
+                configured.urls.extend(mirrors.expand(urls));
+            }
+            for label in labels {
+                configured.named.insert((set.clone(), label.clone()));
+            }
+        }
+        for (_, targets) in mirrors.iter() {
+            configured.urls.extend(targets.iter().cloned());
+        }
+        self.configured = configured;
+    }
+
+    /// The set references reporting each set key, the local set included.
+    fn groups(&self) -> BTreeMap<String, Vec<SetRef>> {
+        let mut groups: BTreeMap<String, Vec<SetRef>> = BTreeMap::new();
+        for set in self
+            .answered
+            .keys()
+            .chain(self.keys.keys().filter(|set| matches!(set, SetRef::Local)))
+        {
+            groups
+                .entry(self.key_of(set))
+                .or_default()
+                .push(set.clone());
+        }
+        groups
+    }
+
+    /// The set references owning atom `label` of the set `key`: the configured ones the
+    /// root manifest names it from, else every configured one, else every one reporting
+    /// the set.
+    fn owners(
+        &self,
+        groups: &BTreeMap<String, Vec<SetRef>>,
+        key: &str,
+        label: &Label,
+    ) -> Vec<SetRef> {
+        let Some(sets) = groups.get(key) else {
+            return Vec::new();
+        };
+        let named: Vec<SetRef> = sets
+            .iter()
+            .filter(|set| {
+                self.configured
+                    .named
+                    .contains(&((*set).clone(), label.clone()))
+            })
+            .cloned()
+            .collect();
+        if !named.is_empty() {
+            return named;
+        }
+        let configured: Vec<SetRef> = sets
+            .iter()
+            .filter(|set| self.configured.covers(set))
+            .cloned()
+            .collect();
+        if !configured.is_empty() {
+            return configured;
+        }
+        sets.clone()
+    }
+
+    /// For every atom a claimant served, the owners not yet asked for it.
+    fn owners_to_ask(
+        &self,
+        raw: &[Found],
+        seen: &BTreeSet<(SetRef, Label)>,
+    ) -> BTreeMap<SetRef, BTreeSet<Label>> {
+        let groups = self.groups();
+        let mut ask: BTreeMap<SetRef, BTreeSet<Label>> = BTreeMap::new();
+        for (set, label, ..) in raw {
+            let owners = self.owners(&groups, &self.key_of(set), label);
+            if owners.contains(set) {
+                continue;
+            }
+            for owner in owners {
+                if matches!(owner, SetRef::Remote(_))
+                    && !seen.contains(&(owner.clone(), label.clone()))
+                {
+                    ask.entry(owner).or_default().insert(label.clone());
                 }
             }
         }
-        for (set, label, version, deps) in raw {
-            let key = AtomKey::new(catalog.key_of(&set), label);
+        ask
+    }
+
+    /// The URLs (as named) of the owners of atom `label` of set `key`.
+    fn owner_urls(&self, owners: &[SetRef]) -> Vec<SetUrl> {
+        let mut urls: Vec<SetUrl> = Vec::new();
+        for owner in owners {
+            for url in self.answered.get(owner).into_iter().flatten() {
+                if !urls.contains(url) {
+                    urls.push(url.clone());
+                }
+            }
+        }
+        urls
+    }
+
+    /// Key every discovered version by its set root: the owners' versions are
+    /// published (two owners disagreeing is tampering), a claimant's are checked
+    /// against them ([`Error::Claimed`]) or withheld. Then fill the registry.
+    fn settle(&mut self, raw: Vec<Found>) -> Result<(), Error> {
+        let groups = self.groups();
+        // Per atom, the set references that served a version of it.
+        let mut served: BTreeMap<(String, Label), BTreeSet<SetRef>> = BTreeMap::new();
+        for (set, label, ..) in &raw {
+            served
+                .entry((self.key_of(set), label.clone()))
+                .or_default()
+                .insert(set.clone());
+        }
+        let mut claims = Vec::new();
+        let mut registered = Vec::new();
+        for (set, label, version, deps, mut published) in raw {
+            let key = self.key_of(&set);
+            let owners = self.owners(&groups, &key, &label);
+            if !owners.contains(&set) {
+                claims.push((set, key, label, version, published));
+                continue;
+            }
+            // A configured owner that does not serve the atom is not its mirror; sets no
+            // configured URL reports keep every URL reporting them.
+            let serving: Vec<SetRef> = owners
+                .into_iter()
+                .filter(|owner| {
+                    !self.configured.covers(owner)
+                        || served
+                            .get(&(key.clone(), label.clone()))
+                            .is_some_and(|sets| sets.contains(owner))
+                })
+                .collect();
+            published.mirrors = self.owner_urls(&serving);
+            let info = self.sets.entry(key.clone()).or_default();
+            for url in &published.mirrors {
+                if !info.mirrors.contains(url) {
+                    info.mirrors.push(url.clone());
+                }
+            }
+            let versions = self
+                .published
+                .entry(AtomKey::new(key.clone(), label.clone()))
+                .or_default();
+            if let Some(known) = versions.get(&version) {
+                if let (Some(first_commit), Some(second_commit)) =
+                    (known.commit_id, published.commit_id)
+                    && first_commit != second_commit
+                {
+                    return Err(Error::OwnersDisagree(Box::new(Conflict {
+                        label,
+                        version,
+                        first: url_of(&set, known.mirrors.first()),
+                        first_commit,
+                        second: describe(&set),
+                        second_commit,
+                    })));
+                }
+                continue;
+            }
+            versions.insert(version.clone(), published);
+            registered.push((key, label, version, deps));
+        }
+        for (set, key, label, version, published) in claims {
+            self.check_claim(&groups, &set, &key, &label, &version, &published)?;
+        }
+        for (key, label, version, deps) in registered {
             let requirements = deps
                 .into_iter()
                 .map(|(set, label, req)| {
-                    Requirement::new(AtomKey::new(catalog.key_of(&set), label), req)
+                    Requirement::new(AtomKey::new(self.key_of(&set), label), req)
                 })
                 .collect();
-            catalog.registry.add(key, version, requirements);
+            self.registry
+                .add(AtomKey::new(key, label), version, requirements);
         }
-        Ok(catalog)
+        Ok(())
+    }
+
+    /// A claimant's version: the owners' own when they serve it (the same atom commit,
+    /// else [`Error::Claimed`]), withheld when they do not.
+    fn check_claim(
+        &mut self,
+        groups: &BTreeMap<String, Vec<SetRef>>,
+        set: &SetRef,
+        key: &str,
+        label: &Label,
+        version: &Version,
+        published: &Published,
+    ) -> Result<(), Error> {
+        let claimant = self.answered.get(set).cloned().unwrap_or_default();
+        let known = self
+            .published
+            .get(&AtomKey::new(key.to_owned(), label.clone()))
+            .and_then(|versions| versions.get(version));
+        match known {
+            Some(known) => match (known.commit_id, published.commit_id) {
+                (Some(owner_commit), Some(claimant_commit)) if owner_commit != claimant_commit => {
+                    Err(Error::Claimed(Box::new(Conflict {
+                        label: label.clone(),
+                        version: version.clone(),
+                        first: url_of(set, known.mirrors.first()),
+                        first_commit: owner_commit,
+                        second: url_of(set, claimant.first()),
+                        second_commit: claimant_commit,
+                    })))
+                }
+                _ => Ok(()),
+            },
+            None => {
+                let owners = self.owners(groups, key, label);
+                let withheld = Withheld {
+                    label: label.clone(),
+                    version: version.clone(),
+                    claimant,
+                    owners: self.owner_urls(&owners),
+                };
+                if !self.withheld.contains(&withheld) {
+                    self.withheld.push(withheld);
+                }
+                Ok(())
+            }
+        }
     }
 
     /// The set key of a set reference: its root in hex, or a placeholder when unknown
@@ -366,17 +706,29 @@ impl Catalog {
                 }
             }
             SetRef::Remote(urls) => {
+                let fetched = sources.mirrors.expand(urls);
                 let atoms =
-                    fetch::discover(&sources.cache, urls, labels, sources.offline, reporter)?;
+                    fetch::discover(&sources.cache, &fetched, labels, sources.offline, reporter)?;
                 self.warnings.extend(atoms.warnings.iter().cloned());
                 if let Some(root) = atoms.set_root {
-                    let key = root.to_hex().to_string();
-                    self.keys.insert(set.clone(), key.clone());
-                    let info = self.sets.entry(key).or_default();
-                    for url in &atoms.answered {
-                        if !info.mirrors.contains(url) {
-                            info.mirrors.push(url.clone());
-                        }
+                    self.keys.insert(set.clone(), root.to_hex().to_string());
+                }
+                // The URLs as named whose fetch URLs answered: what a lock records.
+                let named: Vec<SetUrl> = urls
+                    .iter()
+                    .filter(|url| {
+                        sources
+                            .mirrors
+                            .for_url(url)
+                            .iter()
+                            .any(|mirror| atoms.answered.contains(mirror))
+                    })
+                    .cloned()
+                    .collect();
+                let answered = self.answered.entry(set.clone()).or_default();
+                for url in named {
+                    if !answered.contains(&url) {
+                        answered.push(url);
                     }
                 }
                 for (label, versions) in atoms.atoms {
@@ -389,7 +741,7 @@ impl Catalog {
                                 content: Some(published.commit.content.clone()),
                                 path: published.commit.path.clone(),
                                 manifest: published.manifest,
-                                mirrors: atoms.answered.clone(),
+                                mirrors: Vec::new(),
                             },
                         ));
                     }
@@ -398,6 +750,13 @@ impl Catalog {
         }
         Ok(found)
     }
+}
+
+/// The URL to name a set reference by: `preferred`, else its first URL.
+fn url_of(set: &SetRef, preferred: Option<&SetUrl>) -> String {
+    preferred
+        .map(|url| url.as_str().to_owned())
+        .unwrap_or_else(|| describe(set))
 }
 
 fn describe(set: &SetRef) -> String {

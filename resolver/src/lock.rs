@@ -245,7 +245,6 @@ where
             key: key.clone(),
             version: resolved.version.clone(),
         })?;
-    let info = catalog.sets.get(&key.set).cloned().unwrap_or_default();
     let value_error = |message: String| Error::Value {
         label: key.label.clone(),
         message,
@@ -273,7 +272,7 @@ where
         id: AtomIdHex::parse(&id).map_err(value)?,
         commit: atom::lock::ObjectId::parse(&commit_id.to_hex().to_string()).map_err(value)?,
         content: ContentHash::parse(&content).map_err(value)?,
-        mirrors: info.mirrors.clone(),
+        mirrors: published.mirrors.clone(),
         deps: Default::default(),
     })
 }

@@ -8,12 +8,14 @@
 
 mod attest;
 mod cache;
+mod checked_paths;
 mod common;
 mod corpus;
 mod deps;
 mod deps_local;
 mod deps_stress;
 mod errors;
+mod identity;
 mod immutable;
 mod init;
 mod lockfile;
@@ -26,9 +28,11 @@ mod nix_export_trust;
 mod nix_inputs;
 mod outdated;
 mod outputs;
+mod private;
 mod progress;
 mod publish;
 mod publish_identity;
+mod publish_scale;
 mod timeouts;
 mod trust;
 mod vendor;

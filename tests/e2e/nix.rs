@@ -469,33 +469,60 @@ fn copy_tree(path: &Path, target: &Path) {
     }
 }
 
-#[test]
-fn the_flake_exposes_the_library_without_inputs() {
+/// eka's own flake in a temp dir (what it reads: `flake.nix`, `nix/`, `Cargo.toml`,
+/// `Cargo.lock`), and the nixpkgs stand-in of `fixtures/nixpkgs-stub` to evaluate it
+/// offline.
+fn eka_flake() -> (tempfile::TempDir, PathBuf, String) {
     let repo_root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let dir = tempfile::tempdir().unwrap();
-    copy_tree(&repo_root.join("flake.nix"), &dir.path().join("flake.nix"));
+    for file in ["flake.nix", "Cargo.toml", "Cargo.lock"] {
+        copy_tree(&repo_root.join(file), &dir.path().join(file));
+    }
     fs::create_dir_all(dir.path().join("nix")).unwrap();
     copy_tree(&library_dir(), &dir.path().join("nix/lib"));
-    let nix = Nix::new();
-    let output = nix
-        .command("nix")
+    copy_tree(
+        &repo_root.join("nix/package.nix"),
+        &dir.path().join("nix/package.nix"),
+    );
+    copy_tree(
+        &repo_root.join("fixtures/nixpkgs-stub"),
+        &dir.path().join("stub"),
+    );
+    let root = fs::canonicalize(dir.path()).unwrap();
+    let stub = format!("path:{}", root.join("stub").display());
+    (dir, root, stub)
+}
+
+/// `nix <args>` with flakes on, offline, nixpkgs replaced by the stand-in.
+fn flake_command(nix: &Nix, stub: &str, args: &[&str]) -> std::process::Output {
+    nix.command("nix")
         .args([
             "--extra-experimental-features",
             "nix-command flakes",
             "--store",
         ])
         .arg(nix.store())
-        .args(["eval", "--no-write-lock-file", "--json"])
-        .arg(format!(
-            "path:{}#lib",
-            fs::canonicalize(dir.path()).unwrap().display()
-        ))
-        .args([
+        .args(args)
+        .args(["--no-write-lock-file", "--override-input", "nixpkgs", stub])
+        .output()
+        .expect(NIX_MISSING)
+}
+
+#[test]
+fn the_flake_exposes_the_library() {
+    let (_dir, root, stub) = eka_flake();
+    let nix = Nix::new();
+    let output = flake_command(
+        &nix,
+        &stub,
+        &[
+            "eval",
+            "--json",
+            &format!("path:{}#lib", root.display()),
             "--apply",
             "lib: [ lib.formatVersion (builtins.attrNames lib) ]",
-        ])
-        .output()
-        .expect(NIX_MISSING);
+        ],
+    );
     assert!(
         output.status.success(),
         "{}",
@@ -512,8 +539,73 @@ fn the_flake_exposes_the_library_without_inputs() {
     ] {
         assert!(stdout.contains(&format!("\"{name}\"")), "{stdout}");
     }
-    // A flake without inputs needs no flake.lock.
-    assert!(!dir.path().join("flake.lock").exists());
+}
+
+#[test]
+fn the_flake_has_a_package_an_app_a_shell_and_an_overlay() {
+    // The real nixpkgs cannot be fetched here: the stand-in has the attributes the
+    // flake reads, so its outputs evaluate and `nix flake check` judges their shapes.
+    let (_dir, root, stub) = eka_flake();
+    let flake = format!("path:{}", root.display());
+    let nix = Nix::new();
+    let show = flake_command(&nix, &stub, &["flake", "show", "--json", &flake]);
+    assert!(
+        show.status.success(),
+        "{}",
+        String::from_utf8_lossy(&show.stderr)
+    );
+    let outputs: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
+    let version = fs::read_to_string(root.join("Cargo.toml"))
+        .unwrap()
+        .lines()
+        .find_map(|line| line.strip_prefix("version = \""))
+        .map(|rest| rest.trim_end_matches('"').to_owned())
+        .unwrap();
+    for system in [
+        "x86_64-linux",
+        "aarch64-linux",
+        "x86_64-darwin",
+        "aarch64-darwin",
+    ] {
+        for package in ["default", "eka"] {
+            assert_eq!(
+                outputs["packages"][system][package]["name"],
+                format!("eka-{version}"),
+                "{outputs}"
+            );
+        }
+        assert_eq!(
+            outputs["apps"][system]["default"]["type"], "app",
+            "{outputs}"
+        );
+        assert_eq!(
+            outputs["devShells"][system]["default"]["type"], "derivation",
+            "{outputs}"
+        );
+    }
+    assert_eq!(
+        outputs["overlays"]["default"]["type"], "nixpkgs-overlay",
+        "{outputs}"
+    );
+
+    let program = flake_command(
+        &nix,
+        &stub,
+        &[
+            "eval",
+            "--raw",
+            &format!("{flake}#apps.x86_64-linux.default.program"),
+        ],
+    );
+    let program = String::from_utf8(program.stdout).unwrap();
+    assert!(program.ends_with("/bin/eka"), "{program}");
+
+    let check = flake_command(&nix, &stub, &["flake", "check", "--no-build", &flake]);
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
 }
 
 #[test]

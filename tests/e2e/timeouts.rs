@@ -47,6 +47,7 @@ fn assert_timed_out(run: &Run, url: &str) {
     );
     assert!(
         run.stderr.contains("hint: ")
+            && run.stderr.contains("`--timeout <seconds>`")
             && run.stderr.contains("`EKA_NET_TIMEOUT=<seconds>`")
             && run
                 .stderr
@@ -142,6 +143,36 @@ fn the_deadline_of_eka_toml_is_honoured() {
     std::fs::write(&user, "[network]\ntimeout = 1\n").unwrap();
     let run = sandbox.eka_in("app", &["add", &format!("{url}::a")]);
     assert_timed_out(&run, &url);
+}
+
+#[test]
+fn the_timeout_flag_wins_over_the_environment_and_eka_toml() {
+    let server = SilentServer::start();
+    let url = server.url("git");
+    let sandbox = Sandbox::new();
+    project(&sandbox, "");
+    sandbox.write("app/eka.toml", "[network]\ntimeout = 600\n");
+    let output = sandbox
+        .command()
+        .current_dir(sandbox.path("app"))
+        .env("EKA_NET_TIMEOUT", "600")
+        .args(["--timeout", "1", "add", &format!("{url}::a")])
+        .output()
+        .unwrap();
+    let run = Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    };
+    assert_timed_out(&run, &url);
+    // Zero is refused by the flag's parser, before anything runs.
+    let run = sandbox.eka_in("app", &["--timeout", "0", "add", &format!("{url}::a")]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("--timeout") && run.stderr.contains("whole number of seconds above 0"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

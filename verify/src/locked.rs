@@ -18,6 +18,11 @@
 //!    content header. Anything else is [`Error::Refused`], naming the mirror the commit
 //!    came from (or the cache). Each tree is validated once per run.
 //!
+//! [`fetch_atoms`] does the same for some locked atoms only (the lock transaction checks
+//! the atoms a new lock adds or changes, plus [`Fetched::check_manifest`]: the tree's
+//! `atom.toml` is the published manifest resolution used). [`Fetched::keep`] keeps a
+//! checked commit under a ref of its own so Nix can fetch it from the atom store.
+//!
 //! Signatures, atom ids and the dependency closure are `eka verify`'s
 //! ([`crate::walk`]). Main types: [`Fetched`], [`Origin`], [`Error`].
 //!
@@ -39,6 +44,7 @@ use std::collections::HashMap;
 use atom::{
     error::{Classify, Kind},
     lock::{LockedAtom, Lockfile},
+    manifest::Manifest,
     progress::{Reporter, Step},
     store::{
         AtomCommit,
@@ -98,6 +104,31 @@ pub enum Error {
         #[source]
         failure: Box<Failure>,
     },
+    /// The `atom.toml` in a locked atom's tree is not the manifest its set published
+    /// for that version (`refs/eka/meta/<label>/<version>/manifest`), which resolution
+    /// used: the atom is not locked.
+    #[error(
+        "atom `{label}@{version}` from {origin} is refused: the `atom.toml` in its tree \
+         is not the manifest published as `refs/eka/meta/{label}/{version}/manifest` ({reason})"
+    )]
+    ManifestMismatch {
+        /// The atom.
+        label: String,
+        /// Its version.
+        version: String,
+        /// Where its commit came from.
+        origin: Origin,
+        /// What differs.
+        reason: String,
+    },
+    /// The ref keeping a checked atom commit in the atom store could not be written.
+    #[error("cannot keep atom commit `{commit}` in the atom store")]
+    Keep {
+        /// The commit.
+        commit: String,
+        /// What went wrong.
+        message: String,
+    },
     /// The tree of an atom could not be read to validate it.
     #[error("cannot read the tree of atom `{label}`")]
     Tree {
@@ -114,7 +145,11 @@ impl Classify for Error {
     /// fetch or read failure is the environment.
     fn kind(&self) -> Kind {
         match self {
-            Error::Missing { .. } | Error::Commit { .. } | Error::Refused { .. } => Kind::Input,
+            Error::Missing { .. }
+            | Error::Commit { .. }
+            | Error::Refused { .. }
+            | Error::ManifestMismatch { .. } => Kind::Input,
+            Error::Keep { .. } => Kind::Environment,
             Error::Cache(error) => error.kind(),
             Error::Fetch { source, .. } => source.kind(),
             Error::Tree { .. } => Kind::Environment,
@@ -128,9 +163,46 @@ impl Classify for Error {
             }
             Error::Missing { .. } => Some("check the atom's mirrors with `eka verify`".into()),
             Error::Refused { .. } => Some("run `eka verify` to see which mirror changed it".into()),
+            Error::ManifestMismatch { .. } => Some(
+                "the set's publisher must republish the version; ask them, or require another version"
+                    .into(),
+            ),
             Error::Cache(error) => error.hint(),
             Error::Fetch { source, .. } => source.hint(),
-            Error::Commit { .. } | Error::Tree { .. } => None,
+            Error::Commit { .. } | Error::Tree { .. } | Error::Keep { .. } => None,
+        }
+    }
+}
+
+impl Error {
+    /// The same error, naming `url` instead of the cache as where a refused commit came
+    /// from: for a caller that knows the mirror serves that commit (discovery just
+    /// listed it there, and a commit id names its bytes).
+    pub fn served_by(self, url: &str) -> Error {
+        match self {
+            Error::Refused {
+                label,
+                version,
+                origin: Origin::Cache,
+                failure,
+            } => Error::Refused {
+                label,
+                version,
+                origin: Origin::Mirror(url.to_owned()),
+                failure,
+            },
+            Error::ManifestMismatch {
+                label,
+                version,
+                origin: Origin::Cache,
+                reason,
+            } => Error::ManifestMismatch {
+                label,
+                version,
+                origin: Origin::Mirror(url.to_owned()),
+                reason,
+            },
+            other => other,
         }
     }
 }
@@ -191,6 +263,82 @@ impl<'a> Fetched<'a> {
         check_atom(&self.repo, atom, commit, origin, &mut self.verdicts)
     }
 
+    /// Check that the `atom.toml` in `tree` (the tree [`Fetched::check`] returned for
+    /// the atom at `index`) is `published`, the manifest resolution used.
+    pub fn check_manifest(
+        &self,
+        index: usize,
+        tree: gix::ObjectId,
+        published: &Manifest,
+    ) -> Result<(), Error> {
+        let atom = self.atom(index);
+        let mismatch = |reason: String| Error::ManifestMismatch {
+            label: atom.label.to_string(),
+            version: atom.version.to_string(),
+            origin: self.origin(index),
+            reason,
+        };
+        let unreadable = |object: gix::ObjectId| Error::Missing {
+            label: atom.label.to_string(),
+            commit: object.to_string(),
+            offline: false,
+        };
+        let tree = self.repo.find_object(tree).map_err(|_| unreadable(tree))?;
+        let entry = tree
+            .try_into_tree()
+            .ok()
+            .and_then(|tree| tree.find_entry("atom.toml").map(|entry| entry.object_id()));
+        let Some(blob) = entry else {
+            return Err(mismatch("the tree has no `atom.toml`".into()));
+        };
+        let data = self
+            .repo
+            .find_object(blob)
+            .map_err(|_| unreadable(blob))?
+            .detach()
+            .data;
+        let Ok(text) = std::str::from_utf8(&data) else {
+            return Err(mismatch("the tree's `atom.toml` is not UTF-8".into()));
+        };
+        let display = format!("{}@{}/atom.toml", atom.label, atom.version);
+        match Manifest::from_str(text, &display) {
+            Ok(found) if &found == published => Ok(()),
+            Ok(_) => Err(mismatch("they differ".into())),
+            Err(error) => Err(mismatch(format!(
+                "the tree's `atom.toml` is invalid: {error}"
+            ))),
+        }
+    }
+
+    /// Keep the commit of the atom at `index` in the atom store under a ref of its own
+    /// (`refs/cache/<commit>`, created if missing) and return that ref's name, so a
+    /// `git fetch` of the atom store (Nix's `builtins.fetchGit`) can ask for it.
+    pub fn keep(&self, index: usize) -> Result<String, Error> {
+        let commit = self.commit(index);
+        let name = format!("{CACHE_NAMESPACE}{commit}");
+        let present = self
+            .repo
+            .try_find_reference(name.as_str())
+            .ok()
+            .flatten()
+            .and_then(|reference| reference.try_id().map(|id| id.detach()))
+            == Some(commit);
+        if !present {
+            self.repo
+                .reference(
+                    name.as_str(),
+                    commit,
+                    gix::refs::transaction::PreviousValue::Any,
+                    "eka: checked atom commit",
+                )
+                .map_err(|error| Error::Keep {
+                    commit: commit.to_string(),
+                    message: error.to_string(),
+                })?;
+        }
+        Ok(name)
+    }
+
     /// Check every atom, reporting a `Checking` step; returns the trees in lock order.
     pub fn check_all(&mut self, reporter: &dyn Reporter) -> Result<Vec<gix::ObjectId>, Error> {
         let step = Step::begin(reporter, "Checking", Some(self.len() as u64));
@@ -212,10 +360,21 @@ pub fn fetch<'a>(
     offline: bool,
     reporter: &dyn Reporter,
 ) -> Result<Fetched<'a>, Error> {
-    let commits = lock
-        .atoms
+    let atoms: Vec<&LockedAtom> = lock.atoms.iter().collect();
+    fetch_atoms(&atoms, cache, offline, reporter)
+}
+
+/// [`fetch`] for some locked atoms only (e.g. those a new lock adds or changes): ONE
+/// fetch per mirror for all of them; [`Fetched`] indexes them in the order given.
+pub fn fetch_atoms<'a>(
+    atoms: &[&'a LockedAtom],
+    cache: &Cache,
+    offline: bool,
+    reporter: &dyn Reporter,
+) -> Result<Fetched<'a>, Error> {
+    let commits = atoms
         .iter()
-        .map(|atom| Ok((atom, commit_id(atom)?)))
+        .map(|atom| Ok((*atom, commit_id(atom)?)))
         .collect::<Result<Vec<_>, Error>>()?;
     if let Some(reason) = unreadable_commit(&cache.atoms_repo()?, &commits) {
         // A damaged store: rebuild it (a warning) and fetch again.
@@ -526,5 +685,42 @@ mod tests {
             error.hint()
         );
         assert_eq!(Origin::Cache.to_string(), "the cache");
+    }
+
+    #[test]
+    fn served_by_names_the_mirror_only_instead_of_the_cache() {
+        let refused = |origin: Origin| Error::Refused {
+            label: "top".into(),
+            version: "1.0.0".into(),
+            origin,
+            failure: Box::new(Failure::HostileTree {
+                path: ".git".into(),
+                violation: "the name is `.git`".into(),
+            }),
+        };
+        let named = refused(Origin::Cache).served_by("https://h/x.git");
+        assert_eq!(
+            named.to_string(),
+            "atom `top@1.0.0` from mirror `https://h/x.git` is refused"
+        );
+        let kept = refused(Origin::Mirror("https://a/y.git".into())).served_by("https://h/x.git");
+        assert_eq!(
+            kept.to_string(),
+            "atom `top@1.0.0` from mirror `https://a/y.git` is refused"
+        );
+        let manifest = Error::ManifestMismatch {
+            label: "top".into(),
+            version: "1.0.0".into(),
+            origin: Origin::Cache,
+            reason: "they differ".into(),
+        }
+        .served_by("https://h/x.git");
+        assert!(
+            manifest
+                .to_string()
+                .contains("from mirror `https://h/x.git`"),
+            "{manifest}"
+        );
+        assert_eq!(manifest.kind(), Kind::Input);
     }
 }

@@ -397,7 +397,10 @@ pub fn check_fetch_url(raw: &str, git: bool) -> Result<(), String> {
         && url.password().is_some()
     {
         return Err(with_hint(
-            format!("URL `{raw}` contains a password"),
+            format!(
+                "URL `{}` contains a password",
+                crate::uri::redact_credentials(raw)
+            ),
             "use a git credential helper or a netrc file instead of writing secrets into the manifest",
         ));
     }
@@ -504,7 +507,10 @@ fn parse_set_url(raw: &str) -> Result<SetUrl, String> {
         && url.password().is_some()
     {
         return Err(with_hint(
-            format!("set URL `{raw}` contains a password"),
+            format!(
+                "set URL `{}` contains a password",
+                crate::uri::redact_credentials(raw)
+            ),
             "use a git credential helper instead of writing secrets into the manifest",
         ));
     }

@@ -625,8 +625,9 @@ fn list_mirrors(
             causes,
             hint: if all_timed_out {
                 "check the URLs and your connection, raise the deadline with \
-                 `EKA_NET_TIMEOUT=<seconds>` or `[network] timeout = <seconds>` in `eka.toml`, \
-                 or use `--offline` to work from the cache"
+                 `--timeout <seconds>`, `EKA_NET_TIMEOUT=<seconds>` or \
+                 `[network] timeout = <seconds>` in `eka.toml`, or use `--offline` to work \
+                 from the cache"
             } else {
                 "check the URLs and your connection, or use `--offline` to work from the cache"
             },

@@ -2,15 +2,18 @@
 //!
 //! gix reads objects and lists refs; the git binary does what gix cannot (yet) do for eka:
 //! fetch with filters and explicit negotiation ([`Repo::fetch`]), push atomically with
-//! leases ([`Repo::push_atomic`]), list refs over http ([`ls_remote`]) and create
+//! leases from a staging git directory ([`Repo::push_atomic`]), list refs over http ([`ls_remote`]) and create
 //! repositories ([`Repo::init_bare`]).
 //!
 //! Every child runs with the same environment: the variables that would redirect git to
 //! another repository or inject configuration (`GIT_DIR`, `GIT_WORK_TREE`,
 //! `GIT_INDEX_FILE`, `GIT_OBJECT_DIRECTORY`, `GIT_ALTERNATE_OBJECT_DIRECTORIES`,
 //! `GIT_NAMESPACE`, `GIT_CONFIG_PARAMETERS`, … see [`CLEARED_VARIABLES`]) are removed,
-//! `GIT_TERMINAL_PROMPT=0` is set and stdin is closed, so a remote asking for
-//! credentials fails instead of hanging.
+//! `GIT_TERMINAL_PROMPT=0`, an empty `GIT_ASKPASS` and `SSH_ASKPASS_REQUIRE=never` are
+//! set and stdin is closed, so a remote asking for credentials nobody configured fails
+//! instead of prompting or hanging. `HOME` and `SSH_AUTH_SOCK` are kept: credentials come
+//! from git's credential helpers and the user's ssh agent, never from eka. Errors never
+//! repeat a URL's password (see [`crate::uri::redact_credentials`]).
 //!
 //! Every child has a deadline ([`network_timeout`]: 30 s by default, or what the binary
 //! set with [`set_network_timeout`] from `EKA_NET_TIMEOUT` or `[network] timeout` in
@@ -47,7 +50,10 @@ use std::{
 
 use gix::ObjectId;
 
-use crate::error::{Classify, Kind};
+use crate::{
+    error::{Classify, Kind},
+    uri::redact_credentials,
+};
 
 /// The environment variable giving the network deadline in seconds.
 pub const TIMEOUT_VARIABLE: &str = "EKA_NET_TIMEOUT";
@@ -153,6 +159,23 @@ impl Error {
             || (stderr.contains("repository '") && stderr.contains("' not found"))
     }
 
+    /// Whether the remote wanted credentials that were missing or wrong (git's words for
+    /// http basic auth, ssh's for a refused key or an unknown host key).
+    pub fn is_authentication_failure(&self) -> bool {
+        let Error::Remote { stderr, .. } = self else {
+            return false;
+        };
+        const FAILURES: &[&str] = &[
+            "could not read username",
+            "could not read password",
+            "authentication failed",
+            "permission denied (publickey",
+            "host key verification failed",
+        ];
+        let stderr = stderr.to_lowercase();
+        FAILURES.iter().any(|failure| stderr.contains(failure))
+    }
+
     /// Whether the remote answered and refused: the repository or an object it was asked
     /// for does not exist there (the URL or the server's data is wrong, not the
     /// connection).
@@ -186,6 +209,11 @@ impl Classify for Error {
     fn hint(&self) -> Option<String> {
         match self {
             Error::Timeout { .. } => Some(timeout_hint()),
+            Error::Remote { .. } if self.is_authentication_failure() => Some(
+                "eka never asks for credentials: configure a git credential helper \
+                 (http/https) or load your key into `ssh-agent` (ssh)"
+                    .to_owned(),
+            ),
             Error::Remote { .. } if self.is_refused_by_remote() => {
                 Some("check the URL and that the server still publishes it".to_owned())
             }
@@ -194,11 +222,11 @@ impl Classify for Error {
     }
 }
 
-/// The hint of every network timeout: the two places that raise the deadline.
+/// The hint of every network timeout: the three places that raise the deadline.
 pub fn timeout_hint() -> String {
     format!(
-        "check your connection, or raise the deadline with `{TIMEOUT_VARIABLE}=<seconds>` or \
-         `[network] timeout = <seconds>` in `eka.toml`"
+        "check your connection, or raise the deadline with `--timeout <seconds>`, \
+         `{TIMEOUT_VARIABLE}=<seconds>` or `[network] timeout = <seconds>` in `eka.toml`"
     )
 }
 
@@ -266,15 +294,26 @@ impl FetchSpec {
     }
 }
 
-/// One ref update of an atomic push.
+/// A lease of an atomic push: the ref may only change if it has this value now.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PushUpdate<'a> {
+pub struct PushLease<'a> {
     /// The full ref name on the remote.
     pub name: &'a str,
-    /// The local object it should point to.
-    pub new_id: ObjectId,
-    /// The value it must have now (`None`: it must not exist).
-    pub expected_old: Option<ObjectId>,
+    /// The value it must have now.
+    pub expected: ObjectId,
+}
+
+/// One atomic push ([`Repo::push_atomic`]): what to push from where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushRequest<'a> {
+    /// The git directory whose refs are pushed (`--git-dir`); the push still runs in
+    /// this repository's directory, so a relative URL keeps its meaning.
+    pub source: &'a Path,
+    /// The refspecs (never forced: no leading `+`).
+    pub refspecs: &'a [String],
+    /// Refs that may be moved from a known value; every other ref the refspecs name
+    /// must not exist on the remote.
+    pub leases: &'a [PushLease<'a>],
 }
 
 /// What `git push --porcelain` reported, whatever its exit status.
@@ -388,24 +427,31 @@ impl Repo {
         .map(drop)
     }
 
-    /// Push `updates` to `url` in one `git push --atomic --porcelain`, each ref with a
-    /// lease; the report is returned whatever git's exit status (the caller reads the
-    /// per-ref lines).
-    pub fn push_atomic(&self, url: &str, updates: &[PushUpdate<'_>]) -> Result<PushReport, Error> {
-        let mut arguments: Vec<OsString> = ["push", "--atomic", "--porcelain", "--progress"]
-            .map(OsString::from)
-            .to_vec();
-        for update in updates {
-            let expected = update
-                .expected_old
-                .map(|id| id.to_hex().to_string())
-                .unwrap_or_default();
-            arguments.push(format!("--force-with-lease={}:{expected}", update.name).into());
+    /// Push `request` to `url` in one `git push --atomic --porcelain --force-with-lease`:
+    /// the bare `--force-with-lease` makes every pushed ref "must not exist" (a URL has no
+    /// remote-tracking refs), except those given an explicit lease. The leases are
+    /// checked against the advertised refs in linear time, and the server checks the
+    /// same old values under its ref lock. The report is returned whatever git's exit
+    /// status (the caller reads the per-ref lines).
+    pub fn push_atomic(&self, url: &str, request: &PushRequest<'_>) -> Result<PushReport, Error> {
+        let mut git_dir = OsString::from("--git-dir=");
+        git_dir.push(request.source);
+        let mut arguments: Vec<OsString> = vec![git_dir];
+        arguments.extend(
+            [
+                "push",
+                "--atomic",
+                "--porcelain",
+                "--progress",
+                "--force-with-lease",
+            ]
+            .map(OsString::from),
+        );
+        for lease in request.leases {
+            arguments.push(format!("--force-with-lease={}:{}", lease.name, lease.expected).into());
         }
         arguments.push(url.into());
-        for update in updates {
-            arguments.push(format!("{}:{}", update.new_id, update.name).into());
-        }
+        arguments.extend(request.refspecs.iter().map(OsString::from));
         let context = Context::remote(&arguments, url, Some(&self.path));
         let output = execute(
             git_command(
@@ -458,7 +504,7 @@ impl Context {
     fn remote(arguments: &[OsString], url: &str, repo: Option<&Path>) -> Context {
         Context {
             command: command_name(arguments),
-            url: Some(url.to_owned()),
+            url: Some(redact_credentials(url)),
             repo: repo.map(Path::to_path_buf),
         }
     }
@@ -530,7 +576,16 @@ fn git_command(
     for variable in CLEARED_VARIABLES {
         command.env_remove(variable);
     }
-    command.env("GIT_TERMINAL_PROMPT", "0");
+    // Never prompt: git's own credential prompts are off (`GIT_TERMINAL_PROMPT=0`), an
+    // empty `GIT_ASKPASS` wins over `core.askPass` and `SSH_ASKPASS` so git runs no askpass
+    // program either, and ssh never runs one (`SSH_ASKPASS_REQUIRE=never`); with stdin
+    // closed, a remote that wants credentials nobody configured fails at once. What
+    // private remotes need is deliberately kept: `HOME` (git's credential helpers and
+    // `~/.git-credentials`, the ssh configuration) and `SSH_AUTH_SOCK` (the ssh agent).
+    command
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .env("GIT_ASKPASS", "")
+        .env("SSH_ASKPASS_REQUIRE", "never");
     if url.is_some_and(is_http) {
         let seconds = deadline.unwrap_or_else(network_timeout).as_secs().max(1);
         command.args([
@@ -631,8 +686,8 @@ fn join_reader(handle: std::thread::JoinHandle<Vec<u8>>) -> Vec<u8> {
     handle.join().unwrap_or_default()
 }
 
-/// git's stderr without progress meters (lines rewritten with `\r`, counting lines),
-/// trimmed.
+/// git's stderr without progress meters (lines rewritten with `\r`, counting lines) and
+/// without the password of any URL it repeats ([`redact_credentials`]), trimmed.
 fn clean_stderr(stderr: &[u8]) -> String {
     const PROGRESS: &[&str] = &[
         "Enumerating objects",
@@ -645,7 +700,7 @@ fn clean_stderr(stderr: &[u8]) -> String {
         "Delta compression",
         "Unpacking objects",
     ];
-    let text = String::from_utf8_lossy(stderr);
+    let text = redact_credentials(&String::from_utf8_lossy(stderr));
     text.split(['\n', '\r'])
         .map(str::trim_end)
         .filter(|line| !line.trim().is_empty())
@@ -714,6 +769,97 @@ mod tests {
     fn progress_is_removed_from_stderr() {
         let stderr = b"remote: Enumerating objects: 3, done.\nReceiving objects:  50% (1/2)\rReceiving objects: 100% (2/2), done.\nfatal: bad thing\n";
         assert_eq!(clean_stderr(stderr), "fatal: bad thing");
+    }
+
+    #[test]
+    fn errors_never_repeat_a_password() {
+        let stderr = b"fatal: unable to access 'http://user:secret@127.0.0.1:9/set.git/': boom\n";
+        assert_eq!(
+            clean_stderr(stderr),
+            "fatal: unable to access 'http://user:***@127.0.0.1:9/set.git/': boom"
+        );
+        let context = Context::remote(
+            &os(&["ls-remote"]),
+            "http://user:secret@127.0.0.1:9/set.git",
+            None,
+        );
+        let error = Finished {
+            status: failed_status(),
+            stdout: Vec::new(),
+            stderr: stderr.to_vec(),
+        }
+        .into_success(&context, Duration::from_secs(1))
+        .unwrap_err();
+        let message = error.to_string();
+        assert!(!message.contains("secret"), "{message}");
+        assert!(
+            message.contains("`http://user:***@127.0.0.1:9/set.git`"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn missing_credentials_get_a_hint_naming_where_they_come_from() {
+        let remote = |stderr: &str| Error::Remote {
+            command: "git ls-remote".to_owned(),
+            url: "ssh://git@h/x".to_owned(),
+            repo: None,
+            stderr: stderr.to_owned(),
+        };
+        for stderr in [
+            "fatal: could not read Username for 'http://h': terminal prompts disabled",
+            "fatal: Authentication failed for 'http://h/x/'",
+            "git@h: Permission denied (publickey).\nfatal: Could not read from remote repository.",
+        ] {
+            let error = remote(stderr);
+            assert!(error.is_authentication_failure(), "{stderr}");
+            let hint = error.hint().unwrap_or_default();
+            assert!(hint.contains("credential helper"), "{hint}");
+            assert!(hint.contains("ssh-agent"), "{hint}");
+        }
+        let error = remote("fatal: unable to access 'http://h/x/': Connection refused");
+        assert!(!error.is_authentication_failure());
+        assert!(error.hint().is_none());
+    }
+
+    fn failed_status() -> ExitStatus {
+        std::process::Command::new("git")
+            .arg("no-such-subcommand")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap()
+    }
+
+    #[test]
+    fn children_never_prompt_and_keep_what_credentials_need() {
+        let command = git_command(None, Some("ssh://git@h/x"), &os(&["ls-remote"]), None);
+        let set: Vec<(String, Option<String>)> = command
+            .get_envs()
+            .map(|(name, value)| {
+                (
+                    name.to_string_lossy().into_owned(),
+                    value.map(|value| value.to_string_lossy().into_owned()),
+                )
+            })
+            .collect();
+        for (name, value) in [
+            ("GIT_TERMINAL_PROMPT", "0"),
+            ("GIT_ASKPASS", ""),
+            ("SSH_ASKPASS_REQUIRE", "never"),
+        ] {
+            assert!(
+                set.contains(&(name.to_owned(), Some(value.to_owned()))),
+                "{name}: {set:?}"
+            );
+        }
+        for kept in ["HOME", "SSH_AUTH_SOCK", "XDG_CONFIG_HOME"] {
+            assert!(
+                !set.iter().any(|(name, _)| name == kept),
+                "{kept} must reach git unchanged: {set:?}"
+            );
+            assert!(!CLEARED_VARIABLES.contains(&kept));
+        }
     }
 
     #[test]

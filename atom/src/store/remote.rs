@@ -1,9 +1,11 @@
 //! Listing a remote set's atom refs without cloning it.
 //!
-//! `git://` (and `ssh://`) are spoken natively with gix, using protocol v2 `ls-refs`
+//! `git://` is spoken natively with gix, using protocol v2 `ls-refs`
 //! with one `ref-prefix` per label, so the server sends back only those atoms' refs.
 //! `http(s)://` is delegated to `git ls-remote` (through the [`super::git`] front door)
-//! because this build of gix has no HTTP transport compiled in; so is `file://`, because
+//! because this build of gix has no HTTP transport compiled in; so is `ssh://`, so that
+//! listing reaches a private registry through the same ssh configuration as fetching
+//! (`core.sshCommand`, `GIT_SSH_COMMAND`, which gix's transport ignores); so is `file://`, because
 //! gix would start `git-upload-pack` itself with eka's environment, which the front door
 //! cleans. `git ls-remote` sends the same prefixes. Either way the result is filtered again on the
 //! client, so a server that ignores prefixes (protocol v1) gives the same answer.
@@ -171,7 +173,12 @@ pub fn list_refs(url: &str, prefixes: &[String]) -> Result<Vec<(String, ObjectId
         source: source.into(),
     })?;
     let mut refs = match parsed.scheme {
-        gix::url::Scheme::Http | gix::url::Scheme::Https => ls_remote(url, prefixes)?,
+        // ssh goes through git too, so listing uses the same ssh as fetching and pushing:
+        // gix's own ssh transport ignores `core.sshCommand`, `GIT_SSH_COMMAND` and
+        // `ssh.variant`, which private registries are commonly reached through.
+        gix::url::Scheme::Http | gix::url::Scheme::Https | gix::url::Scheme::Ssh => {
+            ls_remote(url, prefixes)?
+        }
         gix::url::Scheme::File => {
             refuse_reftable(&parsed.path.to_path_lossy())?;
             if environment_is_clean() {

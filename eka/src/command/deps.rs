@@ -24,9 +24,11 @@ fn lock_options(
     context: &Context<'_>,
     dry_run: bool,
 ) -> crate::error::Result<transaction::Options> {
+    let config = config(context)?;
     Ok(transaction::Options {
         dir: context.cwd.clone(),
-        cache: config(context)?.cache,
+        cache: config.cache,
+        mirrors: config.mirrors,
         offline: context.offline,
         locked: context.locked,
         dry_run,
@@ -155,6 +157,7 @@ pub(crate) fn list(context: &Context<'_>, args: ListArgs, show: bool) -> crate::
         cache: config.cache,
         offline: context.offline,
         reporter: context.printer.progress().clone(),
+        mirrors: config.mirrors,
     };
     let listing = if show {
         show_op::run(&options)?

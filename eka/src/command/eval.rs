@@ -1,4 +1,5 @@
-//! `eka eval [attr]` / `eka build [attr]` with `--config FILE` / `--set KEY=VALUE`.
+//! `eka eval [attr]` / `eka build [attr]` with `--config FILE` / `--set KEY=VALUE` and
+//! `--override-atom LABEL=DIR` / `--override-input NAME=URL|DIR` (warned about).
 
 use crate::error::ResultExt as _;
 use nix::eval;
@@ -18,16 +19,24 @@ pub(crate) fn exec(
     let cache = atom::config::Config::load(Some(&context.cwd))
         .context("cannot load the eka configuration")?
         .cache;
-    let outcome = eval::run(
+    let reporter = context.printer.progress();
+    let prepared = eval::prepare(
         &eval::Options {
             dir: context.cwd.clone(),
             attr: args.attr,
             config,
             cache,
             mode,
+            offline: context.offline,
+            override_atoms: args.override_atoms,
+            override_inputs: args.override_inputs,
         },
-        context.printer.progress(),
+        &**reporter,
     )?;
+    for used in &prepared.overrides {
+        context.printer.warn(used);
+    }
+    let outcome = prepared.run(&**reporter)?;
     context.printer.show(&view::eval::Eval::from(outcome));
     Ok(())
 }

@@ -9,9 +9,8 @@ use crate::{cli::ExportArgs, view};
 pub(crate) fn exec(context: &Context<'_>, args: ExportArgs) -> crate::error::Result<()> {
     // `--flake` is the only export format so far (clap requires it).
     let _ = args.flake;
-    let cache = atom::config::Config::load(Some(&context.cwd))
-        .context("cannot load the eka configuration")?
-        .cache;
+    let config = atom::config::Config::load(Some(&context.cwd))
+        .context("cannot load the eka configuration")?;
     let output = match args.output {
         Some(dir) => context.cwd.join(dir),
         None => context.cwd.clone(),
@@ -20,8 +19,9 @@ pub(crate) fn exec(context: &Context<'_>, args: ExportArgs) -> crate::error::Res
         &export::Options {
             dir: context.cwd.clone(),
             output,
-            cache,
+            cache: config.cache,
             offline: context.offline,
+            mirrors: config.mirrors,
         },
         context.printer.progress(),
     )?;

@@ -31,6 +31,8 @@ pub(crate) struct Context<'a> {
     pub(crate) cwd: PathBuf,
     pub(crate) offline: bool,
     pub(crate) locked: bool,
+    /// `--timeout`, which wins over the environment and `eka.toml`.
+    timeout: Option<u64>,
 }
 
 impl<'a> Context<'a> {
@@ -53,6 +55,7 @@ impl<'a> Context<'a> {
             cwd,
             offline: global.offline || global.frozen,
             locked: global.locked || global.frozen,
+            timeout: global.timeout,
         })
     }
 }
@@ -89,11 +92,15 @@ pub(crate) fn exec(cli: Cli, printer: &Printer) -> crate::error::Result<()> {
     }
 }
 
-/// Give every network operation of the run the configured deadline (`EKA_NET_TIMEOUT`,
-/// else `[network] timeout` in `eka.toml`, else 30 s); an invalid value is refused here,
-/// before anything is fetched.
+/// Give every network operation of the run the configured deadline (`--timeout`, else
+/// `EKA_NET_TIMEOUT`, else `[network] timeout` in `eka.toml`, else 30 s); an invalid
+/// value is refused here, before anything is fetched.
 fn set_network_timeout(context: &Context<'_>) -> crate::error::Result<()> {
     let config = atom::config::Config::load(Some(&context.cwd))?;
-    atom::store::git::set_network_timeout(config.network_timeout);
+    let deadline = match context.timeout {
+        Some(seconds) => std::time::Duration::from_secs(seconds),
+        None => config.network_timeout,
+    };
+    atom::store::git::set_network_timeout(deadline);
     Ok(())
 }

@@ -16,6 +16,7 @@ pub(crate) fn exec(context: &Context<'_>, args: OutdatedArgs) -> crate::error::R
             locked: false,
             dry_run: true,
             reporter: context.printer.progress().clone(),
+            mirrors: config.mirrors,
         },
     };
     let outcome = outdated::run(&options)?;

@@ -33,6 +33,7 @@ pub(crate) fn exec(context: &Context<'_>, args: VerifyArgs) -> crate::error::Res
         names,
         require_signed: args.require_signed,
         trust: config.trust,
+        mirrors: config.mirrors,
         now: std::time::SystemTime::now(),
         attestations: args.attestations,
         require_attested: args.require_attested,

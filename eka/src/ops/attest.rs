@@ -608,6 +608,11 @@ fn attest_one(
             config: options.config.clone(),
             cache: options.cache.clone(),
             mode: nix::eval::Mode::Build,
+            // The lock's atoms are fetched and checked like `eka build` does; an
+            // attestation never uses overrides.
+            offline: false,
+            override_atoms: Vec::new(),
+            override_inputs: Vec::new(),
         },
         &*options.reporter,
     )

@@ -1,7 +1,8 @@
 //! `eka list <set-uri>`: the published atoms of a remote set and their metadata, from
 //! the refs and manifests alone (no clone, no trees). Main types: [`Options`],
 //! [`Listing`] (one [`AtomInfo`] per atom) and [`Error`]; `eka show` ([`super::show`])
-//! shares them.
+//! shares them. The set is listed through the URLs its `eka.toml` `[mirrors]` entry
+//! names, if any.
 //!
 //! ```no_run
 //! use eka::ops::list;
@@ -12,6 +13,7 @@
 //!     cache: "/home/me/.cache/eka".into(),
 //!     offline: false,
 //!     reporter: atom::progress::Silent::shared(),
+//!     mirrors: Default::default(),
 //! };
 //! for atom in list::list(&options)?.atoms {
 //!     println!("{} {:?}", atom.label, atom.versions);
@@ -84,6 +86,8 @@ pub struct Options {
     pub offline: bool,
     /// Where discovery reports its progress.
     pub reporter: std::sync::Arc<dyn atom::progress::Reporter>,
+    /// The consumer's `[mirrors]`: where the set is listed from.
+    pub mirrors: atom::config::Mirrors,
 }
 
 /// One published version.
@@ -141,7 +145,7 @@ pub(super) fn collect(
 ) -> Result<Listing, Error> {
     let found = fetch::discover(
         cache,
-        std::slice::from_ref(url),
+        &options.mirrors.for_url(url),
         labels,
         options.offline,
         &*options.reporter,

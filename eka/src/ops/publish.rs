@@ -327,6 +327,12 @@ pub enum Error {
         /// The name given (or the default).
         name: String,
     },
+    /// The remote's URL carries a password (shown redacted, never echoed).
+    #[error("remote URL `{url}` contains a password")]
+    Credentials {
+        /// The URL with its password replaced by `***`.
+        url: String,
+    },
     /// The remote's refs could not be listed.
     #[error(transparent)]
     List(Box<remote::Error>),
@@ -398,6 +404,7 @@ impl Classify for Error {
             | Error::ManifestText { .. }
             | Error::LabelClash { .. }
             | Error::NoRemote { .. }
+            | Error::Credentials { .. }
             | Error::OtherSet { .. }
             | Error::Rejected { .. }
             | Error::NoRepository { .. } => true,
@@ -463,6 +470,9 @@ impl Classify for Error {
             }
             Error::OtherSet { .. } => {
                 "publish to a remote of this set, or to an empty repository".into()
+            }
+            Error::Credentials { .. } => {
+                "remove the password from the URL; use a git credential helper or an ssh key".into()
             }
             Error::Rejected { .. } => {
                 "see the server's reason above; nothing was published, so retry once it is fixed"
@@ -685,6 +695,10 @@ struct Checked {
     path: RelativePath,
     /// Its manifest.
     manifest: atom::manifest::Manifest,
+    /// Its tree at the source commit.
+    tree: ObjectId,
+    /// The content hash of that tree, computed while validating it.
+    content: String,
 }
 
 /// Check every selected atom, in index order: its directory is a tree without hostile
@@ -700,8 +714,8 @@ fn check_atoms(
     let mut checked: Vec<Checked> = Vec::new();
     let mut invalid = Vec::new();
     for path in selected {
-        let result = check_atom(origin, path, options.revision.as_str()).and_then(|manifest| {
-            let label = &manifest.package.label;
+        let result = check_atom(origin, path, options.revision.as_str()).and_then(|atom| {
+            let label = &atom.manifest.package.label;
             match checked
                 .iter()
                 .find(|atom| &atom.manifest.package.label == label)
@@ -711,14 +725,11 @@ fn check_atoms(
                     label: label.to_string(),
                     first: first.path.as_str().to_owned(),
                 }),
-                None => Ok(manifest),
+                None => Ok(atom),
             }
         });
         match result {
-            Ok(manifest) => checked.push(Checked {
-                path: path.clone(),
-                manifest,
-            }),
+            Ok(atom) => checked.push(atom),
             Err(error) if error.kind() == Kind::Input => {
                 invalid.push(invalid_atom(path, &error));
             }
@@ -729,21 +740,16 @@ fn check_atoms(
     Ok((checked, invalid))
 }
 
-/// Check one atom directory: a tree, without hostile content, with a valid manifest.
-fn check_atom(
-    origin: &Origin,
-    path: &RelativePath,
-    revision: &str,
-) -> Result<atom::manifest::Manifest, Error> {
+/// Check one atom directory: a tree, without hostile content (validated and hashed in
+/// one walk, [`content_hash`]), with a valid manifest.
+fn check_atom(origin: &Origin, path: &RelativePath, revision: &str) -> Result<Checked, Error> {
     use atom::set::FileSource as _;
     let tree = atom_tree(&origin.source, path, revision)?;
-    verify::tree::validate_tree(&origin.repo, tree, &verify::tree::Options::default()).map_err(
-        |error| Error::Tree {
-            label: path.as_str().to_owned(),
-            path: path.as_str().to_owned(),
-            source: Box::new(error),
-        },
-    )?;
+    let content = content_hash(&origin.repo, tree).map_err(|error| Error::Tree {
+        label: path.as_str().to_owned(),
+        path: path.as_str().to_owned(),
+        source: Box::new(error),
+    })?;
     let relative = path.join(atom::manifest::FILE_NAME);
     let shown = origin.source.display_path(&relative);
     let bytes = match origin.source.read(&relative) {
@@ -764,9 +770,16 @@ fn check_atom(
     let text = String::from_utf8(bytes).map_err(|_| Error::ManifestText {
         path: path.as_str().to_owned(),
     })?;
-    atom::manifest::Manifest::from_str(&text, &shown).map_err(|error| Error::Manifest {
-        path: path.as_str().to_owned(),
-        source: Box::new(error),
+    let manifest =
+        atom::manifest::Manifest::from_str(&text, &shown).map_err(|error| Error::Manifest {
+            path: path.as_str().to_owned(),
+            source: Box::new(error),
+        })?;
+    Ok(Checked {
+        path: path.clone(),
+        manifest,
+        tree,
+        content,
     })
 }
 
@@ -837,8 +850,15 @@ fn cut_candidate(
         label,
         version,
     };
-    let mut object =
-        cut_atom(&origin.repo, &cut, content_hash).map_err(|error| cut_error(&cut, error))?;
+    // The tree was hashed while it was checked; another tree (never expected) is hashed.
+    let hash = |repo: &gix::Repository, tree: ObjectId| {
+        if tree == atom.tree {
+            Ok(atom.content.clone())
+        } else {
+            content_hash(repo, tree)
+        }
+    };
+    let mut object = cut_atom(&origin.repo, &cut, hash).map_err(|error| cut_error(&cut, error))?;
     if let Some(signer) = &options.signer {
         verify::signature::sign_atom_commit_with(&mut object, signer).map_err(|source| {
             Error::Sign {
@@ -1175,7 +1195,19 @@ fn atom_tree(source: &TreeSource, path: &RelativePath, revision: &str) -> Result
 
 /// The URL of `options.remote`: a configured remote's push URL, or the argument itself
 /// when it is a URL or an existing directory.
+/// The URL to publish to; one carrying a password is refused before any network use
+/// (eka never prints or stores credentials: git's credential helpers or an ssh agent
+/// provide them).
 fn remote_url(repo: &gix::Repository, options: &Options) -> Result<String, Error> {
+    let url = find_remote_url(repo, options)?;
+    let redacted = atom::uri::redact_credentials(&url);
+    if redacted != url {
+        return Err(Error::Credentials { url: redacted });
+    }
+    Ok(url)
+}
+
+fn find_remote_url(repo: &gix::Repository, options: &Options) -> Result<String, Error> {
     let name = options.remote.as_deref().unwrap_or(DEFAULT_REMOTE);
     if !name.contains("://")
         && let Ok(remote) = repo.find_remote(name)

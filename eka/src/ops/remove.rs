@@ -14,6 +14,7 @@
 //!         locked: false,
 //!         dry_run: false,
 //!         reporter: atom::progress::Silent::shared(),
+//!         mirrors: Default::default(),
 //!     },
 //!     names: vec!["hello".parse()?],
 //! };

@@ -11,6 +11,7 @@
 //!     locked: false,
 //!     dry_run: true,
 //!     reporter: atom::progress::Silent::shared(),
+//!     mirrors: Default::default(),
 //! };
 //! let outcome = resolve::run(&options)?;
 //! println!("{} atoms added", outcome.changes.added.len());

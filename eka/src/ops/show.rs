@@ -12,6 +12,7 @@
 //!     cache: "/home/me/.cache/eka".into(),
 //!     offline: false,
 //!     reporter: atom::progress::Silent::shared(),
+//!     mirrors: Default::default(),
 //! };
 //! for atom in show::run(&options)?.atoms {
 //!     println!("{} {:?}", atom.label, atom.versions);

@@ -12,6 +12,7 @@
 //!         locked: false,
 //!         dry_run: false,
 //!         reporter: atom::progress::Silent::shared(),
+//!         mirrors: Default::default(),
 //!     },
 //!     names: vec!["hello".parse()?],
 //! };

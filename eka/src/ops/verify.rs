@@ -5,7 +5,7 @@
 //! (all of them, or the ones named and their transitive dependencies), and then:
 //!
 //! 1. unless offline, lists `refs/eka/atoms/<label>/` on every mirror of the selected
-//!    atoms; a mirror whose ref names another commit than the lock (or no longer names
+//!    atoms (each locked URL replaced by its `eka.toml` `[mirrors]` entry, if any); a mirror whose ref names another commit than the lock (or no longer names
 //!    one) adds a [`Failure::RefMoved`]; an atom none of whose mirrors answered is
 //!    [`Failure::Unreachable`], unless every one of them timed out: then the run fails
 //!    with [`Error::Listing`] (the network, not the atom, failed);
@@ -83,6 +83,8 @@ pub struct Options {
     pub require_signed: bool,
     /// The trust policy, by set name or set URL.
     pub trust: BTreeMap<String, Trust>,
+    /// The consumer's `[mirrors]`: where the locked atoms are listed and fetched from.
+    pub mirrors: atom::config::Mirrors,
     /// The time signing keys are judged at.
     pub now: SystemTime,
     /// Check the attestations of every selected atom (`refs/eka/attest/…`).
@@ -106,6 +108,7 @@ impl Options {
             names: Vec::new(),
             require_signed: false,
             trust: BTreeMap::new(),
+            mirrors: atom::config::Mirrors::default(),
             now: SystemTime::now(),
             attestations: false,
             require_attested: false,
@@ -301,7 +304,9 @@ pub fn verify(options: &Options) -> Result<Outcome, Error> {
     }
     let mut network: BTreeMap<String, Vec<Failure>> = BTreeMap::new();
     if !options.offline {
-        network = check_mirrors(&selected, &cache, &*options.reporter)?;
+        // Listed and fetched through `[mirrors]`; the walk judges the lock as written.
+        let fetched = options.mirrors.redirect_lock(&selected);
+        network = check_mirrors(&fetched, &cache, &*options.reporter)?;
     }
     let repo = cache
         .atoms_repo()

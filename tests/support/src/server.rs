@@ -1,5 +1,7 @@
 //! Real git servers on loopback: bare repositories over `file://`, `git daemon` over
-//! `git://` and smart HTTP (`git http-backend` behind lighttpd) over `http://`.
+//! `git://`, smart HTTP (`git http-backend` behind lighttpd, optionally requiring basic
+//! auth) over `http://`, and OpenSSH's `sshd` over `ssh://` (with [`SshAgent`], a real
+//! `ssh-agent`, holding the client's key).
 //!
 //! Every server listens on `127.0.0.1` on a free port, is started in its own process
 //! group and killed (whole group) when its handle is dropped. Readiness is the server's
@@ -371,6 +373,17 @@ pub struct HttpServer {
 impl HttpServer {
     /// Serve `base_dir` on `http://127.0.0.1:<free port>/`.
     pub fn start(base_dir: &Path) -> Self {
+        Self::start_with(base_dir, None)
+    }
+
+    /// Like [`HttpServer::start`], but every request must carry HTTP basic auth as
+    /// `user` with `password` (lighttpd's `mod_auth` with a plain user file); anything
+    /// else is answered `401`.
+    pub fn start_with_basic_auth(base_dir: &Path, user: &str, password: &str) -> Self {
+        Self::start_with(base_dir, Some((user, password)))
+    }
+
+    fn start_with(base_dir: &Path, basic_auth: Option<(&str, &str)>) -> Self {
         let base_dir = absolute(base_dir);
         let lighttpd = find_program("lighttpd", "lighttpd");
         let backend = find_git_helper("git-http-backend");
@@ -382,13 +395,35 @@ impl HttpServer {
         let document_root = config_dir.path().join("www");
         std::fs::create_dir_all(&document_root).expect("create document root");
         let path = std::env::var("PATH").unwrap_or_else(|_| "/usr/bin:/bin".to_owned());
+        let (modules, auth) = match basic_auth {
+            None => (String::new(), String::new()),
+            Some((user, password)) => {
+                assert!(
+                    !user.contains([':', '\n', '"']) && !password.contains(['\n', '"']),
+                    "basic auth user and password must not contain `:`, quotes or newlines"
+                );
+                let users = config_dir.path().join("users");
+                std::fs::write(&users, format!("{user}:{password}\n"))
+                    .expect("write lighttpd user file");
+                (
+                    r#""mod_auth", "mod_authn_file", "#.to_owned(),
+                    format!(
+                        r#"auth.backend = "plain"
+auth.backend.plain.userfile = "{users}"
+auth.require = ( "/" => ( "method" => "basic", "realm" => "eka-test", "require" => "valid-user" ) )
+"#,
+                        users = users.display()
+                    ),
+                )
+            }
+        };
         let process = ServerProcess::start("lighttpd", "server started", |port| {
             let config = format!(
                 r#"server.document-root = "{root}"
 server.bind = "127.0.0.1"
 server.port = {port}
-server.modules = ( "mod_alias", "mod_setenv", "mod_cgi" )
-alias.url = ( "/" => "{backend}/" )
+server.modules = ( {modules}"mod_alias", "mod_setenv", "mod_cgi" )
+{auth}alias.url = ( "/" => "{backend}/" )
 cgi.assign = ( "" => "" )
 setenv.set-environment = (
   "GIT_PROJECT_ROOT" => "{base}",
@@ -430,5 +465,223 @@ setenv.set-environment = (
     /// What lighttpd (and the CGI programs' stderr) logged so far.
     pub fn log(&self) -> String {
         self.process.log()
+    }
+}
+
+/// Generate an ed25519 key pair at `path` (and `path.pub`) with `ssh-keygen`, protected
+/// by `passphrase` (empty: none); returns the public key line.
+pub fn ssh_keygen(path: &Path, passphrase: &str) -> String {
+    let keygen = find_program("ssh-keygen", "openssh-client");
+    let output = Command::new(keygen)
+        .args([
+            "-q", "-t", "ed25519", "-C", "eka-test", "-N", passphrase, "-f",
+        ])
+        .arg(path)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run ssh-keygen");
+    assert!(
+        output.status.success(),
+        "ssh-keygen failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let public = PathBuf::from(format!("{}.pub", path.display()));
+    std::fs::read_to_string(&public)
+        .expect("read the generated public key")
+        .trim()
+        .to_owned()
+}
+
+/// The name of the user running the tests (the user an `ssh://` URL must name: sshd
+/// logs in as a real account).
+pub fn current_user() -> String {
+    let output = Command::new("id")
+        .arg("-un")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run `id -un`");
+    assert!(output.status.success(), "`id -un` failed");
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
+
+/// OpenSSH's `sshd` on loopback, accepting the given public keys for the current user
+/// and nothing else (no passwords, no keyboard-interactive), so `ssh://` URLs to
+/// repositories on this machine work like a private registry.
+///
+/// Its host key, `authorized_keys`, pid file and generated `sshd_config` live in its own
+/// temporary directory. Remote `git` runs without system or global configuration.
+pub struct SshServer {
+    process: ServerProcess,
+    config_dir: TempDir,
+    user: String,
+}
+
+impl SshServer {
+    /// Serve on `127.0.0.1:<free port>`, letting in whoever holds one of
+    /// `authorized_keys` (public key lines).
+    pub fn start(authorized_keys: &[&str]) -> Self {
+        let sshd = find_program("sshd", "openssh-server");
+        // sshd refuses to start without its privilege separation directory.
+        let privsep = Path::new("/run/sshd");
+        if !privsep.is_dir() {
+            std::fs::create_dir_all(privsep).expect("create /run/sshd for sshd");
+        }
+        let config_dir = tempfile::Builder::new()
+            .prefix("eka-test-sshd-")
+            .tempdir()
+            .expect("create sshd directory");
+        let dir = absolute(config_dir.path());
+        let host_key = dir.join("host_ed25519");
+        ssh_keygen(&host_key, "");
+        let authorized = dir.join("authorized_keys");
+        std::fs::write(&authorized, format!("{}\n", authorized_keys.join("\n")))
+            .expect("write authorized_keys");
+        let process = ServerProcess::start("sshd", "Server listening on", |port| {
+            let config = format!(
+                "ListenAddress 127.0.0.1:{port}\n\
+                 HostKey {host_key}\n\
+                 PidFile {pid}\n\
+                 AuthorizedKeysFile {authorized}\n\
+                 StrictModes no\n\
+                 UsePAM no\n\
+                 PermitRootLogin prohibit-password\n\
+                 PubkeyAuthentication yes\n\
+                 PasswordAuthentication no\n\
+                 KbdInteractiveAuthentication no\n\
+                 AllowAgentForwarding no\n\
+                 AllowTcpForwarding no\n\
+                 X11Forwarding no\n\
+                 PrintMotd no\n\
+                 SetEnv GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1\n\
+                 LogLevel VERBOSE\n",
+                host_key = host_key.display(),
+                pid = dir.join(format!("sshd-{port}.pid")).display(),
+                authorized = authorized.display(),
+            );
+            let config_path = dir.join(format!("sshd-{port}.conf"));
+            std::fs::write(&config_path, config).expect("write sshd config");
+            let mut command = Command::new(&sshd);
+            command.arg("-D").arg("-e").arg("-f").arg(&config_path);
+            command
+        });
+        Self {
+            process,
+            config_dir,
+            user: current_user(),
+        }
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.process.port
+    }
+
+    /// `ssh://<user>@127.0.0.1:<port><absolute path>` for a repository on this machine.
+    pub fn url(&self, repository: &Path) -> String {
+        format!(
+            "ssh://{}@127.0.0.1:{}{}",
+            self.user,
+            self.port(),
+            absolute(repository).display()
+        )
+    }
+
+    /// An ssh client configuration block for this server (`Host 127.0.0.1`): its port,
+    /// the user, host keys recorded in `known_hosts` (accepted on first use), no
+    /// identity file and no prompts from the configuration itself.
+    pub fn client_config(&self, known_hosts: &Path) -> String {
+        format!(
+            "Host 127.0.0.1\n  Port {port}\n  User {user}\n  UserKnownHostsFile {known}\n  \
+             StrictHostKeyChecking accept-new\n  IdentitiesOnly no\n",
+            port = self.port(),
+            user = self.user,
+            known = known_hosts.display(),
+        )
+    }
+
+    /// The server's own directory (host key, `authorized_keys`, configuration).
+    pub fn dir(&self) -> &Path {
+        self.config_dir.path()
+    }
+
+    /// What sshd logged so far.
+    pub fn log(&self) -> String {
+        self.process.log()
+    }
+}
+
+/// A real `ssh-agent` listening on a socket in its own temporary directory; killed on
+/// drop. Pass [`SshAgent::socket`] as `SSH_AUTH_SOCK`.
+pub struct SshAgent {
+    child: Child,
+    socket: PathBuf,
+    _dir: TempDir,
+}
+
+impl SshAgent {
+    /// Start an agent holding no keys.
+    pub fn start() -> Self {
+        let agent = find_program("ssh-agent", "openssh-client");
+        let dir = tempfile::Builder::new()
+            .prefix("eka-test-agent-")
+            .tempdir()
+            .expect("create ssh-agent directory");
+        let socket = absolute(dir.path()).join("agent.sock");
+        let mut child = Command::new(agent)
+            .arg("-D")
+            .arg("-a")
+            .arg(&socket)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .expect("spawn ssh-agent");
+        // In the foreground the agent prints its environment once its socket listens.
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut first_line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut first_line)
+            .expect("read ssh-agent's output");
+        let mut agent = Self {
+            child,
+            socket,
+            _dir: dir,
+        };
+        assert!(
+            first_line.contains("SSH_AUTH_SOCK") && agent.socket.exists(),
+            "ssh-agent did not start: {first_line:?} ({:?})",
+            agent.child.try_wait()
+        );
+        agent
+    }
+
+    /// The agent's socket (the value of `SSH_AUTH_SOCK`).
+    pub fn socket(&self) -> &Path {
+        &self.socket
+    }
+
+    /// Add the private key at `key` (without a passphrase) to the agent.
+    pub fn add(&self, key: &Path) {
+        let ssh_add = find_program("ssh-add", "openssh-client");
+        let output = Command::new(ssh_add)
+            .arg("-q")
+            .arg(key)
+            .env("SSH_AUTH_SOCK", &self.socket)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run ssh-add");
+        assert!(
+            output.status.success(),
+            "ssh-add failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
+
+impl Drop for SshAgent {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }

@@ -1,0 +1,331 @@
+//! Set identity is earned, not claimed. Registry A publishes `base`; registry B is a
+//! fork of A (its history holds A's root commit, so its atoms carry A's set root) that
+//! publishes `tool` (→ `"::"` `base` and `helper`), `helper` and its own `base`. A consumer configuring
+//! `A::base` and `B::tool` keeps A's `base` and lists only A as its mirror; B serving
+//! other bytes for a version A serves is refused (exit 1, both URLs named, nothing
+//! written); a `base` only B serves is not used, and named with the opt-in when it is
+//! required; `[mirrors]` in `eka.toml` configuring B for A's set accepts it. `[mirrors]`
+//! also redirects an unreachable URL to a working mirror for `add`, `list`, `verify`
+//! and `export --flake`.
+
+use eka_test_support::{Remote, TestRepo, Transport};
+
+use crate::common::{Sandbox, git, snapshot};
+
+fn atom_toml(label: &str, version: &str, deps: &str) -> String {
+    format!("[package]\nlabel = \"{label}\"\nversion = \"{version}\"\n{deps}")
+}
+
+fn publish(sandbox: &Sandbox, dir: &std::path::Path, url: &str) {
+    let output = sandbox
+        .command()
+        .current_dir(dir)
+        .args(["publish", "--all", "--remote", url])
+        .env("SSH_AUTH_SOCK", "/nonexistent")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// What registry B's fork publishes.
+#[derive(Clone, Copy)]
+enum Fork {
+    /// A's refs mirrored, then `base` 1.0.1 (other bytes) and `tool` requiring `base`
+    /// at `tool_requires`.
+    NewerBase { tool_requires: &'static str },
+    /// `base` 1.0.0 with other bytes than A's, and `tool`.
+    OtherBytes,
+}
+
+/// Registries A and B and a consumer requiring `A::base ^1` and `B::tool ^1`.
+struct Fixture {
+    a: Remote,
+    b: Remote,
+    sandbox: Sandbox,
+    _fork: tempfile::TempDir,
+}
+
+impl Fixture {
+    fn new(transport: Transport, fork: Fork) -> Fixture {
+        let sandbox = Sandbox::new();
+        let (a, b) = (Remote::start(transport), Remote::start(transport));
+        let repo = TestRepo::init();
+        repo.write("ekala.toml", "[set]\npackages = [\"base\"]\n")
+            .write("base/atom.toml", atom_toml("base", "1.0.0", ""))
+            .write("base/data.txt", "a's data\n");
+        repo.commit("base 1.0.0");
+        publish(&sandbox, repo.path(), a.url());
+
+        let fork_dir = tempfile::tempdir().unwrap();
+        git(
+            fork_dir.path(),
+            &["clone", "--quiet", repo.path().to_str().unwrap(), "."],
+            None,
+        );
+        let fork_repo = fork_dir.path();
+        let write = |relative: &str, text: &str| {
+            let path = fork_repo.join(relative);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        let tool_requires = match fork {
+            Fork::NewerBase { tool_requires } => {
+                // A fork mirrors its upstream's published refs.
+                git(
+                    b.path(),
+                    &[
+                        "fetch",
+                        "--quiet",
+                        a.path().to_str().unwrap(),
+                        "refs/eka/*:refs/eka/*",
+                    ],
+                    None,
+                );
+                write("base/atom.toml", &atom_toml("base", "1.0.1", ""));
+                write("base/data.txt", "b's data\n");
+                tool_requires
+            }
+            Fork::OtherBytes => {
+                write("base/data.txt", "b's data\n");
+                "^1.0.0"
+            }
+        };
+        write(
+            "ekala.toml",
+            "[set]\npackages = [\"base\", \"tool\", \"helper\"]\n",
+        );
+        write("helper/atom.toml", &atom_toml("helper", "1.0.0", ""));
+        write(
+            "tool/atom.toml",
+            &atom_toml(
+                "tool",
+                "1.0.0",
+                &format!(
+                    "[package.sets]\nhere = \"::\"\n[deps.from.here]\nbase = \"{tool_requires}\"\n\
+                     helper = \"^1\"\n"
+                ),
+            ),
+        );
+        git(fork_repo, &["add", "--all"], None);
+        git(fork_repo, &["commit", "--quiet", "-m", "fork"], None);
+        publish(&sandbox, fork_repo, b.url());
+
+        sandbox.write(
+            "consumer/atom.toml",
+            &atom_toml(
+                "consumer",
+                "0.1.0",
+                &format!(
+                    "[package.sets]\na = \"{}\"\nb = \"{}\"\n[deps.from.a]\nbase = \"^1\"\n\
+                     [deps.from.b]\ntool = \"^1\"\n",
+                    a.url(),
+                    b.url()
+                ),
+            ),
+        );
+        Fixture {
+            a,
+            b,
+            sandbox,
+            _fork: fork_dir,
+        }
+    }
+
+    fn eka(&self, args: &[&str]) -> crate::common::Run {
+        self.sandbox.eka_in("consumer", args)
+    }
+
+    fn locked(&self, label: &str) -> atom::lock::LockedAtom {
+        let lock = self.sandbox.read("consumer/atom.lock");
+        let lock = atom::lock::Lockfile::from_str(&lock, "atom.lock").unwrap();
+        lock.atoms
+            .into_iter()
+            .find(|atom| atom.label.as_str() == label)
+            .unwrap()
+    }
+
+    fn atom_commit(remote: &Remote, label: &str, version: &str) -> String {
+        git(
+            remote.path(),
+            &["rev-parse", &format!("refs/eka/atoms/{label}/{version}")],
+            None,
+        )
+    }
+
+    fn mirrors(atom: &atom::lock::LockedAtom) -> Vec<String> {
+        atom.mirrors
+            .iter()
+            .map(|url| url.as_str().to_owned())
+            .collect()
+    }
+}
+
+fn fork_keeps_the_configured_base(transport: Transport) {
+    let fixture = Fixture::new(
+        transport,
+        Fork::NewerBase {
+            tool_requires: "^1.0.0",
+        },
+    );
+    let (a, b) = (fixture.a.url(), fixture.b.url());
+    fixture.eka(&["resolve"]).success();
+    let base = fixture.locked("base");
+    assert_eq!(base.version.to_string(), "1.0.0");
+    assert_eq!(
+        base.commit.to_string(),
+        Fixture::atom_commit(&fixture.a, "base", "1.0.0")
+    );
+    assert_eq!(Fixture::mirrors(&base), vec![a.to_owned()]);
+    let tool = fixture.locked("tool");
+    assert_eq!(Fixture::mirrors(&tool), vec![b.to_owned()]);
+    assert_eq!(tool.set, base.set, "the fork's atoms carry A's set root");
+    assert!(tool.deps.contains(&base.id));
+    // An atom only the fork publishes is the fork's, and only the fork serves it.
+    let helper = fixture.locked("helper");
+    assert_eq!(Fixture::mirrors(&helper), vec![b.to_owned()]);
+    fixture.eka(&["verify"]).success();
+    fixture.eka(&["verify", "--offline"]).success();
+}
+
+#[test]
+fn a_fork_cannot_speak_for_the_set_it_forked_file() {
+    fork_keeps_the_configured_base(Transport::File);
+}
+
+#[test]
+fn a_fork_cannot_speak_for_the_set_it_forked_http() {
+    fork_keeps_the_configured_base(Transport::Http);
+}
+
+fn other_bytes_are_refused(transport: Transport) {
+    let fixture = Fixture::new(transport, Fork::OtherBytes);
+    let run = fixture.eka(&["resolve"]).refused();
+    let (a, b) = (fixture.a.url(), fixture.b.url());
+    for needle in [
+        a.to_owned(),
+        b.to_owned(),
+        "`base` 1.0.0".to_owned(),
+        Fixture::atom_commit(&fixture.a, "base", "1.0.0"),
+        Fixture::atom_commit(&fixture.b, "base", "1.0.0"),
+        "possible tampering".to_owned(),
+    ] {
+        assert!(
+            run.stderr.contains(&needle),
+            "`{needle}` in\n{}",
+            run.stderr
+        );
+    }
+    assert!(
+        !fixture.sandbox.path("consumer/atom.lock").exists(),
+        "nothing written"
+    );
+    if transport == Transport::File {
+        let transcript = run
+            .transcript()
+            .replace(a, "[registry-a]")
+            .replace(b, "[registry-b]");
+        snapshot!("identity_other_bytes_refused", transcript);
+    }
+}
+
+#[test]
+fn a_fork_serving_other_bytes_for_a_version_is_refused_file() {
+    other_bytes_are_refused(Transport::File);
+}
+
+#[test]
+fn a_fork_serving_other_bytes_for_a_version_is_refused_git() {
+    other_bytes_are_refused(Transport::Git);
+}
+
+#[test]
+fn a_version_only_the_fork_serves_is_named_and_opted_into_with_mirrors() {
+    let fixture = Fixture::new(
+        Transport::File,
+        Fork::NewerBase {
+            tool_requires: "^1.0.1",
+        },
+    );
+    let (a, b) = (fixture.a.url(), fixture.b.url());
+    let run = fixture.eka(&["resolve"]).refused();
+    for needle in [
+        "`base` 1.0.1",
+        b,
+        "not configured for the set of",
+        "hint: if",
+        "[mirrors]",
+    ] {
+        assert!(run.stderr.contains(needle), "`{needle}` in\n{}", run.stderr);
+    }
+    assert!(!fixture.sandbox.path("consumer/atom.lock").exists());
+    let transcript = run
+        .transcript()
+        .replace(a, "[registry-a]")
+        .replace(b, "[registry-b]");
+    snapshot!("identity_fork_only_version_refused", transcript);
+
+    fixture.sandbox.write(
+        "consumer/eka.toml",
+        &format!("[mirrors]\n\"{a}\" = [\"{a}\", \"{b}\"]\n"),
+    );
+    fixture.eka(&["resolve"]).success();
+    let base = fixture.locked("base");
+    assert_eq!(base.version.to_string(), "1.0.1");
+    assert_eq!(
+        base.commit.to_string(),
+        Fixture::atom_commit(&fixture.b, "base", "1.0.1")
+    );
+    assert_eq!(Fixture::mirrors(&base), vec![a.to_owned()]);
+}
+
+fn mirrors_redirect_an_unreachable_url(transport: Transport) {
+    let sandbox = Sandbox::new();
+    let remote = Remote::start(transport);
+    let repo = TestRepo::init();
+    repo.write("ekala.toml", "[set]\npackages = [\"base\"]\n")
+        .write("base/atom.toml", atom_toml("base", "1.0.0", ""))
+        .write("base/data.txt", "data\n");
+    repo.commit("base 1.0.0");
+    publish(&sandbox, repo.path(), remote.url());
+    let gone = tempfile::tempdir().unwrap();
+    let original = format!("file://{}/gone.git", gone.path().display());
+    sandbox.write("consumer/atom.toml", &atom_toml("consumer", "0.1.0", ""));
+    sandbox.write(
+        "consumer/eka.toml",
+        &format!("[mirrors]\n\"{original}\" = [\"{}\"]\n", remote.url()),
+    );
+    sandbox
+        .eka_in("consumer", &["add", &format!("{original}::base")])
+        .success();
+    let lock = sandbox.read("consumer/atom.lock");
+    assert!(
+        lock.contains(&original),
+        "the lock names the set's URL:\n{lock}"
+    );
+    assert!(!lock.contains(remote.url()), "{lock}");
+    // A fresh cache: verify fetches the locked commits through `[mirrors]`.
+    std::fs::remove_dir_all(sandbox.dir.path().join("cache")).unwrap();
+    sandbox.eka_in("consumer", &["verify"]).success();
+    sandbox
+        .eka_in("consumer", &["verify", "--offline"])
+        .success();
+    // Without the redirect, the original URL is what eka fetches from.
+    std::fs::remove_file(sandbox.path("consumer/eka.toml")).unwrap();
+    std::fs::remove_dir_all(sandbox.dir.path().join("cache")).unwrap();
+    let run = sandbox.eka_in("consumer", &["verify"]);
+    assert_ne!(run.code, 0, "{run:?}");
+}
+
+#[test]
+fn mirrors_redirect_an_unreachable_url_file() {
+    mirrors_redirect_an_unreachable_url(Transport::File);
+}
+
+#[test]
+fn mirrors_redirect_an_unreachable_url_http() {
+    mirrors_redirect_an_unreachable_url(Transport::Http);
+}
