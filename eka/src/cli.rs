@@ -83,7 +83,7 @@ pub(crate) enum Command {
     /// List the atoms and versions of a remote set, without cloning it.
     List(ListArgs),
     /// Show the versions and metadata of one remote atom.
-    Show(ListArgs),
+    Show(ShowArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
     /// Evaluate the current atom with Nix (pure, locked inputs only); print JSON.
@@ -103,6 +103,30 @@ pub(crate) enum Command {
     Outdated(OutdatedArgs),
     /// Copy every locked atom, checked, to another git repository in one atomic push.
     Mirror(MirrorArgs),
+    /// Build published atoms and push signed attestations of their outputs (one
+    /// SSH-signed tag per atom under `refs/eka/attest/…`, in one atomic push).
+    Attest(AttestArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AttestArgs {
+    /// Labels of the atoms to attest (default: every published atom with an entry point).
+    pub(crate) labels: Vec<String>,
+    /// The SSH key to sign with (default: `[signing] key` in `eka.toml`).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) key: Option<PathBuf>,
+    /// The remote the atoms are published on and the attestations pushed to.
+    #[arg(long, value_name = "R", default_value = "origin")]
+    pub(crate) remote: String,
+    /// A JSON file holding the configuration object given to the entry point.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+    /// Set one configuration key (the value is parsed as JSON, else taken as a string).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub(crate) settings: Vec<String>,
+    /// Copy the outputs to this Nix store or binary cache (`nix copy --to CACHE`).
+    #[arg(long, value_name = "CACHE")]
+    pub(crate) copy_to: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -139,8 +163,19 @@ pub(crate) struct VerifyArgs {
     pub(crate) require_signed: bool,
     /// Check the vendor directory DIR against `atom.lock` instead of the mirrors (as
     /// `eka vendor --check DIR`).
-    #[arg(long, value_name = "DIR", conflicts_with_all = ["names", "require_signed"])]
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["names", "require_signed", "attestations"])]
     pub(crate) vendored: Option<PathBuf>,
+    /// Also check the signed build attestations of every atom (`refs/eka/attest/…`)
+    /// against the trust policy and the lock.
+    #[arg(long)]
+    pub(crate) attestations: bool,
+    /// With `--attestations`: fail any atom without a trusted attestation.
+    #[arg(long, requires = "attestations")]
+    pub(crate) require_attested: bool,
+    /// With `--attestations`: realise the attested outputs from these Nix caches and
+    /// compare their NAR hashes with the attestations.
+    #[arg(long, value_name = "URL", num_args = 1.., requires = "attestations")]
+    pub(crate) substituters: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -292,6 +327,16 @@ pub(crate) struct UpdateArgs {
 pub(crate) struct ListArgs {
     /// A set URI (`list`) or an atom URI (`show`).
     pub(crate) uri: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ShowArgs {
+    /// An atom URI.
+    pub(crate) uri: String,
+    /// List the atom's signed build attestations instead (`refs/eka/attest/…`), each
+    /// judged against the trust entry of the set's URL in `eka.toml`.
+    #[arg(long)]
+    pub(crate) attestations: bool,
 }
 
 #[derive(Debug, Args)]

@@ -6,6 +6,7 @@
     unreachable_pub
 )]
 
+mod attest;
 mod cache;
 mod checked_paths;
 mod common;

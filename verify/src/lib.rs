@@ -60,8 +60,10 @@
 //! - [`tree`]: the walk that validates a git tree and computes its content hash.
 //! - [`signature`]: SSH signatures of atom commits, the allowed signers policy.
 //! - [`walk`]: the verify walk over a lockfile's atoms, giving a per-atom report.
+//! - [`attestation`]: signed attestations of build outputs (in-toto statements in SSH-signed git tags).
 #![deny(missing_docs)]
 
+pub mod attestation;
 pub mod content_hash;
 pub mod locked;
 pub mod signature;

@@ -317,12 +317,12 @@ fn ls_refs(
             Ref::Direct {
                 full_ref_name,
                 object,
-            }
-            | Ref::Peeled {
-                full_ref_name,
-                object,
-                ..
             } => Some((full_ref_name.to_str_lossy().into_owned(), object)),
+            // A ref to an annotated tag names the tag object, not the commit it peels to
+            // (as `git ls-remote` lists it).
+            Ref::Peeled {
+                full_ref_name, tag, ..
+            } => Some((full_ref_name.to_str_lossy().into_owned(), tag)),
             Ref::Symbolic { .. } | Ref::Unborn { .. } => None,
         })
         .collect())

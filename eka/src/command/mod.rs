@@ -1,6 +1,7 @@
 //! One module per command; each `exec` turns the parsed arguments into an op's `Options`,
 //! runs the op, and shows its outcome as a [`crate::view`] through the printer.
 
+mod attest;
 mod completions;
 mod deps;
 mod eval;
@@ -77,7 +78,8 @@ pub(crate) fn exec(cli: Cli, printer: &Printer) -> crate::error::Result<()> {
         Command::Resolve(args) => deps::resolve(&context, args),
         Command::Update(args) => deps::update(&context, args),
         Command::List(args) => deps::list(&context, args, false),
-        Command::Show(args) => deps::list(&context, args, true),
+        Command::Show(args) if args.attestations => attest::show(&context, args.uri),
+        Command::Show(args) => deps::list(&context, crate::cli::ListArgs { uri: args.uri }, true),
         Command::Completions(args) => completions::exec(&context, args),
         Command::Eval(args) => eval::exec(&context, args, nix::eval::Mode::Eval),
         Command::Build(args) => eval::exec(&context, args, nix::eval::Mode::Build),
@@ -86,6 +88,7 @@ pub(crate) fn exec(cli: Cli, printer: &Printer) -> crate::error::Result<()> {
         Command::Vendor(args) => vendor::exec(&context, args),
         Command::Outdated(args) => outdated::exec(&context, args),
         Command::Mirror(args) => mirror::exec(&context, args),
+        Command::Attest(args) => attest::exec(&context, args),
     }
 }
 

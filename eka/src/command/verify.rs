@@ -1,4 +1,5 @@
-//! `eka verify [names…] [--require-signed] [--json]`: a thin `exec` over
+//! `eka verify [names…] [--require-signed] [--attestations [--require-attested]
+//! [--substituters URL…]] [--json]`: a thin `exec` over
 //! `eka::ops::verify`; one verdict line per atom on stdout, a summary on stderr.
 //! `eka verify --vendored DIR` is `eka vendor --check DIR`.
 
@@ -12,6 +13,13 @@ pub(crate) fn exec(context: &Context<'_>, args: VerifyArgs) -> crate::error::Res
         return super::vendor::check(context, &dir);
     }
     let printer = context.printer;
+    if args.attestations && context.offline {
+        return Err(crate::error::Refusal::new(
+            "`--attestations` lists the mirrors' attestations, and `--offline` forbids the network",
+        )
+        .hint("drop `--offline` (or `--frozen`) to check attestations")
+        .into());
+    }
     let config = atom::config::Config::load(Some(&context.cwd))?;
     let names = args
         .names
@@ -27,6 +35,9 @@ pub(crate) fn exec(context: &Context<'_>, args: VerifyArgs) -> crate::error::Res
         trust: config.trust,
         mirrors: config.mirrors,
         now: std::time::SystemTime::now(),
+        attestations: args.attestations,
+        require_attested: args.require_attested,
+        substituters: args.substituters,
         reporter: printer.progress().clone(),
     };
     let outcome = verify::verify(&options)?;

@@ -5,6 +5,7 @@
 //! and locking direct Nix inputs live in the `nix` crate.
 
 pub mod add;
+pub mod attest;
 pub mod init;
 pub mod list;
 pub mod mirror;

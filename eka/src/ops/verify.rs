@@ -87,6 +87,13 @@ pub struct Options {
     pub mirrors: atom::config::Mirrors,
     /// The time signing keys are judged at.
     pub now: SystemTime,
+    /// Check the attestations of every selected atom (`refs/eka/attest/…`).
+    pub attestations: bool,
+    /// With `attestations`: an atom without a trusted attestation fails.
+    pub require_attested: bool,
+    /// With `attestations`: realise the attested outputs from these Nix substituters and
+    /// compare their NAR hashes with the attestations.
+    pub substituters: Vec<String>,
     /// Where the run reports its progress.
     pub reporter: Arc<dyn Reporter>,
 }
@@ -103,6 +110,9 @@ impl Options {
             trust: BTreeMap::new(),
             mirrors: atom::config::Mirrors::default(),
             now: SystemTime::now(),
+            attestations: false,
+            require_attested: false,
+            substituters: Vec::new(),
             reporter: Silent::shared(),
         }
     }
@@ -119,13 +129,44 @@ pub struct Outcome {
     /// Parts of the cache found damaged and rebuilt (to print as warnings).
     #[serde(skip)]
     pub warnings: Vec<String>,
+    /// With [`Options::attestations`]: the attestations of each selected atom, by atom
+    /// id.
+    #[serde(skip)]
+    pub attestations: BTreeMap<String, AttestationReport>,
 }
 
 impl Outcome {
     /// Whether everything verified.
     pub fn is_ok(&self) -> bool {
-        self.report.is_ok() && self.root_failures.is_empty()
+        self.report.is_ok()
+            && self.root_failures.is_empty()
+            && self
+                .attestations
+                .values()
+                .all(|report| report.failures.is_empty())
     }
+}
+
+/// The attestations of one locked atom.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct AttestationReport {
+    /// The trusted attestations that match the lock.
+    pub attested_by: Vec<Attester>,
+    /// Everything wrong with its attestations.
+    pub failures: Vec<verify::attestation::Failure>,
+}
+
+/// One trusted attestation.
+#[derive(Debug, Clone, Serialize)]
+pub struct Attester {
+    /// The attestation ref.
+    pub reference: String,
+    /// The principal its key is allowed for.
+    pub principal: String,
+    /// The key's fingerprint.
+    pub fingerprint: String,
+    /// The attested outputs: store path and NAR sha256 (hex).
+    pub outputs: Vec<(String, String)>,
 }
 
 /// Why verification could not run (a mismatch is a [`Failure`] in the [`Outcome`]).
@@ -292,6 +333,17 @@ pub fn verify(options: &Options) -> Result<Outcome, Error> {
     } else {
         Vec::new()
     };
+    let attestations = if options.attestations && !options.offline {
+        let mut trusted: BTreeMap<ObjectId, &AllowedSigners> = BTreeMap::new();
+        for (name, allowed) in &signers {
+            for root in set_roots_of(name, &manifest, &lock) {
+                trusted.insert(root, allowed);
+            }
+        }
+        check_attestations(&selected, &repo, &trusted, options)?
+    } else {
+        BTreeMap::new()
+    };
     Ok(Outcome {
         report,
         root_failures,
@@ -300,6 +352,7 @@ pub fn verify(options: &Options) -> Result<Outcome, Error> {
             .iter()
             .map(ToString::to_string)
             .collect(),
+        attestations,
     })
 }
 
@@ -691,4 +744,213 @@ fn check_root(manifest: &Manifest, lock: &Lockfile) -> Vec<Failure> {
         }
     }
     failures
+}
+
+/// The attestations of the selected atoms for the default configuration: one listing
+/// of `refs/eka/attest/<label>/<version>/<config hash>/` per mirror, the tags fetched
+/// into the atom store, each checked against the trust policy of its set and the lock;
+/// then disagreeing outputs, the substituters, and `--require-attested`.
+fn check_attestations(
+    lock: &Lockfile,
+    repo: &gix::Repository,
+    trusted: &BTreeMap<ObjectId, &AllowedSigners>,
+    options: &Options,
+) -> Result<BTreeMap<String, AttestationReport>, Error> {
+    let config_hash = nix::eval::config_hash(&nix::eval::canonical_json(
+        &serde_json::Value::Object(serde_json::Map::new()),
+    ));
+    let prefix_of = |atom: &LockedAtom| {
+        format!(
+            "{}{}/",
+            verify::attestation::ref_prefix(atom.label.as_str(), &atom.version.to_string()),
+            config_hash.trim_start_matches("sha256:")
+        )
+    };
+    // Atom id → attestation ref → tag id, over every mirror.
+    let mut found: BTreeMap<String, BTreeSet<(String, ObjectId)>> = BTreeMap::new();
+    let mut by_mirror: BTreeMap<&str, Vec<&LockedAtom>> = BTreeMap::new();
+    for atom in &lock.atoms {
+        for mirror in &atom.mirrors {
+            by_mirror.entry(mirror.as_str()).or_default().push(atom);
+        }
+    }
+    let step = Step::begin(
+        &*options.reporter,
+        "Attestations",
+        Some(by_mirror.len() as u64),
+    );
+    for (url, atoms) in &by_mirror {
+        let prefixes: Vec<String> = atoms.iter().map(|atom| prefix_of(atom)).collect();
+        // An unreachable mirror is already reported by the atom checks.
+        let Ok(listing) = remote::list_refs(url, &prefixes) else {
+            step.advance(url);
+            continue;
+        };
+        let listing: Vec<(String, ObjectId)> = listing
+            .into_iter()
+            .filter(|(name, _)| !name.ends_with("^{}"))
+            .collect();
+        let missing: Vec<String> = listing
+            .iter()
+            .filter(|(_, id)| repo.find_object(*id).is_err())
+            .map(|(name, _)| name.clone())
+            .collect();
+        if !missing.is_empty() {
+            let spec = FetchSpec {
+                refspecs: missing,
+                depth: Depth::Incremental,
+            };
+            // A tag that cannot be fetched is reported as unreadable below.
+            let _ = git::Repo::open(repo.git_dir()).fetch(url, &spec);
+        }
+        for atom in atoms {
+            let prefix = prefix_of(atom);
+            let entry = found.entry(atom.id.to_string()).or_default();
+            for (name, id) in &listing {
+                if name.starts_with(&prefix) {
+                    entry.insert((name.clone(), *id));
+                }
+            }
+        }
+        step.advance(url);
+    }
+    drop(step);
+    let no_signers =
+        AllowedSigners::parse("no allowed signers", "").map_err(|source| Error::Signers {
+            set: String::new(),
+            source,
+        })?;
+    let mut reports = BTreeMap::new();
+    for atom in &lock.atoms {
+        let allowed = object_id(&atom.set)
+            .and_then(|root| trusted.get(&root).copied())
+            .unwrap_or(&no_signers);
+        let refs = found.remove(atom.id.as_str()).unwrap_or_default();
+        let report = check_atom_attestations(atom, repo, &refs, allowed, options, &config_hash);
+        reports.insert(atom.id.to_string(), report);
+    }
+    Ok(reports)
+}
+
+/// Check the attestation tags found for one atom.
+fn check_atom_attestations(
+    atom: &LockedAtom,
+    repo: &gix::Repository,
+    refs: &BTreeSet<(String, ObjectId)>,
+    allowed: &AllowedSigners,
+    options: &Options,
+    config_hash: &str,
+) -> AttestationReport {
+    use verify::attestation::{self, Failure as Attestation};
+    let mut report = AttestationReport::default();
+    let (Some(commit), version) = (object_id(&atom.commit), atom.version.to_string()) else {
+        return report;
+    };
+    let content = atom.content.to_string();
+    let expected = attestation::Expected {
+        label: atom.label.as_str(),
+        version: &version,
+        commit,
+        content: &content,
+        atom_id: atom.id.as_str(),
+    };
+    let mut verified = Vec::new();
+    for (reference, id) in refs {
+        let raw = match repo.find_object(*id) {
+            Ok(object) if object.kind == gix::object::Kind::Tag => object.detach().data,
+            Ok(_) => {
+                report.failures.push(Attestation::AttestationMalformed {
+                    reference: reference.clone(),
+                    reason: "the ref does not name a tag object".into(),
+                });
+                continue;
+            }
+            Err(error) => {
+                report.failures.push(Attestation::AttestationMalformed {
+                    reference: reference.clone(),
+                    reason: format!("its tag cannot be read: {error}"),
+                });
+                continue;
+            }
+        };
+        match attestation::check_tag(reference, &raw, &expected, allowed, options.now) {
+            Ok(good) => {
+                report.attested_by.push(Attester {
+                    reference: reference.clone(),
+                    principal: good.verdict.principal.clone(),
+                    fingerprint: good.verdict.fingerprint.clone(),
+                    outputs: good
+                        .statement
+                        .subjects
+                        .iter()
+                        .map(|subject| (subject.name.clone(), subject.sha256.clone()))
+                        .collect(),
+                });
+                verified.push(good);
+            }
+            Err(failure) => report.failures.push(failure),
+        }
+    }
+    report
+        .failures
+        .extend(attestation::disagreements(&verified));
+    if !options.substituters.is_empty() {
+        let mut checked = BTreeSet::new();
+        for subject in verified.iter().flat_map(|good| &good.statement.subjects) {
+            if checked.insert(subject.name.clone())
+                && let Some(failure) = check_substituted(subject, &options.substituters)
+            {
+                report.failures.push(failure);
+            }
+        }
+    }
+    if options.require_attested && verified.is_empty() {
+        report.failures.push(Attestation::Unattested {
+            config_hash: config_hash.to_owned(),
+        });
+    }
+    report
+}
+
+/// Realise an attested output from the substituters and compare its NAR hash.
+fn check_substituted(
+    subject: &verify::attestation::Subject,
+    substituters: &[String],
+) -> Option<verify::attestation::Failure> {
+    use verify::attestation::Failure as Attestation;
+    let unavailable = |reason: String| Attestation::OutputUnavailable {
+        path: subject.name.clone(),
+        reason,
+    };
+    let joined = substituters.join(" ");
+    let realised = std::process::Command::new("nix-store")
+        .args([
+            "--realise",
+            &subject.name,
+            "--option",
+            "substituters",
+            &joined,
+        ])
+        .args(["--option", "require-sigs", "false"])
+        .stdin(std::process::Stdio::null())
+        .output();
+    match realised {
+        Ok(output) if output.status.success() => {}
+        Ok(output) => {
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            return Some(unavailable(
+                stderr.trim().lines().last().unwrap_or("").to_owned(),
+            ));
+        }
+        Err(error) => return Some(unavailable(format!("cannot run `nix-store`: {error}"))),
+    }
+    match crate::ops::attest::query_nar_hash(&subject.name) {
+        Ok(found) if found == subject.sha256 => None,
+        Ok(found) => Some(Attestation::OutputMismatch {
+            path: subject.name.clone(),
+            expected: subject.sha256.clone(),
+            found,
+        }),
+        Err(error) => Some(unavailable(error.to_string())),
+    }
 }

@@ -6,6 +6,7 @@
 //! [`View::render_human`] prints the same value as text. [`crate::printer::Printer::show`]
 //! picks the form.
 
+pub(crate) mod attest;
 pub(crate) mod deps;
 pub(crate) mod eval;
 pub(crate) mod export;

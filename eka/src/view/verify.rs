@@ -26,18 +26,39 @@ pub(crate) struct Verdict {
     pub(crate) report: AtomReport,
     /// `ok` or `failed`.
     pub(crate) verdict: &'static str,
+    /// With `--attestations`: the trusted attestations and what is wrong with them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) attestations: Option<verify::AttestationReport>,
+}
+
+impl Verdict {
+    fn is_ok(&self) -> bool {
+        self.report.is_ok()
+            && self
+                .attestations
+                .as_ref()
+                .is_none_or(|report| report.failures.is_empty())
+    }
 }
 
 impl From<verify::Outcome> for Verify {
     fn from(outcome: verify::Outcome) -> Self {
         let ok = outcome.is_ok();
+        let mut attestations = outcome.attestations;
         let atoms = outcome
             .report
             .atoms
             .into_iter()
-            .map(|report| Verdict {
-                verdict: if report.is_ok() { "ok" } else { "failed" },
-                report,
+            .map(|report| {
+                let mut verdict = Verdict {
+                    attestations: attestations.remove(&report.id),
+                    verdict: "ok",
+                    report,
+                };
+                if !verdict.is_ok() {
+                    verdict.verdict = "failed";
+                }
+                verdict
             })
             .collect();
         Verify {
@@ -51,10 +72,7 @@ impl From<verify::Outcome> for Verify {
 impl Verify {
     /// How many atoms did not verify.
     pub(crate) fn failed(&self) -> usize {
-        self.atoms
-            .iter()
-            .filter(|atom| !atom.report.is_ok())
-            .count()
+        self.atoms.iter().filter(|atom| !atom.is_ok()).count()
     }
 
     fn render_hints(&self, printer: &Printer) {
@@ -64,6 +82,13 @@ impl Verify {
             .flat_map(|atom| &atom.report.failures)
             .chain(&self.root_failures)
             .filter_map(|failure| failure.hint())
+            .chain(
+                self.atoms
+                    .iter()
+                    .filter_map(|atom| atom.attestations.as_ref())
+                    .flat_map(|report| &report.failures)
+                    .filter_map(|failure| failure.hint()),
+            )
             .collect();
         hints.sort_unstable();
         hints.dedup();
@@ -84,8 +109,25 @@ impl View for Verify {
     fn render_human(&self, printer: &Printer) {
         for atom in &self.atoms {
             let report = &atom.report;
-            if report.is_ok() {
+            if atom.is_ok() {
                 printer.data(format_args!("ok {}@{}", report.label, report.version));
+            }
+            let attestations = atom.attestations.iter();
+            for attester in attestations.clone().flat_map(|found| &found.attested_by) {
+                printer.data(format_args!(
+                    "attested {}@{} by {} ({})",
+                    report.label, report.version, attester.principal, attester.fingerprint
+                ));
+            }
+            for failure in attestations.flat_map(|found| &found.failures) {
+                let kind = serde_json::to_value(failure)
+                    .ok()
+                    .and_then(|value| value["kind"].as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                printer.data(format_args!(
+                    "FAILED {}@{}: {kind}: {failure}",
+                    report.label, report.version
+                ));
             }
             for failure in &report.failures {
                 printer.data(format_args!(
