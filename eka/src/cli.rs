@@ -172,6 +172,10 @@ pub(crate) struct ExportArgs {
     /// The directory to write them to (default: the atom's directory).
     #[arg(long, value_name = "DIR")]
     pub(crate) output: Option<PathBuf>,
+    /// Also write the inputs into `flake.nix` (in the output directory), replacing the
+    /// lines between `# eka:inputs:begin` and `# eka:inputs:end`.
+    #[arg(long)]
+    pub(crate) write_inputs: bool,
 }
 
 #[derive(Debug, Args)]
