@@ -46,7 +46,7 @@
 //! ```
 
 use std::{
-    collections::BTreeMap,
+    collections::{BTreeMap, BTreeSet},
     path::{Path, PathBuf},
 };
 
@@ -427,7 +427,12 @@ struct UserNodes {
 }
 
 /// The user's nodes of the existing `flake.lock` text at `path`.
-fn user_nodes(text: &str, path: &Path, eka: &EkaNodes) -> Result<UserNodes, Error> {
+fn user_nodes(
+    text: &str,
+    path: &Path,
+    eka: &EkaNodes,
+    declared: &BTreeSet<String>,
+) -> Result<UserNodes, Error> {
     let existing = |reason: &str| Error::Existing {
         path: path.to_owned(),
         reason: reason.to_owned(),
@@ -456,9 +461,10 @@ fn user_nodes(text: &str, path: &Path, eka: &EkaNodes) -> Result<UserNodes, Erro
     let mut pending = Vec::new();
     for (name, value) in root_inputs {
         if let Some(target) = value.as_str()
-            && nodes
-                .get(target)
-                .is_some_and(|node| is_eka_node(target, node, eka))
+            && (declared.contains(name)
+                || nodes
+                    .get(target)
+                    .is_some_and(|node| is_eka_node(target, node, eka)))
         {
             continue;
         }
@@ -498,7 +504,7 @@ pub fn flake_lock(
     lock: &Lockfile,
     nar_hashes: &BTreeMap<AtomIdHex, String>,
 ) -> Result<Export, Error> {
-    merged_flake_lock(lock, nar_hashes, None)
+    merged_flake_lock(lock, nar_hashes, None, &BTreeSet::new())
 }
 
 /// Like [`flake_lock`], keeping the nodes of `existing` (the text of the `flake.lock`
@@ -506,15 +512,18 @@ pub fn flake_lock(
 /// and every node reachable from it, byte for byte and under its name. eka's nodes
 /// (atom nodes, and the nodes of the direct inputs it locks now) are rewritten, and
 /// those of atoms no longer locked dropped. A kept node with a name eka needs is
-/// [`Error::Clash`].
+/// [`Error::Clash`]. The root inputs named in `declared` (those of the eka block of
+/// `flake.nix`, [`declared_inputs`]) are eka's too, so a direct input removed from
+/// `atom.lock` leaves both files together.
 pub fn merged_flake_lock(
     lock: &Lockfile,
     nar_hashes: &BTreeMap<AtomIdHex, String>,
     existing: Option<(&Path, &str)>,
+    declared: &BTreeSet<String>,
 ) -> Result<Export, Error> {
     let eka = eka_nodes(lock, nar_hashes)?;
     let user = match existing {
-        Some((path, text)) => user_nodes(text, path, &eka)?,
+        Some((path, text)) => user_nodes(text, path, &eka, declared)?,
         None => UserNodes {
             root_inputs: Map::new(),
             nodes: Map::new(),
@@ -555,6 +564,55 @@ pub fn splice_inputs(
     declarations: &BTreeMap<String, String>,
 ) -> Result<String, Error> {
     let lines: Vec<&str> = flake_nix.split_inclusive('\n').collect();
+    let (begin, end) = block(&lines, path)?;
+    let indent: String = lines
+        .get(begin)
+        .copied()
+        .unwrap_or_default()
+        .chars()
+        .take_while(|character| *character == ' ' || *character == '\t')
+        .collect();
+    let mut out: String = lines.get(..=begin).unwrap_or_default().concat();
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    for (name, declaration) in declarations {
+        out.push_str(&format!("{indent}{} = {declaration};\n", nix_string(name)));
+    }
+    out.push_str(&lines.get(end..).unwrap_or_default().concat());
+    Ok(out)
+}
+
+/// The names of the inputs declared between the markers of `flake_nix` (the text of
+/// the file at `path`): the attribute name at the start of each line, quoted or not.
+pub fn declared_inputs(flake_nix: &str, path: &Path) -> Result<BTreeSet<String>, Error> {
+    let lines: Vec<&str> = flake_nix.split_inclusive('\n').collect();
+    let (begin, end) = block(&lines, path)?;
+    let inside = lines.get(begin + 1..end).unwrap_or_default();
+    Ok(inside
+        .iter()
+        .filter_map(|line| attribute_name(line))
+        .collect())
+}
+
+/// The attribute name a binding line starts with (`"a-b" = …` or `a.url = …`).
+fn attribute_name(line: &str) -> Option<String> {
+    let line = line.trim_start();
+    if let Some(quoted) = line.strip_prefix('"') {
+        let name = quoted.split('"').next()?;
+        return (!name.is_empty() && !name.contains('\\')).then(|| name.to_owned());
+    }
+    let name: String = line
+        .chars()
+        .take_while(|character| {
+            character.is_ascii_alphanumeric() || matches!(character, '_' | '-' | '\'')
+        })
+        .collect();
+    (!name.is_empty() && !line.starts_with('#')).then_some(name)
+}
+
+/// The line indexes of the begin and end markers of `lines` (of the file at `path`).
+fn block(lines: &[&str], path: &Path) -> Result<(usize, usize), Error> {
     let find = |marker: &str| -> Vec<usize> {
         lines
             .iter()
@@ -573,28 +631,13 @@ pub fn splice_inputs(
             ends.len()
         )),
     };
-    let (Some(&begin), Some(&end), None) = (begins.first(), ends.first(), problem.clone()) else {
-        return Err(Error::Markers {
+    match (begins.first(), ends.first(), problem) {
+        (Some(&begin), Some(&end), None) => Ok((begin, end)),
+        (_, _, problem) => Err(Error::Markers {
             path: path.to_owned(),
             problem: problem.unwrap_or_default(),
-        });
-    };
-    let indent: String = lines
-        .get(begin)
-        .copied()
-        .unwrap_or_default()
-        .chars()
-        .take_while(|character| *character == ' ' || *character == '\t')
-        .collect();
-    let mut out: String = lines.get(..=begin).unwrap_or_default().concat();
-    if !out.ends_with('\n') {
-        out.push('\n');
+        }),
     }
-    for (name, declaration) in declarations {
-        out.push_str(&format!("{indent}{} = {declaration};\n", nix_string(name)));
-    }
-    out.push_str(&lines.get(end..).unwrap_or_default().concat());
-    Ok(out)
 }
 
 /// The NAR hash (SRI) of each locked atom's tree, fetching the atom commits missing
@@ -642,13 +685,12 @@ fn write(path: &Path, text: &str) -> Result<bool, Error> {
     Ok(!matches!(outcome, atom::fs::Outcome::Unchanged))
 }
 
-/// The new `flake.nix` text for `--write-inputs`, checked before anything is written.
-fn spliced_flake_nix(path: &Path, export: &Export) -> Result<String, Error> {
-    let text = read_if_exists(path)?.ok_or_else(|| Error::Markers {
+/// The `flake.nix` that `--write-inputs` rewrites.
+fn read_flake_nix(path: &Path) -> Result<String, Error> {
+    read_if_exists(path)?.ok_or_else(|| Error::Markers {
         path: path.to_owned(),
         problem: "does not exist".into(),
-    })?;
-    splice_inputs(&text, path, &export.declarations)
+    })
 }
 
 /// Export `<dir>/atom.lock` as `<output>/flake.lock`, keeping the nodes of an existing
@@ -659,18 +701,27 @@ pub fn run(options: &Options, reporter: &dyn Reporter) -> Result<Outcome, Error>
     let lock = Lockfile::read(options.dir.join(atom::lock::FILE_NAME))?;
     let lock_path = options.output.join("flake.lock");
     let existing = read_if_exists(&lock_path)?;
+    let flake_nix_path = options.output.join("flake.nix");
+    let old_flake_nix = if options.write_inputs {
+        Some(read_flake_nix(&flake_nix_path)?)
+    } else {
+        None
+    };
+    let declared = match &old_flake_nix {
+        Some(text) => declared_inputs(text, &flake_nix_path)?,
+        None => BTreeSet::new(),
+    };
     // Refuse a clashing lock or a `flake.nix` without markers before fetching anything
     // (the declarations do not depend on the hashes).
     let preview = merged_flake_lock(
         &lock,
         &BTreeMap::new(),
         existing.as_deref().map(|text| (lock_path.as_path(), text)),
+        &declared,
     )?;
-    let flake_nix_path = options.output.join("flake.nix");
-    let flake_nix = if options.write_inputs {
-        Some(spliced_flake_nix(&flake_nix_path, &preview)?)
-    } else {
-        None
+    let flake_nix = match &old_flake_nix {
+        Some(text) => Some(splice_inputs(text, &flake_nix_path, &preview.declarations)?),
+        None => None,
     };
     let cache = Cache::open(&options.cache)?;
     // Fetch through `[mirrors]`; `flake.lock` keeps the URLs the lock names.
@@ -680,6 +731,7 @@ pub fn run(options: &Options, reporter: &dyn Reporter) -> Result<Outcome, Error>
         &lock,
         &hashes,
         existing.as_deref().map(|text| (lock_path.as_path(), text)),
+        &declared,
     )?;
     fs_err::create_dir_all(&options.output).map_err(|source| Error::Write {
         path: options.output.clone(),
@@ -842,7 +894,8 @@ mod tests {
             .collect();
         let existing = user_lock();
         let path = Path::new("/f/flake.lock");
-        let export = merged_flake_lock(&lock, &hashes, Some((path, &existing))).unwrap();
+        let export =
+            merged_flake_lock(&lock, &hashes, Some((path, &existing)), &BTreeSet::new()).unwrap();
         let parsed: Value = serde_json::from_str(&export.lock).unwrap();
         let before: Value = serde_json::from_str(&existing).unwrap();
         let nodes: Vec<&String> = parsed["nodes"].as_object().unwrap().keys().collect();
@@ -853,9 +906,16 @@ mod tests {
         assert_eq!(parsed["nodes"]["a"]["locked"]["lastModified"], 0);
         assert_eq!(parsed["nodes"]["a"]["locked"]["revCount"], 1);
         assert_eq!(export.kept, 2);
+        // A root input declared in the eka block of `flake.nix` is eka's: dropped.
+        let declared = BTreeSet::from(["nixpkgs".to_owned()]);
+        let dropped =
+            merged_flake_lock(&lock, &hashes, Some((path, &existing)), &declared).unwrap();
+        assert_eq!(dropped.kept, 0);
+        assert!(!dropped.lock.contains("nixpkgs"), "{}", dropped.lock);
         assert!(!export.inputs.contains("nixpkgs"), "{}", export.inputs);
         // Deterministic, and merging with its own output is a fixed point.
-        let again = merged_flake_lock(&lock, &hashes, Some((path, &export.lock))).unwrap();
+        let again = merged_flake_lock(&lock, &hashes, Some((path, &export.lock)), &BTreeSet::new())
+            .unwrap();
         assert_eq!(again, export);
     }
 
@@ -866,16 +926,26 @@ mod tests {
             nix: vec![],
         };
         let path = Path::new("/f/flake.lock");
-        let error =
-            merged_flake_lock(&lock, &BTreeMap::new(), Some((path, &user_lock()))).unwrap_err();
+        let error = merged_flake_lock(
+            &lock,
+            &BTreeMap::new(),
+            Some((path, &user_lock())),
+            &BTreeSet::new(),
+        )
+        .unwrap_err();
         assert_eq!(
             error.to_string(),
             "the input `nixpkgs_2` of `/f/flake.lock` was not written by eka, but atom \
              `nixpkgs_2` needs that name"
         );
         assert_eq!(error.kind(), Kind::Input);
-        let error = merged_flake_lock(&lock, &BTreeMap::new(), Some((path, "{\"version\": 5}")))
-            .unwrap_err();
+        let error = merged_flake_lock(
+            &lock,
+            &BTreeMap::new(),
+            Some((path, "{\"version\": 5}")),
+            &BTreeSet::new(),
+        )
+        .unwrap_err();
         assert!(error.to_string().contains("not a version 7"), "{error}");
     }
 

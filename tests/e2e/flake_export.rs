@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use crate::{
     common::{Run, Sandbox, snapshot},
-    nix::{Nix, Published, consumer, file_url, publish_set},
+    nix::{Nix, Published, consumer, file_url, nix_inputs, publish_set},
 };
 
 fn run(mut command: Command) -> Run {
@@ -263,8 +263,24 @@ fn nix_flake_update_leaves_the_atom_nodes_unchanged() {
 #[test]
 fn re_exporting_without_an_atom_drops_only_its_node() {
     let fixture = Fixture::new();
+    // A direct git input too: once it leaves `atom.lock`, its name in the eka block of
+    // `flake.nix` is what marks its node as eka's.
+    let inputs = nix_inputs();
+    fs::write(
+        fixture.app.path().join("atom.lock"),
+        Lockfile {
+            atoms: fixture.set.atoms.clone(),
+            nix: vec![inputs.git.clone()],
+        }
+        .to_string(),
+    )
+    .unwrap();
     fixture.export(&["--write-inputs"]).success();
     let before = parse(&fixture.lock_text());
+    assert_eq!(
+        node_names(&before),
+        ["base", "extra", "helper", "inner", "mid", "root", "top"]
+    );
     let atoms = fixture
         .set
         .atoms
@@ -287,13 +303,17 @@ fn re_exporting_without_an_atom_drops_only_its_node() {
         assert_eq!(after["nodes"][name], before["nodes"][name], "{name}");
     }
     let flake_nix = fs::read_to_string(fixture.flake.path().join("flake.nix")).unwrap();
-    assert!(!flake_nix.contains("\"top\""), "{flake_nix}");
+    assert!(
+        !flake_nix.contains("\"top\"") && !flake_nix.contains("\"helper\""),
+        "{flake_nix}"
+    );
     let value = fixture.eval();
     assert_eq!(value.code, 0, "{}", value.stderr);
     assert_eq!(
         value.stdout.trim(),
         "{\"base\":true,\"extra\":\"inner\\n\",\"top\":null}"
     );
+    drop(inputs.repo);
 }
 
 #[test]
