@@ -50,7 +50,7 @@ setup() {
   done
   git -C "$src" add -A
   git -C "$src" commit -qm "$n atoms"
-  (cd "$src" && "$EKA" -q publish --all --remote "file://$registry")
+  (cd "$src" && "$EKA" -q publish --all --remote "file://$registry" >/dev/null)
   mkdir -p "$project"
   {
     printf '[package]\nlabel = "app"\nversion = "0.1.0"\n[package.sets]\nreg = "file://%s"\n[deps.from.reg]\n' "$registry"
@@ -65,13 +65,13 @@ setup() {
 for n in $SIZES; do
   setup "$n"
   project=$work/project-$n registry=$work/registry-$n.git fetched=$work/fetched-$n.git
-  (cd "$project" && "$EKA" -q export --flake --output "$work/flake-$n")
+  (cd "$project" && "$EKA" -q export --flake --output "$work/flake-$n" >/dev/null)
   nodes=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["nodes"]) - 1)' "$work/flake-$n/flake.lock")
   echo "N=$n: exported $nodes atom nodes" >&2
   hyperfine --style basic --runs "$RUNS" --warmup 1 --export-json "$results/export-$n.json" \
     --command-name "eka export --flake, $n atoms (cold cache)" \
     --prepare "rm -rf $XDG_CACHE_HOME/eka $work/flake-$n" \
-    "cd $project && $EKA -q export --flake --output $work/flake-$n" \
+    "cd $project && $EKA -q export --flake --output $work/flake-$n >/dev/null" \
     --command-name "git fetch, $n atom refs" \
     --prepare "rm -rf $fetched && git init -q --bare $fetched" \
     "git -C $fetched fetch -q file://$registry 'refs/eka/atoms/*:refs/eka/atoms/*'" >&2
