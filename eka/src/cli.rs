@@ -165,8 +165,8 @@ pub(crate) struct EvalArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct ExportArgs {
-    /// Write a `flake.lock` (version 7) and `eka-inputs.nix` pinning the locked atoms and
-    /// direct Nix inputs.
+    /// Write a `flake.lock` (version 7) pinning the locked atoms and direct Nix inputs,
+    /// keeping the nodes of an existing one that eka did not write.
     #[arg(long, required = true)]
     pub(crate) flake: bool,
     /// The directory to write them to (default: the atom's directory).
