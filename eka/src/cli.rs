@@ -200,13 +200,17 @@ pub(crate) struct EvalArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct ExportArgs {
-    /// Write a `flake.lock` (version 7) and `eka-inputs.nix` pinning the locked atoms and
-    /// direct Nix inputs.
+    /// Write a `flake.lock` (version 7) pinning the locked atoms and direct Nix inputs,
+    /// keeping the nodes of an existing one that eka did not write.
     #[arg(long, required = true)]
     pub(crate) flake: bool,
     /// The directory to write them to (default: the atom's directory).
     #[arg(long, value_name = "DIR")]
     pub(crate) output: Option<PathBuf>,
+    /// Also write the inputs into `flake.nix` (in the output directory), replacing the
+    /// lines between `# eka:inputs:begin` and `# eka:inputs:end`.
+    #[arg(long)]
+    pub(crate) write_inputs: bool,
 }
 
 #[derive(Debug, Args)]

@@ -5,7 +5,9 @@
 //! Every locked atom becomes a node named by its label (`<label>-<first 8 hex of its
 //! set>` when two sets lock the same label) with `flake = false` and
 //! `locked = { type = "git"; url = <first mirror>; ref = "refs/eka/atoms/<label>/<version>";
-//! rev = <atom commit>; narHash; }`. The `narHash` is computed by eka from the atom
+//! rev = <atom commit>; narHash; lastModified = 0; revCount = 1; }` (what Nix 2.8
+//! records for a parentless commit dated 0, so `nix flake update` keeps the node). The
+//! `narHash` is computed by eka from the atom
 //! commit's tree ([`crate::nar::hash_git_tree`]) only after the commit is checked: its
 //! bytes hash to its id, it is a canonical atom commit whose `set`, `label` and
 //! `version` headers are the lock's, its tree passes the hostile-tree validator of
@@ -24,6 +26,13 @@
 //! (`flake` as locked). Nix 2.8 has no `file` input type, so `url` and `build` inputs
 //! are left out and reported in [`Outcome::skipped`].
 //!
+//! An existing `flake.lock` is merged with ([`merged_flake_lock`]): the nodes eka did
+//! not write (root inputs that are neither atom nodes, recognised by their
+//! `refs/eka/atoms/` ref, nor the nodes of the direct inputs locked now) are kept
+//! verbatim with everything reachable from them; a kept node with a name eka needs is
+//! [`Error::Clash`]. With [`Options::write_inputs`] the declaration is also spliced into
+//! `flake.nix` between [`BEGIN_MARKER`] and [`END_MARKER`] ([`splice_inputs`]).
+//!
 //! [`flake_lock`] is the pure part (lock + hashes in, text out):
 //!
 //! ```
@@ -36,7 +45,10 @@
 //! assert_eq!(export.inputs, "{\n}\n");
 //! ```
 
-use std::{collections::BTreeMap, path::PathBuf};
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    path::{Path, PathBuf},
+};
 
 use atom::{
     error::{Classify, Kind},
@@ -61,7 +73,18 @@ pub struct Options {
     pub offline: bool,
     /// The consumer's `[mirrors]`: where missing atom commits are fetched from.
     pub mirrors: atom::config::Mirrors,
+    /// Also write the inputs into `<output>/flake.nix`, between the
+    /// [`BEGIN_MARKER`] and [`END_MARKER`] lines.
+    pub write_inputs: bool,
 }
+
+/// The line opening the block of `flake.nix` that `--write-inputs` rewrites.
+pub const BEGIN_MARKER: &str = "# eka:inputs:begin";
+/// The line closing the block of `flake.nix` that `--write-inputs` rewrites.
+pub const END_MARKER: &str = "# eka:inputs:end";
+
+/// The prefix of the `ref` of every atom node's `original`: what marks a node as eka's.
+const ATOM_REF_PREFIX: &str = "refs/eka/atoms/";
 
 /// What was exported.
 #[derive(Debug, Clone)]
@@ -70,6 +93,11 @@ pub struct Outcome {
     pub lock_path: PathBuf,
     /// Whether its content changed (an identical file is not rewritten).
     pub changed: bool,
+    /// The `flake.nix` whose inputs block was rewritten (`--write-inputs`), and whether
+    /// its content changed.
+    pub flake_nix: Option<(PathBuf, bool)>,
+    /// How many nodes of an existing `flake.lock` were not eka's and were kept.
+    pub kept: usize,
     /// The `inputs = { … };` declaration matching it (flakes need a literal, so it is
     /// printed for the user to paste into `flake.nix`).
     pub inputs: String,
@@ -88,6 +116,10 @@ pub struct Export {
     pub inputs: String,
     /// Skipped direct inputs.
     pub skipped: Vec<String>,
+    /// Each input's declaration (`{ type = …; flake = …; }`) by node name.
+    pub declarations: BTreeMap<String, String>,
+    /// How many nodes of the existing lock were not eka's and were kept.
+    pub kept: usize,
 }
 
 /// Why the export failed.
@@ -124,6 +156,38 @@ pub enum Error {
         #[source]
         source: crate::nar::Error,
     },
+    /// The existing `flake.lock` cannot be merged with.
+    #[error("cannot keep the inputs of `{}`: {reason}", path.display())]
+    Existing {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A node of the existing `flake.lock` that eka did not write has the name eka needs.
+    #[error(
+        "the input `{name}` of `{}` was not written by eka, but {owner} needs that name",
+        path.display()
+    )]
+    Clash {
+        /// The node name.
+        name: String,
+        /// What eka writes under that name (atom `x` or direct Nix input `y`).
+        owner: String,
+        /// The file.
+        path: PathBuf,
+    },
+    /// `flake.nix` has no inputs block for `--write-inputs` to rewrite.
+    #[error("`{}` {problem}", path.display())]
+    Markers {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong (missing, or unbalanced markers).
+        problem: String,
+    },
+    /// Reading an existing `flake.lock` or `flake.nix` failed.
+    #[error(transparent)]
+    Read(std::io::Error),
     /// Writing `flake.lock` failed.
     #[error("cannot write `{}`", path.display())]
     Write {
@@ -147,7 +211,12 @@ impl Classify for Error {
     fn kind(&self) -> Kind {
         match self {
             Error::Lock(error) => error.kind(),
-            Error::NoNarHash { .. } | Error::NoMirror { .. } => Kind::Input,
+            Error::NoNarHash { .. }
+            | Error::NoMirror { .. }
+            | Error::Existing { .. }
+            | Error::Clash { .. }
+            | Error::Markers { .. } => Kind::Input,
+            Error::Read(_) => Kind::Environment,
             Error::Cache(error) => error.kind(),
             Error::Locked(error) => error.kind(),
             Error::Hash { .. } | Error::Write { .. } => Kind::Environment,
@@ -162,6 +231,14 @@ impl Classify for Error {
             Error::NoNarHash { .. } => {
                 Some("run `eka update <name>` to lock it again with its `narHash`".into())
             }
+            Error::Existing { .. } => Some("move it away to export a fresh `flake.lock`".into()),
+            Error::Clash { .. } => {
+                Some("rename that input in `flake.nix` and run `nix flake lock` again".into())
+            }
+            Error::Markers { .. } => Some(format!(
+                "put the lines `{BEGIN_MARKER}` and `{END_MARKER}` once each inside \
+                 `inputs = {{ ... }};` of `flake.nix`"
+            )),
             Error::Cache(error) => error.hint(),
             Error::Locked(error) => error.hint(),
             _ => None,
@@ -241,75 +318,326 @@ fn input_node(input: &LockedNixInput) -> Result<Option<(Attributes, Attributes)>
     Ok(Some((original, locked)))
 }
 
-/// The `flake.lock` and inputs declaration for `lock`, given the NAR hash (SRI) of
-/// each locked atom's tree by atom id.
-pub fn flake_lock(
-    lock: &Lockfile,
-    nar_hashes: &BTreeMap<AtomIdHex, String>,
-) -> Result<Export, Error> {
+/// The nodes eka writes for a lock: atom nodes and direct-input nodes.
+struct EkaNodes {
+    /// Node name → node.
+    nodes: Map<String, Value>,
+    /// Node name → what it pins (atom `x`, direct Nix input `y`), for clash errors.
+    owners: BTreeMap<String, String>,
+    /// Node name → inputs declaration.
+    declarations: BTreeMap<String, String>,
+    /// Skipped direct inputs.
+    skipped: Vec<String>,
+}
+
+/// The node of one locked atom. Atom commits are parentless and dated `0`, as the
+/// checks of [`verify::locked`] make sure, so Nix 2.8 would lock them with
+/// `lastModified = 0` and `revCount = 1`: writing the same keeps `nix flake update`
+/// from rewriting the node.
+fn atom_node(atom: &LockedAtom, nar_hash: String) -> Result<(Value, Attributes), Error> {
+    let url = atom
+        .mirrors
+        .first()
+        .ok_or_else(|| Error::NoMirror {
+            label: atom.label.to_string(),
+        })?
+        .as_str()
+        .to_owned();
+    let mut original = Map::new();
+    original.insert("ref".into(), json!(atom_ref(atom)));
+    original.insert("type".into(), json!("git"));
+    original.insert("url".into(), json!(url));
+    let mut locked = original.clone();
+    locked.insert("lastModified".into(), json!(0));
+    locked.insert("narHash".into(), json!(nar_hash));
+    locked.insert("rev".into(), json!(atom.commit.as_str()));
+    locked.insert("revCount".into(), json!(1));
+    let node = json!({ "flake": false, "locked": locked, "original": original });
+    Ok((node, original))
+}
+
+/// The nodes eka writes for `lock`.
+fn eka_nodes(lock: &Lockfile, nar_hashes: &BTreeMap<AtomIdHex, String>) -> Result<EkaNodes, Error> {
     let names = atom_names(lock);
-    let mut nodes = Map::new();
-    let mut root_inputs = Map::new();
-    let mut declarations: BTreeMap<String, String> = BTreeMap::new();
-    let mut skipped = Vec::new();
+    let mut eka = EkaNodes {
+        nodes: Map::new(),
+        owners: BTreeMap::new(),
+        declarations: BTreeMap::new(),
+        skipped: Vec::new(),
+    };
     for atom in &lock.atoms {
         let name = names.get(&atom.id).cloned().unwrap_or_default();
-        let url = atom
-            .mirrors
-            .first()
-            .ok_or_else(|| Error::NoMirror {
-                label: atom.label.to_string(),
-            })?
-            .as_str()
-            .to_owned();
         let nar_hash = nar_hashes.get(&atom.id).cloned().unwrap_or_default();
-        let mut original = Map::new();
-        original.insert("ref".into(), json!(atom_ref(atom)));
-        original.insert("type".into(), json!("git"));
-        original.insert("url".into(), json!(url));
-        let mut locked = original.clone();
-        locked.insert("narHash".into(), json!(nar_hash));
-        locked.insert("rev".into(), json!(atom.commit.as_str()));
-        declarations.insert(name.clone(), declaration(&original, false));
-        nodes.insert(
-            name.clone(),
-            json!({ "flake": false, "locked": locked, "original": original }),
-        );
-        root_inputs.insert(name.clone(), json!(name));
+        let (node, original) = atom_node(atom, nar_hash)?;
+        eka.declarations
+            .insert(name.clone(), declaration(&original, false));
+        eka.owners
+            .insert(name.clone(), format!("atom `{}`", atom.label));
+        eka.nodes.insert(name, node);
     }
     for input in &lock.nix {
         let mut name = input.name.to_string();
-        if nodes.contains_key(&name) || name == "root" {
+        if eka.nodes.contains_key(&name) || name == "root" {
             name.push_str("-nix");
         }
         let Some((original, locked)) = input_node(input)? else {
-            skipped.push(input.name.to_string());
+            eka.skipped.push(input.name.to_string());
             continue;
         };
-        declarations.insert(name.clone(), declaration(&original, input.flake));
+        eka.declarations
+            .insert(name.clone(), declaration(&original, input.flake));
+        eka.owners
+            .insert(name.clone(), format!("direct Nix input `{}`", input.name));
         let mut node = Map::new();
         if !input.flake {
             node.insert("flake".into(), json!(false));
         }
         node.insert("locked".into(), Value::Object(locked));
         node.insert("original".into(), Value::Object(original));
-        nodes.insert(name.clone(), Value::Object(node));
+        eka.nodes.insert(name, Value::Object(node));
+    }
+    Ok(eka)
+}
+
+/// Whether the existing node `name` is one eka writes: an atom node (its `original`
+/// is a git `ref` under `refs/eka/atoms/`), or the node of a direct input eka locks
+/// now, with the same `original`.
+fn is_eka_node(name: &str, node: &Value, eka: &EkaNodes) -> bool {
+    let original = &node["original"];
+    let atom = node["flake"] == json!(false)
+        && original["type"] == "git"
+        && original["ref"]
+            .as_str()
+            .is_some_and(|reference| reference.starts_with(ATOM_REF_PREFIX));
+    atom || eka.nodes.get(name).is_some_and(|ours| {
+        !ours["original"]["ref"]
+            .as_str()
+            .is_some_and(|reference| reference.starts_with(ATOM_REF_PREFIX))
+            && ours["original"] == *original
+    })
+}
+
+/// The existing lock's nodes that are not eka's: the root inputs that are not eka's
+/// nodes and every node reachable from them, verbatim.
+struct UserNodes {
+    /// Root input name → its value (a node name, or a `follows` path).
+    root_inputs: Map<String, Value>,
+    /// Node name → node.
+    nodes: Map<String, Value>,
+}
+
+/// The user's nodes of the existing `flake.lock` text at `path`.
+fn user_nodes(
+    text: &str,
+    path: &Path,
+    eka: &EkaNodes,
+    declared: &BTreeSet<String>,
+) -> Result<UserNodes, Error> {
+    let existing = |reason: &str| Error::Existing {
+        path: path.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let document: Value = serde_json::from_str(text)
+        .map_err(|error| existing(&format!("it is not JSON ({error})")))?;
+    if document["version"] != 7 {
+        return Err(existing("it is not a version 7 flake lock"));
+    }
+    let nodes = document["nodes"]
+        .as_object()
+        .ok_or_else(|| existing("it has no `nodes`"))?;
+    let root_name = document["root"]
+        .as_str()
+        .ok_or_else(|| existing("it has no `root`"))?;
+    let empty = Map::new();
+    let root_inputs = nodes
+        .get(root_name)
+        .ok_or_else(|| existing("its `root` node is missing"))?["inputs"]
+        .as_object()
+        .unwrap_or(&empty);
+    let mut user = UserNodes {
+        root_inputs: Map::new(),
+        nodes: Map::new(),
+    };
+    let mut pending = Vec::new();
+    for (name, value) in root_inputs {
+        if let Some(target) = value.as_str()
+            && (declared.contains(name)
+                || nodes
+                    .get(target)
+                    .is_some_and(|node| is_eka_node(target, node, eka)))
+        {
+            continue;
+        }
+        user.root_inputs.insert(name.clone(), value.clone());
+        if let Some(target) = value.as_str() {
+            pending.push(target.to_owned());
+        }
+    }
+    while let Some(name) = pending.pop() {
+        if user.nodes.contains_key(&name) || name == root_name {
+            continue;
+        }
+        let Some(node) = nodes.get(&name) else {
+            return Err(existing(&format!("the node `{name}` is missing")));
+        };
+        if let Some(inputs) = node["inputs"].as_object() {
+            pending.extend(inputs.values().filter_map(Value::as_str).map(str::to_owned));
+        }
+        user.nodes.insert(name, node.clone());
+    }
+    let taken = user.root_inputs.keys().chain(user.nodes.keys());
+    for name in taken {
+        if let Some(owner) = eka.owners.get(name) {
+            return Err(Error::Clash {
+                name: name.clone(),
+                owner: owner.clone(),
+                path: path.to_owned(),
+            });
+        }
+    }
+    Ok(user)
+}
+
+/// The `flake.lock` and inputs declaration for `lock`, given the NAR hash (SRI) of
+/// each locked atom's tree by atom id.
+pub fn flake_lock(
+    lock: &Lockfile,
+    nar_hashes: &BTreeMap<AtomIdHex, String>,
+) -> Result<Export, Error> {
+    merged_flake_lock(lock, nar_hashes, None, &BTreeSet::new())
+}
+
+/// Like [`flake_lock`], keeping the nodes of `existing` (the text of the `flake.lock`
+/// at the given path) that eka did not write: every root input that is not an eka node
+/// and every node reachable from it, byte for byte and under its name. eka's nodes
+/// (atom nodes, and the nodes of the direct inputs it locks now) are rewritten, and
+/// those of atoms no longer locked dropped. A kept node with a name eka needs is
+/// [`Error::Clash`]. The root inputs named in `declared` (those of the eka block of
+/// `flake.nix`, [`declared_inputs`]) are eka's too, so a direct input removed from
+/// `atom.lock` leaves both files together.
+pub fn merged_flake_lock(
+    lock: &Lockfile,
+    nar_hashes: &BTreeMap<AtomIdHex, String>,
+    existing: Option<(&Path, &str)>,
+    declared: &BTreeSet<String>,
+) -> Result<Export, Error> {
+    let eka = eka_nodes(lock, nar_hashes)?;
+    let user = match existing {
+        Some((path, text)) => user_nodes(text, path, &eka, declared)?,
+        None => UserNodes {
+            root_inputs: Map::new(),
+            nodes: Map::new(),
+        },
+    };
+    let kept = user.nodes.len();
+    let mut root_inputs = user.root_inputs;
+    let mut nodes = user.nodes;
+    for (name, node) in eka.nodes {
         root_inputs.insert(name.clone(), json!(name));
+        nodes.insert(name, node);
     }
     nodes.insert("root".into(), json!({ "inputs": root_inputs }));
     let document = json!({ "nodes": nodes, "root": "root", "version": 7 });
     let mut text = serde_json::to_string_pretty(&document).unwrap_or_default();
     text.push('\n');
     let mut inputs = String::from("{\n");
-    for (name, declaration) in &declarations {
+    for (name, declaration) in &eka.declarations {
         inputs.push_str(&format!("  {} = {declaration};\n", nix_string(name)));
     }
     inputs.push_str("}\n");
     Ok(Export {
         lock: text,
         inputs,
-        skipped,
+        skipped: eka.skipped,
+        declarations: eka.declarations,
+        kept,
     })
+}
+
+/// `flake_nix` (the text of the file at `path`) with the lines between its
+/// [`BEGIN_MARKER`] and [`END_MARKER`] lines replaced by one `"name" = { … };` line
+/// per declaration, indented as the begin marker; everything else is kept byte for
+/// byte. Missing, repeated or reversed markers are [`Error::Markers`].
+pub fn splice_inputs(
+    flake_nix: &str,
+    path: &Path,
+    declarations: &BTreeMap<String, String>,
+) -> Result<String, Error> {
+    let lines: Vec<&str> = flake_nix.split_inclusive('\n').collect();
+    let (begin, end) = block(&lines, path)?;
+    let indent: String = lines
+        .get(begin)
+        .copied()
+        .unwrap_or_default()
+        .chars()
+        .take_while(|character| *character == ' ' || *character == '\t')
+        .collect();
+    let mut out: String = lines.get(..=begin).unwrap_or_default().concat();
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    for (name, declaration) in declarations {
+        out.push_str(&format!("{indent}{} = {declaration};\n", nix_string(name)));
+    }
+    out.push_str(&lines.get(end..).unwrap_or_default().concat());
+    Ok(out)
+}
+
+/// The names of the inputs declared between the markers of `flake_nix` (the text of
+/// the file at `path`): the attribute name at the start of each line, quoted or not.
+pub fn declared_inputs(flake_nix: &str, path: &Path) -> Result<BTreeSet<String>, Error> {
+    let lines: Vec<&str> = flake_nix.split_inclusive('\n').collect();
+    let (begin, end) = block(&lines, path)?;
+    let inside = lines.get(begin + 1..end).unwrap_or_default();
+    Ok(inside
+        .iter()
+        .filter_map(|line| attribute_name(line))
+        .collect())
+}
+
+/// The attribute name a binding line starts with (`"a-b" = …` or `a.url = …`).
+fn attribute_name(line: &str) -> Option<String> {
+    let line = line.trim_start();
+    if let Some(quoted) = line.strip_prefix('"') {
+        let name = quoted.split('"').next()?;
+        return (!name.is_empty() && !name.contains('\\')).then(|| name.to_owned());
+    }
+    let name: String = line
+        .chars()
+        .take_while(|character| {
+            character.is_ascii_alphanumeric() || matches!(character, '_' | '-' | '\'')
+        })
+        .collect();
+    (!name.is_empty() && !line.starts_with('#')).then_some(name)
+}
+
+/// The line indexes of the begin and end markers of `lines` (of the file at `path`).
+fn block(lines: &[&str], path: &Path) -> Result<(usize, usize), Error> {
+    let find = |marker: &str| -> Vec<usize> {
+        lines
+            .iter()
+            .enumerate()
+            .filter(|(_, line)| line.trim() == marker)
+            .map(|(index, _)| index)
+            .collect()
+    };
+    let (begins, ends) = (find(BEGIN_MARKER), find(END_MARKER));
+    let problem = match (begins.as_slice(), ends.as_slice()) {
+        ([], []) => Some(format!("has no `{BEGIN_MARKER}` and `{END_MARKER}` lines")),
+        ([begin], [end]) if begin < end => None,
+        _ => Some(format!(
+            "has unbalanced `{BEGIN_MARKER}` / `{END_MARKER}` lines ({} and {})",
+            begins.len(),
+            ends.len()
+        )),
+    };
+    match (begins.first(), ends.first(), problem) {
+        (Some(&begin), Some(&end), None) => Ok((begin, end)),
+        (_, _, problem) => Err(Error::Markers {
+            path: path.to_owned(),
+            problem: problem.unwrap_or_default(),
+        }),
+    }
 }
 
 /// The NAR hash (SRI) of each locked atom's tree, fetching the atom commits missing
@@ -339,29 +667,86 @@ pub fn atom_nar_hashes(
     Ok(hashes)
 }
 
-/// Export `<dir>/atom.lock` as `<output>/flake.lock`, reporting the fetches and hashing
-/// to `reporter`.
+/// The text of `path`, or `None` when it does not exist.
+fn read_if_exists(path: &Path) -> Result<Option<String>, Error> {
+    match fs_err::read_to_string(path) {
+        Ok(text) => Ok(Some(text)),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(Error::Read(error)),
+    }
+}
+
+/// Write `text` to `path` unless it already holds it; whether it changed.
+fn write(path: &Path, text: &str) -> Result<bool, Error> {
+    let outcome = atom::fs::write_atomic(path, text.as_bytes()).map_err(|error| Error::Write {
+        path: path.to_owned(),
+        source: Box::new(error),
+    })?;
+    Ok(!matches!(outcome, atom::fs::Outcome::Unchanged))
+}
+
+/// The `flake.nix` that `--write-inputs` rewrites.
+fn read_flake_nix(path: &Path) -> Result<String, Error> {
+    read_if_exists(path)?.ok_or_else(|| Error::Markers {
+        path: path.to_owned(),
+        problem: "does not exist".into(),
+    })
+}
+
+/// Export `<dir>/atom.lock` as `<output>/flake.lock`, keeping the nodes of an existing
+/// one that eka did not write ([`merged_flake_lock`]) and, with
+/// [`Options::write_inputs`], the inputs block of `<output>/flake.nix`; the fetches and
+/// hashing are reported to `reporter`. A refusal writes nothing.
 pub fn run(options: &Options, reporter: &dyn Reporter) -> Result<Outcome, Error> {
     let lock = Lockfile::read(options.dir.join(atom::lock::FILE_NAME))?;
+    let lock_path = options.output.join("flake.lock");
+    let existing = read_if_exists(&lock_path)?;
+    let flake_nix_path = options.output.join("flake.nix");
+    let old_flake_nix = if options.write_inputs {
+        Some(read_flake_nix(&flake_nix_path)?)
+    } else {
+        None
+    };
+    let declared = match &old_flake_nix {
+        Some(text) => declared_inputs(text, &flake_nix_path)?,
+        None => BTreeSet::new(),
+    };
+    // Refuse a clashing lock or a `flake.nix` without markers before fetching anything
+    // (the declarations do not depend on the hashes).
+    let preview = merged_flake_lock(
+        &lock,
+        &BTreeMap::new(),
+        existing.as_deref().map(|text| (lock_path.as_path(), text)),
+        &declared,
+    )?;
+    let flake_nix = match &old_flake_nix {
+        Some(text) => Some(splice_inputs(text, &flake_nix_path, &preview.declarations)?),
+        None => None,
+    };
     let cache = Cache::open(&options.cache)?;
     // Fetch through `[mirrors]`; `flake.lock` keeps the URLs the lock names.
     let fetched = options.mirrors.redirect_lock(&lock);
     let hashes = atom_nar_hashes(&fetched, &cache, options.offline, reporter)?;
-    let export = flake_lock(&lock, &hashes)?;
-    let lock_path = options.output.join("flake.lock");
+    let export = merged_flake_lock(
+        &lock,
+        &hashes,
+        existing.as_deref().map(|text| (lock_path.as_path(), text)),
+        &declared,
+    )?;
     fs_err::create_dir_all(&options.output).map_err(|source| Error::Write {
         path: options.output.clone(),
         source: Box::new(source),
     })?;
-    let changed = atom::fs::write_atomic(&lock_path, export.lock.as_bytes()).map_err(|error| {
-        Error::Write {
-            path: lock_path.clone(),
-            source: Box::new(error),
-        }
-    })?;
+    let changed = write(&lock_path, &export.lock)?;
+    let flake_nix = match flake_nix {
+        Some(text) => Some((flake_nix_path.clone(), write(&flake_nix_path, &text)?)),
+        None => None,
+    };
     Ok(Outcome {
         lock_path,
-        changed: !matches!(changed, atom::fs::Outcome::Unchanged),
+        changed,
+        flake_nix,
+        kept: export.kept,
         inputs: export.inputs,
         skipped: export.skipped,
         warnings: cache
@@ -463,5 +848,133 @@ mod tests {
             error.kind() == Kind::Input && error.hint().is_some(),
             "{error}"
         );
+    }
+
+    /// A user lock: `nixpkgs` (with a transitive `nixpkgs_2`), an atom node `old` no
+    /// longer locked, and a stale `a` atom node.
+    fn user_lock() -> String {
+        let mut export = flake_lock(
+            &Lockfile {
+                atoms: vec![atom("a", '1', '1'), atom("old", '1', '2')],
+                nix: vec![],
+            },
+            &BTreeMap::new(),
+        )
+        .unwrap()
+        .lock;
+        let mut document: Value = serde_json::from_str(&export).unwrap();
+        let nodes = document["nodes"].as_object_mut().unwrap();
+        nodes.insert(
+            "nixpkgs".into(),
+            json!({ "inputs": { "nixpkgs": "nixpkgs_2" }, "locked": { "type": "path", "path": "/p", "narHash": NAR, "lastModified": 5 }, "original": { "type": "path", "path": "/p" } }),
+        );
+        nodes.insert(
+            "nixpkgs_2".into(),
+            json!({ "locked": { "type": "path", "path": "/q", "narHash": NAR }, "original": { "type": "path", "path": "/q" } }),
+        );
+        nodes.insert(
+            "unreachable".into(),
+            json!({ "locked": {}, "original": {} }),
+        );
+        document["nodes"]["root"]["inputs"]["nixpkgs"] = json!("nixpkgs");
+        export = serde_json::to_string_pretty(&document).unwrap();
+        export
+    }
+
+    #[test]
+    fn a_merge_keeps_the_user_nodes_and_rewrites_only_ekas() {
+        let lock = Lockfile {
+            atoms: vec![atom("a", '1', '1'), atom("b", '1', '3')],
+            nix: vec![],
+        };
+        let hashes = lock
+            .atoms
+            .iter()
+            .map(|atom| (atom.id.clone(), NAR.to_owned()))
+            .collect();
+        let existing = user_lock();
+        let path = Path::new("/f/flake.lock");
+        let export =
+            merged_flake_lock(&lock, &hashes, Some((path, &existing)), &BTreeSet::new()).unwrap();
+        let parsed: Value = serde_json::from_str(&export.lock).unwrap();
+        let before: Value = serde_json::from_str(&existing).unwrap();
+        let nodes: Vec<&String> = parsed["nodes"].as_object().unwrap().keys().collect();
+        assert_eq!(nodes, ["a", "b", "nixpkgs", "nixpkgs_2", "root"]);
+        assert_eq!(parsed["nodes"]["nixpkgs"], before["nodes"]["nixpkgs"]);
+        assert_eq!(parsed["nodes"]["nixpkgs_2"], before["nodes"]["nixpkgs_2"]);
+        assert_eq!(parsed["nodes"]["a"]["locked"]["narHash"], NAR);
+        assert_eq!(parsed["nodes"]["a"]["locked"]["lastModified"], 0);
+        assert_eq!(parsed["nodes"]["a"]["locked"]["revCount"], 1);
+        assert_eq!(export.kept, 2);
+        // A root input declared in the eka block of `flake.nix` is eka's: dropped.
+        let declared = BTreeSet::from(["nixpkgs".to_owned()]);
+        let dropped =
+            merged_flake_lock(&lock, &hashes, Some((path, &existing)), &declared).unwrap();
+        assert_eq!(dropped.kept, 0);
+        assert!(!dropped.lock.contains("nixpkgs"), "{}", dropped.lock);
+        assert!(!export.inputs.contains("nixpkgs"), "{}", export.inputs);
+        // Deterministic, and merging with its own output is a fixed point.
+        let again = merged_flake_lock(&lock, &hashes, Some((path, &export.lock)), &BTreeSet::new())
+            .unwrap();
+        assert_eq!(again, export);
+    }
+
+    #[test]
+    fn a_user_node_with_an_atoms_name_is_a_clash_naming_both() {
+        let lock = Lockfile {
+            atoms: vec![atom("nixpkgs_2", '1', '1')],
+            nix: vec![],
+        };
+        let path = Path::new("/f/flake.lock");
+        let error = merged_flake_lock(
+            &lock,
+            &BTreeMap::new(),
+            Some((path, &user_lock())),
+            &BTreeSet::new(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "the input `nixpkgs_2` of `/f/flake.lock` was not written by eka, but atom \
+             `nixpkgs_2` needs that name"
+        );
+        assert_eq!(error.kind(), Kind::Input);
+        let error = merged_flake_lock(
+            &lock,
+            &BTreeMap::new(),
+            Some((path, "{\"version\": 5}")),
+            &BTreeSet::new(),
+        )
+        .unwrap_err();
+        assert!(error.to_string().contains("not a version 7"), "{error}");
+    }
+
+    #[test]
+    fn inputs_are_spliced_between_the_markers_only() {
+        let declarations: BTreeMap<String, String> =
+            [("a".to_owned(), "{ flake = false; }".to_owned())].into();
+        let path = Path::new("/f/flake.nix");
+        let text = "{\n  inputs = {\n    # eka:inputs:begin\n    old = 1;\n    # eka:inputs:end\n    x.url = \"y\";\n  };\n}";
+        let spliced = splice_inputs(text, path, &declarations).unwrap();
+        assert_eq!(
+            spliced,
+            "{\n  inputs = {\n    # eka:inputs:begin\n    \"a\" = { flake = false; };\n    # eka:inputs:end\n    x.url = \"y\";\n  };\n}"
+        );
+        assert_eq!(
+            splice_inputs(&spliced, path, &declarations).unwrap(),
+            spliced
+        );
+        for broken in [
+            "{ }",
+            "# eka:inputs:begin\n",
+            "# eka:inputs:end\n# eka:inputs:begin\n",
+            "# eka:inputs:begin\n# eka:inputs:begin\n# eka:inputs:end\n",
+        ] {
+            let error = splice_inputs(broken, path, &declarations).unwrap_err();
+            assert!(
+                error.to_string().starts_with("`/f/flake.nix` has ") && error.hint().is_some(),
+                "{error}"
+            );
+        }
     }
 }

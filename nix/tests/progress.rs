@@ -173,6 +173,7 @@ fn export_fetches_tree_less_commits_again_with_their_trees_and_reports_steps() {
         cache: cache_root.path().to_path_buf(),
         offline: false,
         mirrors: Default::default(),
+        write_inputs: false,
     };
     let recording = Recording::default();
     let outcome = nix::export::run(&options, &recording).unwrap();
@@ -225,6 +226,7 @@ fn export_names_the_mirror_that_failed() {
         cache: cache_root.path().to_path_buf(),
         offline: false,
         mirrors: Default::default(),
+        write_inputs: false,
     };
     let recording = Recording::default();
     let error = nix::export::run(&options, &recording).unwrap_err();

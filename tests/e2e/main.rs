@@ -15,6 +15,7 @@ mod deps;
 mod deps_local;
 mod deps_stress;
 mod errors;
+mod flake_export;
 mod identity;
 mod immutable;
 mod init;

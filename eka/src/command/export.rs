@@ -1,4 +1,5 @@
-//! `eka export --flake [--output DIR]`: write `flake.lock`, print the inputs declaration.
+//! `eka export --flake [--output DIR] [--write-inputs]`: write `flake.lock` (keeping the
+//! nodes eka did not write), print the inputs declaration or write it into `flake.nix`.
 
 use crate::error::ResultExt as _;
 use nix::export;
@@ -22,6 +23,7 @@ pub(crate) fn exec(context: &Context<'_>, args: ExportArgs) -> crate::error::Res
             cache: config.cache,
             offline: context.offline,
             mirrors: config.mirrors,
+            write_inputs: args.write_inputs,
         },
         context.printer.progress(),
     )?;

@@ -6,7 +6,8 @@ use serde::Serialize;
 use super::View;
 use crate::printer::Printer;
 
-/// The `flake.lock` written and the inputs declaration to paste.
+/// The `flake.lock` written and the inputs declaration to paste (or written into
+/// `flake.nix` with `--write-inputs`).
 #[derive(Debug, Serialize)]
 pub(crate) struct Export {
     /// The `flake.lock` path.
@@ -17,6 +18,12 @@ pub(crate) struct Export {
     pub(crate) inputs: String,
     /// Direct Nix inputs that cannot be flake inputs on Nix 2.8.
     pub(crate) skipped: Vec<String>,
+    /// The `flake.nix` whose inputs block was rewritten (`--write-inputs` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) flake_nix: Option<String>,
+    /// Whether `flake.nix` changed (`--write-inputs` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) flake_nix_changed: Option<bool>,
 }
 
 impl From<export::Outcome> for Export {
@@ -26,8 +33,16 @@ impl From<export::Outcome> for Export {
             changed: outcome.changed,
             inputs: outcome.inputs,
             skipped: outcome.skipped,
+            flake_nix_changed: outcome.flake_nix.as_ref().map(|(_, changed)| *changed),
+            flake_nix: outcome
+                .flake_nix
+                .map(|(path, _)| path.display().to_string()),
         }
     }
+}
+
+fn verb(changed: bool) -> &'static str {
+    if changed { "Wrote" } else { "Unchanged" }
 }
 
 impl View for Export {
@@ -38,9 +53,15 @@ impl View for Export {
                  cannot lock; it is not in `flake.lock`"
             ));
         }
-        let verb = if self.changed { "Wrote" } else { "Unchanged" };
-        printer.status(verb, format_args!("`{}`", self.flake_lock));
-        printer.hint("paste the inputs below into `flake.nix` (`inputs = { ... };`)");
-        printer.data(self.inputs.trim_end());
+        printer.status(verb(self.changed), format_args!("`{}`", self.flake_lock));
+        match (&self.flake_nix, self.flake_nix_changed) {
+            (Some(path), Some(changed)) => {
+                printer.status(verb(changed), format_args!("`{path}` (inputs block)"));
+            }
+            _ => {
+                printer.hint("paste the inputs below into `flake.nix` (`inputs = { ... };`)");
+                printer.data(self.inputs.trim_end());
+            }
+        }
     }
 }
