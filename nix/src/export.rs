@@ -424,6 +424,7 @@ mod tests {
                 input("b", NixKind::Git, Some(NAR)),
                 input("file", NixKind::Url, Some(NAR)),
             ],
+            follows: Vec::new(),
         };
         let hashes = lock
             .atoms
@@ -457,6 +458,7 @@ mod tests {
         let lock = Lockfile {
             atoms: vec![],
             nix: vec![input("g", NixKind::Git, None)],
+            follows: Vec::new(),
         };
         let error = flake_lock(&lock, &BTreeMap::new()).unwrap_err();
         assert!(
