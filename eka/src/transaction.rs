@@ -22,6 +22,8 @@
 //! assert!(changes.is_empty());
 //! ```
 
+mod follows;
+
 use atom::error::{Classify, Kind};
 use std::{
     collections::BTreeMap,
@@ -388,6 +390,13 @@ pub fn relock(options: &Options, plan: Plan, edit: &mut Edit<'_>) -> Result<Outc
     check_new_atoms(options, &catalog, &files.old, &new)?;
     let locked_nix = lock_nix_inputs(options, &plan, &manifest, &files.old)?;
     new.nix = locked_nix.inputs;
+    new.follows = follows::decide(
+        &catalog,
+        &manifest,
+        &new,
+        &files.manifest_path,
+        &files.document.to_string(),
+    )?;
     let mut outcome = write_if_changed(options, &files, &new)?;
     outcome.warnings = catalog
         .warnings

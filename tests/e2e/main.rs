@@ -14,6 +14,7 @@ mod deps;
 mod deps_local;
 mod deps_stress;
 mod errors;
+mod follows;
 mod identity;
 mod immutable;
 mod init;

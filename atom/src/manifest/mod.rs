@@ -701,6 +701,21 @@ impl Manifest {
     }
 }
 
+/// An error located at the key `key` of `[deps.follows]` in `text` (the manifest at
+/// `path`): for the checks only a resolution can make (is the label locked, does it have
+/// that input).
+pub fn follows_error(
+    path: &Path,
+    text: &str,
+    key: &FollowsKey,
+    message: impl Into<String>,
+    hint: Option<String>,
+) -> Error {
+    let name = key.to_string();
+    let at = [Seg::Key("deps"), Seg::Key("follows"), Seg::Key(&name)];
+    invalid(path, text, Spans::new(text).key(&at), message, hint)
+}
+
 pub(crate) fn read_text(path: &Path) -> Result<String, Error> {
     text_from_bytes(fs_err::read(path)?, path)
 }
