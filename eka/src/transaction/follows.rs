@@ -161,3 +161,153 @@ fn add_published(catalog: &Catalog, lock: &Lockfile, decided: &mut Decided) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+    use atom::lock::{ContentHash, ObjectId};
+    use resolver::catalog::Published;
+
+    const NIX: &str = "{ git = \"https://h/x.git\", ref = \"main\" }";
+
+    fn manifest(label: &str, inputs: &[&str], follows: &[(&str, &str)]) -> Manifest {
+        Manifest::from_str(&manifest_text(label, inputs, follows), "atom.toml").unwrap()
+    }
+
+    fn manifest_text(label: &str, inputs: &[&str], follows: &[(&str, &str)]) -> String {
+        let mut text = format!("[package]\nlabel = \"{label}\"\nversion = \"1.0.0\"\n");
+        if !inputs.is_empty() {
+            text.push_str("\n[deps.direct.nix]\n");
+            for input in inputs {
+                text.push_str(&format!("{input} = {NIX}\n"));
+            }
+        }
+        if !follows.is_empty() {
+            text.push_str("\n[deps.follows]\n");
+            for (key, value) in follows {
+                text.push_str(&format!("\"{key}\" = \"{value}\"\n"));
+            }
+        }
+        text
+    }
+
+    fn locked(label: &str, set: char, id: char, deps: &[char]) -> LockedAtom {
+        LockedAtom {
+            label: Label::parse(label).unwrap(),
+            version: semver::Version::new(1, 0, 0),
+            set: ObjectId::parse(&set.to_string().repeat(40)).unwrap(),
+            id: AtomIdHex::parse(&id.to_string().repeat(64)).unwrap(),
+            commit: ObjectId::parse(&"c".repeat(40)).unwrap(),
+            content: ContentHash::parse(&format!("blake3:{}", "d".repeat(64))).unwrap(),
+            mirrors: vec![],
+            deps: deps
+                .iter()
+                .map(|d| AtomIdHex::parse(&d.to_string().repeat(64)).unwrap())
+                .collect(),
+        }
+    }
+
+    fn catalog(entries: &[(&LockedAtom, Manifest)]) -> Catalog {
+        let mut catalog = Catalog::default();
+        for (atom, manifest) in entries {
+            let published = Published {
+                commit_id: None,
+                content: None,
+                path: String::new(),
+                manifest: manifest.clone(),
+                mirrors: vec![],
+            };
+            catalog
+                .published
+                .entry(AtomKey::new(atom.set.as_str(), atom.label.clone()))
+                .or_default()
+                .insert(atom.version.clone(), published);
+        }
+        catalog
+    }
+
+    fn root(follows: &[(&str, &str)]) -> (Manifest, String) {
+        let text = manifest_text("app", &["h", "h2"], follows);
+        (Manifest::from_str(&text, "atom.toml").unwrap(), text)
+    }
+
+    fn decided(follows: &[LockedFollows]) -> Vec<(String, String, String)> {
+        follows
+            .iter()
+            .map(|f| {
+                (
+                    f.atom.to_string()[..1].to_owned(),
+                    f.input.to_string(),
+                    f.follows.to_string(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn published_follows_chain_to_the_root_and_the_root_wins() {
+        let tool = locked("tool", '1', 'a', &[]);
+        let other = locked("other", '1', 'c', &[]);
+        let mid = locked("mid", '1', 'b', &['a', 'c']);
+        let catalog = catalog(&[
+            (&tool, manifest("tool", &["helper"], &[])),
+            (&other, manifest("other", &["helper"], &[])),
+            (
+                &mid,
+                manifest(
+                    "mid",
+                    &["helper"],
+                    &[("tool.helper", "helper"), ("other.helper", "helper")],
+                ),
+            ),
+        ]);
+        let lock = Lockfile {
+            atoms: vec![tool, other, mid],
+            ..Lockfile::default()
+        };
+        let (manifest, text) = root(&[("mid.helper", "h"), ("other.helper", "h2")]);
+        let follows = decide(&catalog, &manifest, &lock, Path::new("atom.toml"), &text).unwrap();
+        assert_eq!(
+            decided(&follows),
+            [
+                ("a".into(), "helper".into(), "h".into()),
+                ("b".into(), "helper".into(), "h".into()),
+                ("c".into(), "helper".into(), "h2".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_ambiguous_label_or_a_missing_input_is_refused_at_the_key() {
+        let one = locked("tool", '1', 'a', &[]);
+        let two = locked("tool", '2', 'b', &[]);
+        let catalog = catalog(&[
+            (&one, manifest("tool", &["helper"], &[])),
+            (&two, manifest("tool", &["helper"], &[])),
+        ]);
+        let lock = Lockfile {
+            atoms: vec![one.clone(), two],
+            ..Lockfile::default()
+        };
+        let (manifest, text) = root(&[("tool.helper", "h")]);
+        let error = decide(&catalog, &manifest, &lock, Path::new("atom.toml"), &text)
+            .unwrap_err()
+            .to_string();
+        assert!(error.starts_with("atom.toml:"), "{error}");
+        assert!(
+            error.contains(&"1".repeat(40)) && error.contains(&"2".repeat(40)),
+            "{error}"
+        );
+        let lock = Lockfile {
+            atoms: vec![one],
+            ..Lockfile::default()
+        };
+        let (manifest, text) = root(&[("tool.nope", "h")]);
+        let error = decide(&catalog, &manifest, &lock, Path::new("atom.toml"), &text)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("has no Nix input `nope`"), "{error}");
+    }
+}
