@@ -206,3 +206,28 @@ fn the_consumer_decides_which_input_a_dependency_sees() {
     );
     assert_eq!(eval("tool").trim(), a);
 }
+
+#[test]
+fn the_nix_library_reads_follows_only_in_version_2() {
+    use crate::nix::{NixEval as _, library_expression};
+    let nix = Nix::new();
+    let entry = format!(
+        "[[follows]]\\natom = \\\"{}\\\"\\ninput = \\\"helper\\\"\\nfollows = \\\"helper\\\"\\n",
+        "a".repeat(64)
+    );
+    let parse = |version: u32| {
+        nix.eval_pure(&format!(
+            "({}.parseLock \"version = {version}\\n{entry}\").follows",
+            library_expression()
+        ))
+    };
+    let read = parse(2).unwrap();
+    assert!(read.contains("\"input\":\"helper\""), "{read}");
+    let refused = parse(1).unwrap_err();
+    assert!(
+        refused.contains("has `[[follows]]` but version 1"),
+        "{refused}"
+    );
+    let newer = parse(3).unwrap_err();
+    assert!(newer.contains("unsupported atom.lock version 3"), "{newer}");
+}
