@@ -90,3 +90,31 @@ fn lock_order_does_not_depend_on_input_order() {
     lock.nix.reverse();
     assert_eq!(lock.to_string(), canonical);
 }
+
+#[test]
+fn a_lock_is_version_2_exactly_when_it_has_follows() {
+    let full = Lockfile::read(good("lock-full").remove(0)).unwrap();
+    assert!(full.follows.is_empty());
+    assert!(full.to_string().contains("\nversion = 1\n"));
+    let follows = Lockfile::read(good("lock-follows").remove(0)).unwrap();
+    assert_eq!(follows.follows.len(), 2);
+    assert!(follows.to_string().contains("\nversion = 2\n"));
+    let mut without = follows.clone();
+    without.follows.clear();
+    assert_eq!(without.to_string(), full.to_string());
+    let mut reversed = follows.clone();
+    reversed.follows.reverse();
+    assert_eq!(reversed.to_string(), follows.to_string());
+}
+
+#[test]
+fn full_manifest_follows_parse() {
+    let manifest = Manifest::read(good("manifest-full").remove(0)).unwrap();
+    let keys: Vec<String> = manifest
+        .deps
+        .follows
+        .keys()
+        .map(|k| k.to_string())
+        .collect();
+    assert_eq!(keys, ["tools.nixpkgs"]);
+}

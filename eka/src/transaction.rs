@@ -8,7 +8,9 @@
 //! serve another commit or content hash: published versions are immutable), fetches
 //! every remote atom the new lock adds or changes with its tree and checks it
 //! (`verify::locked`: hostile trees, content hashes, and the tree's `atom.toml` against
-//! the published manifest resolution used; `--dry-run` too), locks the direct Nix inputs through the `nix` crate and writes
+//! the published manifest resolution used; `--dry-run` too), decides the follows
+//! (`[deps.follows]`, checked against the resolution in `transaction::follows`), locks the direct Nix
+//! inputs through the `nix` crate and writes
 //! both files together ([`atom::fs::write_together`]) — or neither, on any failure,
 //! with `--dry-run`, or when `--locked` finds the lock would change. [`diff`] lists
 //! what changed ([`Changes`]), Nix inputs included. Main types: [`Options`], [`Plan`],
@@ -21,6 +23,8 @@
 //! let changes = diff(&Lockfile::default(), &Lockfile::default());
 //! assert!(changes.is_empty());
 //! ```
+
+mod follows;
 
 use atom::error::{Classify, Kind};
 use std::{
@@ -389,6 +393,14 @@ pub fn relock(options: &Options, plan: Plan, edit: &mut Edit<'_>) -> Result<Outc
         &*options.reporter,
     )?;
     check_new_atoms(options, &catalog, &files.old, &new)?;
+    // Follows need only the locked atoms: checked before any Nix input is fetched.
+    new.follows = follows::decide(
+        &catalog,
+        &manifest,
+        &new,
+        &files.manifest_path,
+        &files.document.to_string(),
+    )?;
     let locked_nix = lock_nix_inputs(options, &plan, &manifest, &files.old)?;
     new.nix = locked_nix.inputs;
     let mut outcome = write_if_changed(options, &files, &new)?;

@@ -12,8 +12,8 @@ let
   graph = import ./graph.nix { inherit lockfile fetch; };
 in
 {
-  # The atom.lock format version this library reads.
-  inherit (lockfile) formatVersion readLock parseLock;
+  # The atom.lock format versions this library reads (2: a lock with `[[follows]]`).
+  inherit (lockfile) formatVersion followsFormatVersion readLock parseLock;
   # Fetchers for one locked entry.
   inherit (fetch) atomRef fetchAtom fetchNixInput fetchNixInputs;
   # The graph: every locked atom imported with its own locked dependencies.

@@ -1,5 +1,6 @@
 # The atom graph of one lock: each atom fetched once and imported with its own locked
-# dependencies (resolved through the lock's dependency ids) and its own Nix inputs.
+# dependencies (resolved through the lock's dependency ids) and its own Nix inputs, those
+# the root's lock makes follow a root input (`[[follows]]`) replaced by it.
 { lockfile, fetch }:
 let
   unique = list: builtins.foldl' (seen: item: if builtins.elem item seen then seen else seen ++ [ item ]) [ ] list;
@@ -40,6 +41,15 @@ let
     let
       parsed = if builtins.isAttrs lock then lock else lockfile.readLock lock;
       locked = builtins.listToAttrs (map (atom: { name = atom.id; value = atom; }) parsed.atoms);
+      # The root's fetched direct Nix inputs, overrides included.
+      rootNix = fetch.fetchNixInputs parsed.nix // nixInputs;
+      # <atom id> = { <its input> = the root's input it follows; } (`[[follows]]`).
+      followsOf = id: builtins.listToAttrs (map
+        (entry: {
+          name = entry.input;
+          value = rootNix.${entry.follows} or (throw "eka: `[[follows]]` of `${id}` names `${entry.follows}`, which is not a locked Nix input");
+        })
+        (builtins.filter (entry: entry.atom == id) (parsed.follows or [ ])));
       resolve = id: byId.${id} or (throw "eka: dependency `${id}` is not locked");
       byId = builtins.mapAttrs
         (id: atom:
@@ -48,7 +58,7 @@ let
             manifest = readManifest src;
             depRecords = map resolve atom.deps;
             deps = byLabel "atom `${atom.label}`" depRecords;
-            nix = ownNixInputs src;
+            nix = ownNixInputs src // followsOf id;
             meta = { inherit (atom) label version id commit set; inherit src; };
           in
           meta // {
@@ -64,7 +74,7 @@ let
       # <atom id> = { label, version, id, commit, set, src, manifest, deps, nix, depIds, value }.
       inherit byId;
       # <name> = the fetched direct Nix input.
-      nix = fetch.fetchNixInputs parsed.nix // nixInputs;
+      nix = rootNix;
     };
 
   # The values of every atom locked in `<dir>/atom.lock`, by label.

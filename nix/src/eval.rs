@@ -715,6 +715,7 @@ fn locked_url(
     let text = atom::lock::Lockfile {
         atoms: Vec::new(),
         nix: vec![locked],
+        follows: Vec::new(),
     }
     .to_string();
     Ok(format!(

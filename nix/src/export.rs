@@ -809,6 +809,7 @@ mod tests {
                 input("b", NixKind::Git, Some(NAR)),
                 input("file", NixKind::Url, Some(NAR)),
             ],
+            follows: Vec::new(),
         };
         let hashes = lock
             .atoms
@@ -842,6 +843,7 @@ mod tests {
         let lock = Lockfile {
             atoms: vec![],
             nix: vec![input("g", NixKind::Git, None)],
+            follows: Vec::new(),
         };
         let error = flake_lock(&lock, &BTreeMap::new()).unwrap_err();
         assert!(
@@ -857,6 +859,7 @@ mod tests {
             &Lockfile {
                 atoms: vec![atom("a", '1', '1'), atom("old", '1', '2')],
                 nix: vec![],
+                follows: Vec::new(),
             },
             &BTreeMap::new(),
         )
@@ -886,6 +889,7 @@ mod tests {
         let lock = Lockfile {
             atoms: vec![atom("a", '1', '1'), atom("b", '1', '3')],
             nix: vec![],
+            follows: Vec::new(),
         };
         let hashes = lock
             .atoms
@@ -924,6 +928,7 @@ mod tests {
         let lock = Lockfile {
             atoms: vec![atom("nixpkgs_2", '1', '1')],
             nix: vec![],
+            follows: Vec::new(),
         };
         let path = Path::new("/f/flake.lock");
         let error = merged_flake_lock(

@@ -147,6 +147,7 @@ fn export_fetches_tree_less_commits_again_with_their_trees_and_reports_steps() {
     let lock = Lockfile {
         atoms: vec![atom],
         nix: vec![],
+        follows: Vec::new(),
     };
     let project = tempfile::tempdir().unwrap();
     fs_err::write(project.path().join("atom.lock"), lock.to_string()).unwrap();
@@ -216,6 +217,7 @@ fn export_names_the_mirror_that_failed() {
     let lock = Lockfile {
         atoms: vec![locked_atom(&url, &"c".repeat(40))],
         nix: vec![],
+        follows: Vec::new(),
     };
     let project = tempfile::tempdir().unwrap();
     fs_err::write(project.path().join("atom.lock"), lock.to_string()).unwrap();
@@ -305,6 +307,7 @@ fn git_inputs_are_locked_in_the_caches_inputs_store_with_one_step() {
     let old = Lockfile {
         atoms: vec![],
         nix: locked.inputs.clone(),
+        follows: Vec::new(),
     };
     let again = nix::input::lock_nix_inputs(&manifest, &old, &options, &recording).unwrap();
     assert_eq!(again.inputs, locked.inputs);

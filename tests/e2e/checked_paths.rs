@@ -393,7 +393,14 @@ fn nix_eval_refuses_an_edited_content_hash_before_nix_runs() {
             atom.content = ContentHash::parse(&edited).unwrap();
         }
     }
-    let app = consumer(&set.url(), &Lockfile { atoms, nix: vec![] });
+    let app = consumer(
+        &set.url(),
+        &Lockfile {
+            atoms,
+            nix: vec![],
+            follows: Vec::new(),
+        },
+    );
     let lock = fs::read(app.path().join("atom.lock")).unwrap();
     let tools = tempfile::tempdir().unwrap();
     let (bin, started) = recording_nix(tools.path());
@@ -416,6 +423,7 @@ fn nix_eval_refuses_an_edited_content_hash_before_nix_runs() {
         &Lockfile {
             atoms: set.atoms.clone(),
             nix: vec![],
+            follows: Vec::new(),
         },
     );
     let value = eka_nix(&sandbox, &nix, &bin, clean.path(), &["eval", "data"]).success();
@@ -429,6 +437,7 @@ fn nix_eval_reads_the_checked_atom_store_not_the_mirror() {
     let lock = Lockfile {
         atoms: set.atoms.clone(),
         nix: vec![],
+        follows: Vec::new(),
     };
     let app = consumer(&set.url(), &lock);
     let tools = tempfile::tempdir().unwrap();
@@ -481,6 +490,7 @@ fn nix_overrides_change_the_value_are_warned_about_and_leave_the_lock() {
     let lock = Lockfile {
         atoms: set.atoms.clone(),
         nix: vec![inputs.git.clone(), inputs.tar.clone()],
+        follows: Vec::new(),
     };
     let app = consumer(&set.url(), &lock);
     let locked = fs::read(app.path().join("atom.lock")).unwrap();
@@ -565,6 +575,7 @@ fn nix_unknown_override_names_are_refused_with_the_known_ones() {
     let lock = Lockfile {
         atoms: set.atoms.clone(),
         nix: vec![inputs.git.clone()],
+        follows: Vec::new(),
     };
     let app = consumer(&set.url(), &lock);
     let tools = tempfile::tempdir().unwrap();

@@ -122,6 +122,7 @@ impl Fixture {
             &Lockfile {
                 atoms: set.atoms.clone(),
                 nix: vec![],
+                follows: Vec::new(),
             },
         );
         let user = user_input();
@@ -271,6 +272,7 @@ fn re_exporting_without_an_atom_drops_only_its_node() {
         Lockfile {
             atoms: fixture.set.atoms.clone(),
             nix: vec![inputs.git.clone()],
+            follows: Vec::new(),
         }
         .to_string(),
     )
@@ -290,7 +292,12 @@ fn re_exporting_without_an_atom_drops_only_its_node() {
         .collect();
     fs::write(
         fixture.app.path().join("atom.lock"),
-        Lockfile { atoms, nix: vec![] }.to_string(),
+        Lockfile {
+            atoms,
+            nix: vec![],
+            follows: Vec::new(),
+        }
+        .to_string(),
     )
     .unwrap();
     fixture.export(&["--write-inputs"]).success();

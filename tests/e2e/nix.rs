@@ -323,6 +323,7 @@ fn a_three_level_graph_evaluates_purely() {
     let lock = Lockfile {
         atoms: set.atoms.clone(),
         nix: vec![inputs.git.clone(), inputs.tar.clone()],
+        follows: Vec::new(),
     };
     let app = consumer(&set.url(), &lock);
     let nix = Nix::new();
@@ -367,7 +368,14 @@ fn a_mismatching_atom_commit_is_rejected() {
     };
     let wrong = format!("{wrong}{}", &base.commit.as_str()[1..]);
     base.commit = ObjectId::parse(&wrong).unwrap();
-    let app = consumer(&set.url(), &Lockfile { atoms, nix: vec![] });
+    let app = consumer(
+        &set.url(),
+        &Lockfile {
+            atoms,
+            nix: vec![],
+            follows: Vec::new(),
+        },
+    );
     let app_entry = app.path().join("nix/default.nix");
     fs::write(&app_entry, "{ deps, ... }: deps.top.n\n").unwrap();
     let error = Nix::new().eval_pure(&import_atom(app.path())).unwrap_err();
@@ -396,6 +404,7 @@ fn mismatching_nix_input_hashes_are_rejected() {
             &Lockfile {
                 atoms: set.atoms.clone(),
                 nix: others,
+                follows: Vec::new(),
             },
         );
         let error = Nix::new().eval_pure(&import_atom(app.path())).unwrap_err();
@@ -414,6 +423,7 @@ fn another_mirror_is_chosen_explicitly() {
         &Lockfile {
             atoms: set.atoms.clone(),
             nix: vec![],
+            follows: Vec::new(),
         },
     );
     let lock_path = pinned_path(&app.path().join("atom.lock"), "atom.lock");
@@ -444,6 +454,7 @@ fn impure_paths_are_refused_in_pure_mode() {
         &Lockfile {
             atoms: set.atoms.clone(),
             nix: vec![],
+            follows: Vec::new(),
         },
     );
     // Without pinning the consumer into the store, pure evaluation cannot read it.
@@ -615,6 +626,7 @@ fn the_graph_evaluates_in_restricted_mode() {
     let lock = Lockfile {
         atoms: set.atoms.clone(),
         nix: vec![inputs.git.clone(), inputs.tar.clone()],
+        follows: Vec::new(),
     };
     let app = consumer(&set.url(), &lock);
     let app_dir = fs::canonicalize(app.path()).unwrap();

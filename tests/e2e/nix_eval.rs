@@ -55,6 +55,7 @@ fn atoms_only_consumer() -> (crate::nix::Published, tempfile::TempDir) {
     let lock = Lockfile {
         atoms: set.atoms.clone(),
         nix: vec![],
+        follows: Vec::new(),
     };
     let app = consumer(&set.url(), &lock);
     (set, app)
@@ -67,6 +68,7 @@ fn eval_evaluates_the_atom_with_its_locked_inputs() {
     let lock = Lockfile {
         atoms: set.atoms.clone(),
         nix: vec![inputs.git.clone(), inputs.tar.clone()],
+        follows: Vec::new(),
     };
     let app = consumer(&set.url(), &lock);
     let (sandbox, nix) = (Sandbox::new(), Nix::new());
@@ -247,6 +249,7 @@ fn url_inputs_are_fetched_at_evaluation_time_by_their_flat_hash() {
             &Lockfile {
                 atoms: set.atoms.clone(),
                 nix: vec![input(hash)],
+                follows: Vec::new(),
             },
         );
         fs::write(
@@ -316,6 +319,7 @@ fn export_flake_writes_a_lock_nix_accepts_without_relocking() {
     let lock = Lockfile {
         atoms: set.atoms.clone(),
         nix: vec![inputs.git.clone(), inputs.tar.clone(), flake_input],
+        follows: Vec::new(),
     };
     let app = consumer(&set.url(), &lock);
     let (sandbox, nix) = (Sandbox::new(), Nix::new());

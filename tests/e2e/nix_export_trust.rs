@@ -44,7 +44,11 @@ fn lock_with_top(set: &Published, edit: impl Fn(&mut atom::lock::LockedAtom)) ->
             edit(atom);
         }
     }
-    Lockfile { atoms, nix: vec![] }
+    Lockfile {
+        atoms,
+        nix: vec![],
+        follows: Vec::new(),
+    }
 }
 
 /// Write a copy of `top`'s atom commit edited by `edit` into the mirror, force-move
@@ -95,6 +99,7 @@ fn refused_after_clean(set: &Published, lock: &Lockfile) -> Run {
         &Lockfile {
             atoms: set.atoms.clone(),
             nix: vec![],
+            follows: Vec::new(),
         },
     );
     export(&sandbox, clean.path(), output.path()).success();

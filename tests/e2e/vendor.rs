@@ -238,6 +238,7 @@ fn a_directory_eka_did_not_write_is_refused_and_left_alone() {
         &Lockfile {
             atoms: set.atoms.clone(),
             nix: vec![],
+            follows: Vec::new(),
         },
     );
     fs::create_dir(app.path().join("vendor")).unwrap();
@@ -308,6 +309,7 @@ fn a_hostile_tree_is_refused_before_anything_is_written() {
         &Lockfile {
             atoms: set.atoms.clone(),
             nix: vec![],
+            follows: Vec::new(),
         },
     );
     Sandbox::new()
@@ -323,7 +325,14 @@ fn a_hostile_tree_is_refused_before_anything_is_written() {
             atom.commit = ObjectId::parse(&moved).unwrap();
         }
     }
-    let hostile = consumer(&set.url(), &Lockfile { atoms, nix: vec![] });
+    let hostile = consumer(
+        &set.url(),
+        &Lockfile {
+            atoms,
+            nix: vec![],
+            follows: Vec::new(),
+        },
+    );
     let run: Run = Sandbox::new()
         .eka_at(hostile.path(), &["vendor", dir_arg])
         .refused();

@@ -275,6 +275,7 @@ impl Graph {
         let mut lock = Lockfile {
             atoms: vec![app, lib, base, util],
             nix: Vec::new(),
+            follows: Vec::new(),
         };
         lock.sort();
         lock

@@ -204,12 +204,63 @@ pub struct Deps {
     /// `[deps.direct]`: inputs that are not atoms.
     #[serde(default, skip_serializing_if = "Direct::is_empty")]
     pub direct: Direct,
+    /// `[deps.follows]`: which of this atom's direct Nix inputs a dependency's own Nix
+    /// input is replaced by (`"tool.nixpkgs" = "nixpkgs"`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub follows: BTreeMap<FollowsKey, Label>,
 }
 
 impl Deps {
     /// Whether there are no dependencies at all.
     pub fn is_empty(&self) -> bool {
-        self.from.is_empty() && self.direct.is_empty()
+        self.from.is_empty() && self.direct.is_empty() && self.follows.is_empty()
+    }
+}
+
+/// A key of `[deps.follows]`: `<dependency label>.<its Nix input name>`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FollowsKey {
+    /// The label of a (direct or transitive) dependency.
+    pub atom: Label,
+    /// The name of one of that dependency's own direct Nix inputs.
+    pub input: Label,
+}
+
+impl FollowsKey {
+    /// Parse `<label>.<input>`.
+    pub fn parse(raw: &str) -> Result<FollowsKey, String> {
+        let shape = || {
+            with_hint(
+                format!(
+                    "`{}` is not a follows key: expected `<dependency>.<input>`",
+                    raw.escape_debug()
+                ),
+                "write the dependency's label and its Nix input's name, e.g. `\"tool.nixpkgs\" = \"nixpkgs\"`",
+            )
+        };
+        let (atom, input) = raw.split_once('.').ok_or_else(shape)?;
+        let atom = Label::parse(atom).map_err(|_| shape())?;
+        let input = Label::parse(input).map_err(|_| shape())?;
+        Ok(FollowsKey { atom, input })
+    }
+}
+
+impl fmt::Display for FollowsKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.atom, self.input)
+    }
+}
+
+impl Serialize for FollowsKey {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for FollowsKey {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(deserializer)?;
+        FollowsKey::parse(&raw).map_err(de::Error::custom)
     }
 }
 
@@ -640,8 +691,44 @@ impl Manifest {
                 ));
             }
         }
+        self.validate_follows(&spans, text, path)
+    }
+
+    /// Each `[deps.follows]` value names one of this atom's `[deps.direct.nix]`.
+    fn validate_follows(&self, spans: &Spans<'_>, text: &str, path: &Path) -> Result<(), Error> {
+        for (key, target) in &self.deps.follows {
+            if self.deps.direct.nix.contains_key(target) {
+                continue;
+            }
+            let name = key.to_string();
+            let at = [Seg::Key("deps"), Seg::Key("follows"), Seg::Key(&name)];
+            return Err(invalid(
+                path,
+                text,
+                spans.value(&at),
+                format!("`{key}` follows `{target}`, which is not a Nix input of this atom"),
+                Some(format!(
+                    "declare `{target}` in `[deps.direct.nix]`, or name one of the inputs there"
+                )),
+            ));
+        }
         Ok(())
     }
+}
+
+/// An error located at the key `key` of `[deps.follows]` in `text` (the manifest at
+/// `path`): for the checks only a resolution can make (is the label locked, does it have
+/// that input).
+pub fn follows_error(
+    path: &Path,
+    text: &str,
+    key: &FollowsKey,
+    message: impl Into<String>,
+    hint: Option<String>,
+) -> Error {
+    let name = key.to_string();
+    let at = [Seg::Key("deps"), Seg::Key("follows"), Seg::Key(&name)];
+    invalid(path, text, Spans::new(text).key(&at), message, hint)
 }
 
 pub(crate) fn read_text(path: &Path) -> Result<String, Error> {

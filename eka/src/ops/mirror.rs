@@ -488,6 +488,7 @@ fn checked_extra_atoms(
     let unchecked = Lockfile {
         atoms: extra.to_vec(),
         nix: Vec::new(),
+        follows: Vec::new(),
     };
     let fetched = verify::locked::fetch(&unchecked, cache, false, reporter)?;
     let atoms: Vec<LockedAtom> = extra
@@ -506,6 +507,7 @@ fn checked_extra_atoms(
     let headed = Lockfile {
         atoms,
         nix: Vec::new(),
+        follows: Vec::new(),
     };
     // Everything is in the cache now: no second fetch.
     let mut fetched = verify::locked::fetch(&headed, cache, true, reporter)?;

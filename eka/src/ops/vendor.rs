@@ -869,6 +869,7 @@ fn name_drift(
             .map(|(index, _)| lock.atoms[*index].clone())
             .collect::<Vec<LockedAtom>>(),
         nix: Vec::new(),
+        follows: Vec::new(),
     };
     let mut fetched = verify::locked::fetch(&only, cache, options.offline, &*options.reporter)?;
     let mut drift = Vec::new();
@@ -955,6 +956,7 @@ mod tests {
         let lock = Lockfile {
             atoms: vec![locked("lib", 'a'), locked("lib", 'b'), locked("app", 'a')],
             nix: Vec::new(),
+            follows: Vec::new(),
         };
         let dirs: Vec<String> = atom_dirs(&lock).into_iter().map(|atom| atom.dir).collect();
         assert_eq!(dirs, ["lib-aaaaaaaaaaaa", "lib-bbbbbbbbbbbb", "app"]);

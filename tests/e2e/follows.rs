@@ -1,0 +1,233 @@
+//! `[deps.follows]` with real Nix (Debian `nix-bin` 2.8, offline, a private store): a
+//! published atom `tool` pins its own Nix input `helper` at commit A in its own
+//! `atom.lock`; the consumer pins `helper` at commit B. Without follows `tool` sees A;
+//! with `"tool.helper" = "helper"` it sees the consumer's B (proved by evaluation), the
+//! lock is version 2 with the entry, and removing the follows gives back the version 1
+//! lock byte for byte.
+
+use std::{
+    fs,
+    path::Path,
+    process::{Command, Stdio},
+};
+
+use atom::Label;
+use eka_test_support::TestRepo;
+
+use crate::{
+    common::{Run, Sandbox, snapshot},
+    nix::{Nix, file_url},
+};
+
+fn nix_config(nix: &Nix) -> String {
+    format!(
+        "substituters =\nflake-registry =\nexperimental-features = nix-command flakes\n\
+         sandbox = false\nbuild-users-group =\nstore = {}\n",
+        nix.store().display()
+    )
+}
+
+/// Run eka in `dir` with Nix pointed at the private store.
+fn eka(sandbox: &Sandbox, nix: &Nix, dir: &Path, args: &[&str]) -> Run {
+    let mut command: Command = sandbox.command();
+    eka_test_support::nix::remove_host_variables(&mut command);
+    command
+        .env("NIX_CONFIG", nix_config(nix))
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .stdin(Stdio::null());
+    let output = command.output().unwrap();
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// The `helper` repository: branch `old` at commit A, branch `main` at commit B.
+fn helper() -> TestRepo {
+    let repo = TestRepo::init();
+    repo.write("default.nix", "{ which = \"A\"; }\n");
+    repo.commit("A");
+    repo.run(["branch", "old"]);
+    repo.write("default.nix", "{ which = \"B\"; }\n");
+    repo.commit("B");
+    repo
+}
+
+/// A set publishing `tool` 1.0.0, whose entry gives the store path of its Nix input
+/// `helper`, locked (by the real `eka resolve`) at branch `old` of `helper_url`.
+fn publish_tool(sandbox: &Sandbox, nix: &Nix, helper_url: &str) -> TestRepo {
+    let repo = TestRepo::init();
+    repo.write("ekala.toml", "[set]\npackages = [\"tool\"]\n");
+    repo.commit("init");
+    repo.write(
+        "tool/atom.toml",
+        format!(
+            "[package]\nlabel = \"tool\"\nversion = \"1.0.0\"\nentry = \"default.nix\"\n\n\
+             [deps.direct.nix]\nhelper = {{ git = \"{helper_url}\", ref = \"refs/heads/old\" }}\n"
+        ),
+    );
+    repo.write(
+        "tool/default.nix",
+        "{ deps, nix, atom }: toString nix.helper\n",
+    );
+    eka(sandbox, nix, &repo.path().join("tool"), &["resolve"]).success();
+    assert!(repo.path().join("tool/atom.lock").is_file());
+    repo.commit("tool");
+    crate::deps::publish_fixture(&repo, "tool", "tool", "1.0.0");
+    repo
+}
+
+fn consumer_manifest(set_url: &str, helper_url: &str, follows: &str) -> String {
+    format!(
+        "[package]\nlabel = \"app\"\nversion = \"0.1.0\"\nentry = \"default.nix\"\n\n\
+         [package.sets]\ns = \"{set_url}\"\n\n[deps.from.s]\ntool = \"^1\"\n\n\
+         [deps.direct.nix]\nhelper = {{ git = \"{helper_url}\", ref = \"refs/heads/main\" }}\n\
+         {follows}"
+    )
+}
+
+/// The store path `fetchGit` gives `helper` at `rev`.
+fn store_path_of(nix: &Nix, url: &str, rev: &str) -> String {
+    let output = nix
+        .command("nix-instantiate")
+        .arg("--store")
+        .arg(nix.store())
+        .args(["--eval", "--json", "--read-write-mode", "-E"])
+        .arg(format!(
+            "toString (builtins.fetchGit {{ url = \"{url}\"; rev = \"{rev}\"; }})"
+        ))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+}
+
+#[test]
+fn the_consumer_decides_which_input_a_dependency_sees() {
+    let (sandbox, nix) = (Sandbox::new(), Nix::new());
+    let helper = helper();
+    let helper_url = file_url(helper.path());
+    let set = publish_tool(&sandbox, &nix, &helper_url);
+    let set_url = file_url(set.path());
+    let app = tempfile::tempdir().unwrap();
+    let dir = app.path();
+    let write = |text: &str| fs::write(dir.join("atom.toml"), text).unwrap();
+    write(&consumer_manifest(&set_url, &helper_url, ""));
+    fs::write(
+        dir.join("default.nix"),
+        "{ deps, nix, atom }: { tool = deps.tool; own = toString nix.helper; }\n",
+    )
+    .unwrap();
+    eka(&sandbox, &nix, dir, &["resolve"]).success();
+    let plain_lock = fs::read_to_string(dir.join("atom.lock")).unwrap();
+    assert!(plain_lock.contains("\nversion = 1\n"), "{plain_lock}");
+    assert!(!plain_lock.contains("[[follows]]"), "{plain_lock}");
+
+    let a = store_path_of(&nix, &helper_url, &helper.rev_parse("old"));
+    let b = store_path_of(&nix, &helper_url, &helper.rev_parse("main"));
+    assert_ne!(a, b);
+    let eval = |attr: &str| eka(&sandbox, &nix, dir, &["eval", attr]).success().stdout;
+    assert_eq!(
+        eval("tool").trim(),
+        a,
+        "without follows, tool sees its own pin"
+    );
+    assert_eq!(eval("own").trim(), b);
+
+    // The follows: tool's `helper` is the consumer's.
+    let follows = "\n[deps.follows]\n\"tool.helper\" = \"helper\"\n";
+    write(&consumer_manifest(&set_url, &helper_url, follows));
+    // `--locked` notices the follows the lock lacks.
+    let drift = eka(&sandbox, &nix, dir, &["resolve", "--locked"]).refused();
+    assert!(drift.stderr.contains("--locked"), "{}", drift.stderr);
+    assert_eq!(
+        fs::read_to_string(dir.join("atom.lock")).unwrap(),
+        plain_lock
+    );
+    eka(&sandbox, &nix, dir, &["resolve"]).success();
+    let lock_text = fs::read_to_string(dir.join("atom.lock")).unwrap();
+    assert!(lock_text.contains("\nversion = 2\n"), "{lock_text}");
+    let lock = atom::lock::Lockfile::from_str(&lock_text, "atom.lock").unwrap();
+    let tool = lock
+        .atoms
+        .iter()
+        .find(|atom| atom.label.as_str() == "tool")
+        .unwrap();
+    assert_eq!(lock.follows.len(), 1);
+    assert_eq!(lock.follows[0].atom, tool.id);
+    assert_eq!(lock.follows[0].input, Label::parse("helper").unwrap());
+    assert_eq!(lock.follows[0].follows, Label::parse("helper").unwrap());
+    assert_eq!(
+        eval("tool").trim(),
+        b,
+        "with follows, tool sees the consumer's pin"
+    );
+    // Nothing changes on a second resolve; `--locked` agrees.
+    eka(&sandbox, &nix, dir, &["resolve", "--locked"]).success();
+
+    // An unknown atom and an unknown input are refused at the key, nothing written.
+    let manifest_before = fs::read_to_string(dir.join("atom.toml")).unwrap();
+    for (name, follows) in [
+        (
+            "follows_unknown_atom",
+            "\n[deps.follows]\n\"nope.helper\" = \"helper\"\n",
+        ),
+        (
+            "follows_unknown_input",
+            "\n[deps.follows]\n\"tool.nope\" = \"helper\"\n",
+        ),
+    ] {
+        let text = consumer_manifest(&set_url, &helper_url, follows);
+        write(&text);
+        let refused = eka(&sandbox, &nix, dir, &["resolve"]).refused();
+        let stderr = refused.stderr.replace(&dir.display().to_string(), "[app]");
+        snapshot!(name, stderr);
+        assert_eq!(fs::read_to_string(dir.join("atom.toml")).unwrap(), text);
+        assert_eq!(
+            fs::read_to_string(dir.join("atom.lock")).unwrap(),
+            lock_text
+        );
+    }
+    write(&manifest_before);
+
+    // Removing the follows gives back the version 1 lock, byte for byte.
+    write(&consumer_manifest(&set_url, &helper_url, ""));
+    eka(&sandbox, &nix, dir, &["resolve"]).success();
+    assert_eq!(
+        fs::read_to_string(dir.join("atom.lock")).unwrap(),
+        plain_lock
+    );
+    assert_eq!(eval("tool").trim(), a);
+}
+
+#[test]
+fn the_nix_library_reads_follows_only_in_version_2() {
+    use crate::nix::{NixEval as _, library_expression};
+    let nix = Nix::new();
+    let entry = format!(
+        "[[follows]]\\natom = \\\"{}\\\"\\ninput = \\\"helper\\\"\\nfollows = \\\"helper\\\"\\n",
+        "a".repeat(64)
+    );
+    let parse = |version: u32| {
+        nix.eval_pure(&format!(
+            "({}.parseLock \"version = {version}\\n{entry}\").follows",
+            library_expression()
+        ))
+    };
+    let read = parse(2).unwrap();
+    assert!(read.contains("\"input\":\"helper\""), "{read}");
+    let refused = parse(1).unwrap_err();
+    assert!(
+        refused.contains("has `[[follows]]` but version 1"),
+        "{refused}"
+    );
+    let newer = parse(3).unwrap_err();
+    assert!(newer.contains("unsupported atom.lock version 3"), "{newer}");
+}
