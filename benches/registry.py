@@ -5,17 +5,22 @@ Usage: benches/registry.py SHAPE N DIR
   SHAPE flat:  N versions spread over labels of 20 versions each (`l0000`…), no deps;
   SHAPE chain: N atoms `c0000` … each `1.0.0`, `c<i>` requiring `c<i+1>` (`::`);
   SHAPE fan:   `root` 1.0.0 requiring N atoms `d0000` … (`::`), each `1.0.0`.
-DIR is created as a bare repository (a file `DIR/.complete` marks a finished one, so a
+DIR is created as a bare repository (a file `DIR/.complete-v2` marks a finished one, so a
 later run reuses it). Every atom commit is a canonical format-1 atom commit (fixed
-author, headers in order) over the empty tree; its manifest blob, atom ref, manifest
-ref and origin ref are written as `eka publish` would.
+author, headers in order) over a tree holding its `atom.toml`, with that tree's real
+BLAKE3 content hash (format v1, `docs/format.md`; eka checks it before it locks an
+atom); its manifest blob, atom ref, manifest ref and origin ref are written as
+`eka publish` would. Needs the `blake3` Python package (`pip install blake3`).
 """
 
 import hashlib
 import os
+import struct
 import subprocess
 import sys
 import zlib
+
+import blake3
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 AUTHOR = "eka <eka@eka.invalid> 0 +0000"
@@ -30,6 +35,16 @@ def write_object(objects, kind, data):
         with open(path, "wb") as file:
             file.write(zlib.compress(header + data, 1))
     return oid
+
+
+def content_hash_of_manifest_tree(manifest_bytes):
+    """The content hash of a tree holding one regular file, `atom.toml`."""
+    blob = blake3.blake3(manifest_bytes, derive_key_context="eka 2026-11 content hash v1 blob")
+    name = b"atom.toml"
+    encoding = struct.pack("<Q", 1) + b"\x01" + struct.pack("<Q", len(name)) + name
+    encoding += blob.digest()
+    tree = blake3.blake3(encoding, derive_key_context="eka 2026-11 content hash v1 tree")
+    return "blake3:" + tree.hexdigest()
 
 
 def atoms(shape, n):
@@ -58,7 +73,7 @@ def manifest(label, version, deps):
 
 def main():
     shape, n, repo = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-    if os.path.exists(os.path.join(repo, ".complete")):
+    if os.path.exists(os.path.join(repo, ".complete-v2")):
         return
     subprocess.run(["rm", "-rf", repo], check=True)
     subprocess.run(["git", "init", "-q", "--bare", repo], check=True)
@@ -72,8 +87,10 @@ def main():
     )
     updates = [f"create refs/heads/main {root}\n"]
     for label, version, deps in atoms(shape, n):
-        blob = write_object(objects, "blob", manifest(label, version, deps))
-        content = "blake3:" + hashlib.sha256(f"{label}@{version}".encode()).hexdigest()
+        text = manifest(label, version, deps)
+        blob = write_object(objects, "blob", text)
+        tree = write_object(objects, "tree", b"100644 atom.toml\0" + bytes.fromhex(blob))
+        content = content_hash_of_manifest_tree(text)
         headers = [
             ("eka-format", "1"),
             ("eka-set", root),
@@ -83,7 +100,7 @@ def main():
             ("eka-path", label),
             ("eka-content", content),
         ]
-        body = f"tree {EMPTY_TREE}\nauthor {AUTHOR}\ncommitter {AUTHOR}\n"
+        body = f"tree {tree}\nauthor {AUTHOR}\ncommitter {AUTHOR}\n"
         body += "".join(f"{name} {value}\n" for name, value in headers)
         body += f"\neka atom {label}@{version}\n"
         commit = write_object(objects, "commit", body.encode())
@@ -96,7 +113,7 @@ def main():
     subprocess.run(["git", "-C", repo, "pack-refs", "--all"], check=True)
     subprocess.run(["git", "-C", repo, "repack", "-adq"], check=True)
     subprocess.run(["git", "-C", repo, "prune-packed"], check=True)
-    open(os.path.join(repo, ".complete"), "w").close()
+    open(os.path.join(repo, ".complete-v2"), "w").close()
 
 
 if __name__ == "__main__":

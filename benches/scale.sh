@@ -10,7 +10,7 @@
 # Usage: benches/scale.sh [path/to/eka]   (default: $CARGO_TARGET_DIR/release/eka)
 # Env: RUNS (5), REGISTRIES (/tmp/eka-bench-registries).
 # Prints hyperfine's report, then tables of medians and ratios.
-# Needs: git, python3, hyperfine.
+# Needs: git, python3 with the `blake3` package (`pip install blake3`), hyperfine.
 set -euo pipefail
 
 EKA=${1:-${CARGO_TARGET_DIR:-target}/release/eka}

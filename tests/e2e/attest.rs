@@ -618,9 +618,12 @@ fn nix_attest_pushes_a_signed_tag_git_verify_tag_accepts() {
     let shown: serde_json::Value = serde_json::from_str(&shown.stdout).unwrap();
     assert_eq!(shown["attestations"], serde_json::json!([]));
 
-    // The first builder again: its existing ref is kept.
+    // The first builder again: its existing ref is kept. The statement carries the
+    // build's start and finish times (in seconds), so the new tag is another one unless
+    // both runs fell in the same seconds; either way the ref does not move.
     let again = setup.attest("builder");
-    assert_eq!(again["atoms"][0]["status"], "kept", "{again}");
+    let status = again["atoms"][0]["status"].as_str().unwrap_or_default();
+    assert!(status == "kept" || status == "already-there", "{again}");
     assert_eq!(setup.attestation_refs(), after);
 
     // The working tree moved on: what the remote has is no longer this content, so
