@@ -143,6 +143,7 @@ fn bench_size(c: &mut Criterion, atoms: usize) {
     let graph = graph(atoms);
     let (registry, root) = eka_registry(&graph);
     let provider = raw_provider(&graph);
+    // The default budget: what `eka add` and `eka resolve` use.
     let options = Options::default();
 
     // Both find a valid solution (not necessarily the same one: ties between atoms are
