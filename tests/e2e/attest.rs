@@ -95,11 +95,7 @@ impl Attesting {
             .args(args)
             .stdin(Stdio::null());
         let output = command.output().unwrap();
-        Run {
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
+        Run::from_output(output)
     }
 
     fn eka_in_repo(&self, args: &[&str]) -> Run {

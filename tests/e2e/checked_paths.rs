@@ -370,11 +370,7 @@ fn eka_nix(sandbox: &Sandbox, nix: &Nix, bin: &Path, dir: &Path, args: &[&str]) 
         .stdin(Stdio::null())
         .output()
         .unwrap();
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    Run::from_output(output)
 }
 
 fn starts(started: &Path) -> usize {

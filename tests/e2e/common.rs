@@ -27,7 +27,8 @@ pub struct Run {
 }
 
 impl Run {
-    fn from(output: Output) -> Self {
+    /// The exit code and the output of a finished `eka` process.
+    pub fn from_output(output: Output) -> Self {
         Run {
             code: output.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -93,7 +94,7 @@ impl Sandbox {
 
     /// Run eka with `args` in `work/`.
     pub fn eka(&self, args: &[&str]) -> Run {
-        Run::from(self.command().args(args).output().unwrap())
+        Run::from_output(self.command().args(args).output().unwrap())
     }
 
     /// Run eka with `args` in `work/<dir>`.
@@ -103,7 +104,7 @@ impl Sandbox {
 
     /// Run `eka` in `dir`, a directory anywhere (not only inside the sandbox).
     pub fn eka_at(&self, dir: &Path, args: &[&str]) -> Run {
-        Run::from(self.command().current_dir(dir).args(args).output().unwrap())
+        Run::from_output(self.command().current_dir(dir).args(args).output().unwrap())
     }
 }
 

@@ -10,11 +10,7 @@ const IS_A_DIRECTORY: &str = "Is a directory";
 
 fn run(mut command: Command, args: &[&str]) -> Run {
     let output = command.args(args).output().unwrap();
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    Run::from_output(output)
 }
 
 #[test]

@@ -22,11 +22,7 @@ use crate::{
 
 fn run(mut command: Command) -> Run {
     let output = command.stdin(Stdio::null()).output().unwrap();
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    Run::from_output(output)
 }
 
 /// `nix <args> path:<flake>[#value]` in the offline environment of `nix`.

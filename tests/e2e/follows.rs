@@ -38,11 +38,7 @@ fn eka(sandbox: &Sandbox, nix: &Nix, dir: &Path, args: &[&str]) -> Run {
         .args(args)
         .stdin(Stdio::null());
     let output = command.output().unwrap();
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    Run::from_output(output)
 }
 
 /// The `helper` repository: branch `old` at commit A, branch `main` at commit B.

@@ -177,11 +177,7 @@ fn air_gap_flow_from_a_mirror_alone() {
             .args(args)
             .output()
             .unwrap();
-        Run {
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
+        Run::from_output(output)
     };
     second(&["add", "local::app@^1"]).success();
     let lock = sandbox.read("second/atom.lock");

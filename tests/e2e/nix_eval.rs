@@ -29,11 +29,7 @@ fn nix_config(nix: &Nix) -> String {
 
 fn run(mut command: Command) -> Run {
     let output = command.stdin(Stdio::null()).output().unwrap();
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    Run::from_output(output)
 }
 
 /// Run eka on the atom at `dir` with Nix pointed at the private store.

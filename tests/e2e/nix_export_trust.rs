@@ -29,11 +29,7 @@ fn export(sandbox: &Sandbox, app: &Path, output: &Path) -> Run {
         .arg(output)
         .output()
         .unwrap();
-    Run {
-        code: run.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&run.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&run.stderr).into_owned(),
-    }
+    Run::from_output(run)
 }
 
 /// The set's lock with `top` edited by `edit`.

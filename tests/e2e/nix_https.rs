@@ -44,11 +44,7 @@ fn serve_files() -> (tempfile::TempDir, HttpsFileServer) {
 
 fn run(command: &mut Command) -> Run {
     let output = command.stdin(Stdio::null()).output().unwrap();
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    Run::from_output(output)
 }
 
 /// eka in the sandbox with no certificate variables from the host, trusting `ca` when

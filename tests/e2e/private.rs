@@ -41,11 +41,7 @@ fn source_set() -> TestRepo {
 
 fn run(command: &mut Command) -> Run {
     let output = command.output().unwrap();
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    Run::from_output(output)
 }
 
 /// The sandbox's HOME.

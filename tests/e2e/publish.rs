@@ -16,11 +16,7 @@ fn publish_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
         command.env(key, value);
     }
     let output = command.output().unwrap();
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    Run::from_output(output)
 }
 
 fn publish(dir: &Path, args: &[&str]) -> Run {

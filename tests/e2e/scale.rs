@@ -187,11 +187,7 @@ fn traced(sandbox: &Sandbox, args: &[&str]) -> (crate::common::Run, Vec<String>)
         .args(args)
         .output()
         .unwrap();
-    let run = crate::common::Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    };
+    let run = crate::common::Run::from_output(output);
     let fetches = std::fs::read_to_string(&trace)
         .unwrap_or_default()
         .lines()

@@ -19,11 +19,7 @@ fn eka_with_deadline(sandbox: &Sandbox, dir: &str, args: &[&str]) -> Run {
         .args(args)
         .output()
         .unwrap();
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    Run::from_output(output)
 }
 
 /// The run stopped at the one-second deadline, exit 2, naming `url` and both ways to
@@ -116,11 +112,7 @@ fn publish_to_a_silent_remote_stops_at_the_deadline() {
             .args(["publish", "--all", "--remote", &url])
             .output()
             .unwrap();
-        let run = Run {
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        };
+        let run = Run::from_output(output);
         assert_timed_out(&run, &url);
     }
 }
@@ -159,11 +151,7 @@ fn the_timeout_flag_wins_over_the_environment_and_eka_toml() {
         .args(["--timeout", "1", "add", &format!("{url}::a")])
         .output()
         .unwrap();
-    let run = Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    };
+    let run = Run::from_output(output);
     assert_timed_out(&run, &url);
     // Zero is refused by the flag's parser, before anything runs.
     let run = sandbox.eka_in("app", &["--timeout", "0", "add", &format!("{url}::a")]);

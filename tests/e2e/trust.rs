@@ -117,11 +117,7 @@ impl Signed {
             .args(["verify", "--require-signed"])
             .output()
             .unwrap();
-        Run {
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
+        Run::from_output(output)
     }
 
     /// The failures `--json` reports for `base`: (kind, reason, message).

@@ -140,11 +140,7 @@ impl Fixture {
             .args(args)
             .output()
             .unwrap();
-        let run = Run {
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        };
+        let run = Run::from_output(output);
         let value = serde_json::from_str(&run.stdout)
             .unwrap_or_else(|error| panic!("{error}: {}\n{}", run.stdout, run.stderr));
         (run, value)
