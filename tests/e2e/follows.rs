@@ -348,3 +348,70 @@ fn the_exported_flake_shares_what_the_root_follows() {
     assert_eq!(back, plain);
     assert_eq!(value["tool"], serde_json::Value::from(a));
 }
+
+/// The library's `flakeNodeNames` names a lock's atoms and direct inputs as the export
+/// does (a label two sets lock, a direct input an atom's name took), and
+/// `fromFlakeInputs` refuses an atom node whose `rev` is not the locked commit.
+#[test]
+fn the_library_names_flake_nodes_as_the_export_does() {
+    use crate::nix::{NixEval as _, library_dir, nix_inputs, publish_set};
+    use atom::lock::{AtomIdHex, ObjectId};
+    let nix = Nix::new();
+    let set = publish_set(&[]);
+    let inputs = nix_inputs();
+    let mut lock = atom::lock::Lockfile {
+        atoms: set.atoms.clone(),
+        nix: vec![inputs.git.clone(), inputs.tar.clone()],
+        follows: Vec::new(),
+    };
+    let mut twin = set.atom("base").clone();
+    twin.set = ObjectId::parse(&"7".repeat(40)).unwrap();
+    twin.id = AtomIdHex::parse(&"7".repeat(64)).unwrap();
+    lock.atoms.push(twin);
+    lock.nix[0].name = Label::parse("top").unwrap();
+    let export = ::nix::export::flake_lock(&lock, &::nix::export::Checked::default()).unwrap();
+    let parsed: serde_json::Value = serde_json::from_str(&export.lock).unwrap();
+    let exported: Vec<&String> = parsed["nodes"]["root"]["inputs"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    assert!(
+        exported.contains(&&"top-nix".to_owned()) && exported.len() == 6,
+        "{exported:?}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("atom.lock");
+    fs::write(&path, lock.to_string()).unwrap();
+    let library = format!("(import {})", library_dir().display());
+    let named = nix
+        .eval(
+            &[],
+            &format!(
+                "let names = {library}.flakeNodeNames ({library}.readLock {}); in \
+                 builtins.sort builtins.lessThan \
+                 (builtins.attrValues names.atoms ++ builtins.attrValues names.nix)",
+                path.display()
+            ),
+        )
+        .unwrap();
+    let named: Vec<String> = serde_json::from_str(&named).unwrap();
+    assert_eq!(named.iter().collect::<Vec<_>>(), exported);
+
+    let stale = nix
+        .eval(
+            &[],
+            &format!(
+                "({library}.fromFlakeInputs {{ lock = {}; \
+                 inputs = {{ top = {{ rev = \"{}\"; outPath = \"/nowhere\"; }}; }}; }}).atoms.top",
+                path.display(),
+                "0".repeat(40)
+            ),
+        )
+        .unwrap_err();
+    assert!(
+        stale.contains("flake input `top` is not the commit `atom.lock` locks for `top`"),
+        "{stale}"
+    );
+    drop(inputs.repo);
+}
