@@ -6,6 +6,7 @@
 #   let eka = import ./nix; in
 #   (eka.importAtom ./.)            # evaluate this atom's entry point with its locked deps
 #   (eka.fromLock { lock = ./atom.lock; }).atoms.<label>   # any locked atom's value
+#   (eka.fromFlakeInputs { lock = ./atom.lock; inherit inputs; }).atoms.<label>  # in a flake
 let
   lockfile = import ./lock.nix;
   fetch = import ./fetch.nix;
@@ -17,5 +18,5 @@ in
   # Fetchers for one locked entry.
   inherit (fetch) atomRef fetchAtom fetchNixInput fetchNixInputs;
   # The graph: every locked atom imported with its own locked dependencies.
-  inherit (graph) fromLock importAtoms importAtom importAtomWith callAtom;
+  inherit (graph) fromLock fromFlakeInputs flakeNodeNames importAtoms importAtom importAtomWith callAtom;
 }

@@ -36,8 +36,10 @@ let
     else import (src + "/${entry}") { inherit deps nix atom; };
 
   # `sources` (by atom id, see `fetchAtom`) replaces the mirrors of some atoms;
-  # `nixInputs` (by name) replaces some fetched direct Nix inputs.
-  fromLock = { lock, mirror ? 0, sources ? { }, nixInputs ? { } }:
+  # `nixInputs` (by name) replaces some fetched direct Nix inputs; `atomNixInputs`
+  # (`<atom id>.<input>`) replaces some of an atom's own Nix inputs (only those its own
+  # lock has; `[[follows]]` still wins).
+  fromLock = { lock, mirror ? 0, sources ? { }, nixInputs ? { }, atomNixInputs ? { } }:
     let
       parsed = if builtins.isAttrs lock then lock else lockfile.readLock lock;
       locked = builtins.listToAttrs (map (atom: { name = atom.id; value = atom; }) parsed.atoms);
@@ -58,7 +60,8 @@ let
             manifest = readManifest src;
             depRecords = map resolve atom.deps;
             deps = byLabel "atom `${atom.label}`" depRecords;
-            nix = ownNixInputs src // followsOf id;
+            own = ownNixInputs src;
+            nix = own // builtins.intersectAttrs own (atomNixInputs.${id} or { }) // followsOf id;
             meta = { inherit (atom) label version id commit set; inherit src; };
           in
           meta // {
@@ -77,6 +80,74 @@ let
       nix = rootNix;
     };
 
+  # The flake node names `eka export --flake` gives a parsed lock's entries:
+  # { atoms.<atom id> = <label>, or <label>-<first 8 hex of its set> when two sets lock
+  # the label; nix.<input name> = <name>, or <name>-nix when an atom node (or `root`)
+  # has the name; }. An atom's own input `<input>` is the root input
+  # `<atom node>.<input>`.
+  flakeNodeNames = parsed:
+    let
+      labels = map (atom: atom.label) parsed.atoms;
+      count = label: builtins.length (builtins.filter (other: other == label) labels);
+      atoms = builtins.listToAttrs (map
+        (atom: {
+          name = atom.id;
+          value = if count atom.label > 1 then "${atom.label}-${builtins.substring 0 8 atom.set}" else atom.label;
+        })
+        parsed.atoms);
+      atomNodes = builtins.attrValues atoms;
+    in
+    {
+      inherit atoms;
+      nix = builtins.listToAttrs (map
+        (input: {
+          name = input.name;
+          value = if builtins.elem input.name atomNodes || input.name == "root" then "${input.name}-nix" else input.name;
+        })
+        parsed.nix);
+    };
+
+  # `fromLock` with the locked entries taken from a flake's `inputs` (as written by
+  # `eka export --flake`): each atom from its node (checked against the locked commit),
+  # each direct Nix input from its node, and each atom's own Nix input from the root
+  # input `<atom node>.<input>` (a `follows` of the root's input when the lock's
+  # `[[follows]]` says so). Entries the flake lacks are fetched as `fromLock` does.
+  fromFlakeInputs = { lock, inputs, mirror ? 0 }:
+    let
+      parsed = if builtins.isAttrs lock then lock else lockfile.readLock lock;
+      names = flakeNodeNames parsed;
+      locked = builtins.listToAttrs (map (atom: { name = atom.id; value = atom; }) parsed.atoms);
+      present = builtins.filter (id: inputs ? ${names.atoms.${id}}) (builtins.attrNames names.atoms);
+      source = id:
+        let input = inputs.${names.atoms.${id}};
+        in if (input.rev or locked.${id}.commit) != locked.${id}.commit
+        then throw "eka: flake input `${names.atoms.${id}}` is not the commit `atom.lock` locks for `${locked.${id}.label}`; run `eka export --flake` again"
+        else { path = input.outPath; };
+      # <input> = the flake input `<prefix><input>`, for every flake input so named.
+      withPrefix = prefix:
+        let
+          length = builtins.stringLength prefix;
+          matching = builtins.filter (name: builtins.substring 0 length name == prefix) (builtins.attrNames inputs);
+        in
+        builtins.listToAttrs (map
+          (name: { name = builtins.substring length (builtins.stringLength name - length) name; value = inputs.${name}; })
+          matching);
+      # Only `git` and `tar` inputs have nodes (Nix 2.8 flakes lock no single file).
+      nodeInputs = builtins.filter
+        (input: (input.kind == "git" || input.kind == "tar") && inputs ? ${names.nix.${input.name}})
+        parsed.nix;
+      nixInputs = builtins.listToAttrs (map
+        (input: { inherit (input) name; value = inputs.${names.nix.${input.name}}; })
+        nodeInputs);
+    in
+    fromLock {
+      lock = parsed;
+      inherit mirror;
+      sources = builtins.listToAttrs (map (id: { name = id; value = source id; }) present);
+      inherit nixInputs;
+      atomNixInputs = builtins.mapAttrs (id: node: withPrefix "${node}.") names.atoms;
+    };
+
   # The values of every atom locked in `<dir>/atom.lock`, by label.
   importAtoms = dir: (fromLock { lock = dir + "/atom.lock"; }).atoms;
 
@@ -90,13 +161,16 @@ let
   # canonical JSON), so different configurations evaluate different expressions.
   # `sources` and `nixInputs` are `fromLock`'s: where to take some locked atoms from
   # instead of their mirrors, and direct Nix inputs replacing the locked ones.
-  importAtomWith = { dir, config ? null, configHash ? null, sources ? { }, nixInputs ? { } }:
+  # `flakeInputs`, when given, are the `inputs` of a flake exported by `eka export
+  # --flake`: the graph is `fromFlakeInputs`'s (and `sources`/`nixInputs` are unused).
+  importAtomWith = { dir, config ? null, configHash ? null, sources ? { }, nixInputs ? { }, flakeInputs ? null }:
     let
       manifest = builtins.fromTOML (builtins.readFile (dir + "/atom.toml"));
       lockPath = dir + "/atom.lock";
       graph =
-        if builtins.pathExists lockPath then fromLock { lock = lockPath; inherit sources nixInputs; }
-        else { atoms = { }; nix = nixInputs; };
+        if !(builtins.pathExists lockPath) then { atoms = { }; nix = nixInputs; }
+        else if flakeInputs != null then fromFlakeInputs { lock = lockPath; inputs = flakeInputs; }
+        else fromLock { lock = lockPath; inherit sources nixInputs; };
       label = manifest.package.label or (throw "eka: `${toString dir}/atom.toml` has no `package.label`");
       wanted = unique (builtins.concatMap builtins.attrNames (builtins.attrValues (manifest.deps.from or { })));
       deps = builtins.listToAttrs (map
@@ -115,5 +189,5 @@ let
     };
 in
 {
-  inherit fromLock importAtoms importAtom importAtomWith callAtom;
+  inherit fromLock fromFlakeInputs flakeNodeNames importAtoms importAtom importAtomWith callAtom;
 }

@@ -26,21 +26,29 @@
 //! (`flake` as locked). Nix 2.8 has no `file` input type, so `url` and `build` inputs
 //! are left out and reported in [`Outcome::skipped`].
 //!
+//! Each atom's own Nix inputs (the `[[nix]]` entries of the `atom.lock` inside its
+//! checked tree, [`Checked::own_inputs`]) become root inputs named
+//! `<atom node>.<input>` ([`own_input_name`]): a `follows` of the direct input's node
+//! when the lock's `[[follows]]` replaces that input, else a node pinned as the atom's
+//! own lock pins it (same rules as direct inputs; those that cannot be flake inputs are
+//! left out with a warning in [`Outcome::warnings`]). The Nix library's
+//! `fromFlakeInputs` maps them back to each atom's `nix` argument.
+//!
 //! An existing `flake.lock` is merged with ([`merged_flake_lock`]): the nodes eka did
 //! not write (root inputs that are neither atom nodes, recognised by their
-//! `refs/eka/atoms/` ref, nor the nodes of the direct inputs locked now) are kept
+//! `refs/eka/atoms/` ref, nor `<atom node>.<input>`, nor the nodes of the direct inputs
+//! locked now) are kept
 //! verbatim with everything reachable from them; a kept node with a name eka needs is
 //! [`Error::Clash`]. With [`Options::write_inputs`] the declaration is also spliced into
 //! `flake.nix` between [`BEGIN_MARKER`] and [`END_MARKER`] ([`splice_inputs`]).
 //!
-//! [`flake_lock`] is the pure part (lock + hashes in, text out):
+//! [`flake_lock`] is the pure part (lock + [`Checked`] trees in, text out):
 //!
 //! ```
-//! use std::collections::BTreeMap;
 //! use atom::lock::Lockfile;
-//! use nix::export::flake_lock;
+//! use nix::export::{Checked, flake_lock};
 //!
-//! let export = flake_lock(&Lockfile::default(), &BTreeMap::new()).unwrap();
+//! let export = flake_lock(&Lockfile::default(), &Checked::default()).unwrap();
 //! assert!(export.lock.contains("\"version\": 7"));
 //! assert_eq!(export.inputs, "{\n}\n");
 //! ```
@@ -103,7 +111,8 @@ pub struct Outcome {
     pub inputs: String,
     /// Direct Nix inputs that cannot be flake inputs on Nix 2.8 (`url`, `build`).
     pub skipped: Vec<String>,
-    /// Damaged parts of the cache that were rebuilt, for the caller to print as warnings.
+    /// Damaged parts of the cache that were rebuilt and the atoms' own Nix inputs left
+    /// out of `flake.lock`, for the caller to print as warnings.
     pub warnings: Vec<String>,
 }
 
@@ -116,6 +125,8 @@ pub struct Export {
     pub inputs: String,
     /// Skipped direct inputs.
     pub skipped: Vec<String>,
+    /// The atoms' own Nix inputs left out, and why.
+    pub warnings: Vec<String>,
     /// Each input's declaration (`{ type = …; flake = …; }`) by node name.
     pub declarations: BTreeMap<String, String>,
     /// How many nodes of the existing lock were not eka's and were kept.
@@ -177,6 +188,14 @@ pub enum Error {
         /// The file.
         path: PathBuf,
     },
+    /// The `atom.lock` inside a locked atom's tree cannot be read.
+    #[error("the `atom.lock` of atom `{atom}` cannot be read: {reason}")]
+    OwnLock {
+        /// The atom (`label@version`).
+        atom: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// `flake.nix` has no inputs block for `--write-inputs` to rewrite.
     #[error("`{}` {problem}", path.display())]
     Markers {
@@ -215,6 +234,7 @@ impl Classify for Error {
             | Error::NoMirror { .. }
             | Error::Existing { .. }
             | Error::Clash { .. }
+            | Error::OwnLock { .. }
             | Error::Markers { .. } => Kind::Input,
             Error::Read(_) => Kind::Environment,
             Error::Cache(error) => error.kind(),
@@ -318,16 +338,51 @@ fn input_node(input: &LockedNixInput) -> Result<Option<(Attributes, Attributes)>
     Ok(Some((original, locked)))
 }
 
-/// The nodes eka writes for a lock: atom nodes and direct-input nodes.
+/// What eka learnt from each locked atom's checked tree: the NAR hash of the tree and
+/// the Nix inputs the atom locked for itself (the `[[nix]]` entries of the `atom.lock`
+/// inside its tree).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Checked {
+    /// The NAR hash (SRI) of each atom's tree, by atom id.
+    pub nar_hashes: BTreeMap<AtomIdHex, String>,
+    /// Each atom's own locked Nix inputs, by atom id (absent: no `atom.lock` in its tree).
+    pub own_inputs: BTreeMap<AtomIdHex, Vec<LockedNixInput>>,
+}
+
+/// The value of a root input: a node, or a `follows` path.
+#[derive(Debug, Clone)]
+enum RootInput {
+    /// The node of that name.
+    Node(Value),
+    /// Another root input (a flake `follows`).
+    Follows(String),
+}
+
+/// The nodes eka writes for a lock: atom nodes, direct-input nodes and the nodes (or
+/// follows) of each atom's own Nix inputs.
 struct EkaNodes {
-    /// Node name → node.
-    nodes: Map<String, Value>,
+    /// Root input name → its node or follows.
+    inputs: BTreeMap<String, RootInput>,
+    /// The names of the atom nodes.
+    atoms: BTreeSet<String>,
     /// Node name → what it pins (atom `x`, direct Nix input `y`), for clash errors.
     owners: BTreeMap<String, String>,
     /// Node name → inputs declaration.
     declarations: BTreeMap<String, String>,
     /// Skipped direct inputs.
     skipped: Vec<String>,
+    /// Own inputs of atoms left out, and why.
+    warnings: Vec<String>,
+}
+
+impl EkaNodes {
+    /// The node `name`, if eka writes one under that name.
+    fn node(&self, name: &str) -> Option<&Value> {
+        match self.inputs.get(name) {
+            Some(RootInput::Node(node)) => Some(node),
+            _ => None,
+        }
+    }
 }
 
 /// The node of one locked atom. Atom commits are parentless and dated `0`, as the
@@ -356,65 +411,171 @@ fn atom_node(atom: &LockedAtom, nar_hash: String) -> Result<(Value, Attributes),
     Ok((node, original))
 }
 
+/// The node of one locked Nix input and its declaration; `None` for the kinds Nix 2.8
+/// flakes cannot lock (`url`, `build`).
+fn nix_node(input: &LockedNixInput) -> Result<Option<(Value, String)>, Error> {
+    let Some((original, locked)) = input_node(input)? else {
+        return Ok(None);
+    };
+    let declaration = declaration(&original, input.flake);
+    let mut node = Map::new();
+    if !input.flake {
+        node.insert("flake".into(), json!(false));
+    }
+    node.insert("locked".into(), Value::Object(locked));
+    node.insert("original".into(), Value::Object(original));
+    Ok(Some((Value::Object(node), declaration)))
+}
+
+/// The name of the root input holding atom node `atom`'s own Nix input `input`. Labels
+/// and input names have no `.`, so these names never meet an atom's or a direct
+/// input's.
+pub fn own_input_name(atom: &str, input: &str) -> String {
+    format!("{atom}.{input}")
+}
+
 /// The nodes eka writes for `lock`.
-fn eka_nodes(lock: &Lockfile, nar_hashes: &BTreeMap<AtomIdHex, String>) -> Result<EkaNodes, Error> {
+fn eka_nodes(lock: &Lockfile, checked: &Checked) -> Result<EkaNodes, Error> {
     let names = atom_names(lock);
     let mut eka = EkaNodes {
-        nodes: Map::new(),
+        inputs: BTreeMap::new(),
+        atoms: BTreeSet::new(),
         owners: BTreeMap::new(),
         declarations: BTreeMap::new(),
         skipped: Vec::new(),
+        warnings: Vec::new(),
     };
     for atom in &lock.atoms {
         let name = names.get(&atom.id).cloned().unwrap_or_default();
-        let nar_hash = nar_hashes.get(&atom.id).cloned().unwrap_or_default();
+        let nar_hash = checked
+            .nar_hashes
+            .get(&atom.id)
+            .cloned()
+            .unwrap_or_default();
         let (node, original) = atom_node(atom, nar_hash)?;
         eka.declarations
             .insert(name.clone(), declaration(&original, false));
         eka.owners
             .insert(name.clone(), format!("atom `{}`", atom.label));
-        eka.nodes.insert(name, node);
+        eka.atoms.insert(name.clone());
+        eka.inputs.insert(name, RootInput::Node(node));
     }
-    for input in &lock.nix {
-        let mut name = input.name.to_string();
-        if eka.nodes.contains_key(&name) || name == "root" {
-            name.push_str("-nix");
-        }
-        let Some((original, locked)) = input_node(input)? else {
-            eka.skipped.push(input.name.to_string());
-            continue;
-        };
-        eka.declarations
-            .insert(name.clone(), declaration(&original, input.flake));
-        eka.owners
-            .insert(name.clone(), format!("direct Nix input `{}`", input.name));
-        let mut node = Map::new();
-        if !input.flake {
-            node.insert("flake".into(), json!(false));
-        }
-        node.insert("locked".into(), Value::Object(locked));
-        node.insert("original".into(), Value::Object(original));
-        eka.nodes.insert(name, Value::Object(node));
+    let direct = direct_input_nodes(lock, &mut eka)?;
+    for atom in &lock.atoms {
+        let name = names.get(&atom.id).cloned().unwrap_or_default();
+        let own = checked
+            .own_inputs
+            .get(&atom.id)
+            .map_or(&[][..], Vec::as_slice);
+        own_input_nodes(lock, atom, &name, own, &direct, &mut eka);
     }
     Ok(eka)
 }
 
-/// Whether the existing node `name` is one eka writes: an atom node (its `original`
-/// is a git `ref` under `refs/eka/atoms/`), or the node of a direct input eka locks
-/// now, with the same `original`.
-fn is_eka_node(name: &str, node: &Value, eka: &EkaNodes) -> bool {
+/// Add the nodes of the direct Nix inputs of `lock` to `eka`; the node name of each
+/// input that has one, by input name.
+fn direct_input_nodes(
+    lock: &Lockfile,
+    eka: &mut EkaNodes,
+) -> Result<BTreeMap<String, String>, Error> {
+    let mut direct = BTreeMap::new();
+    for input in &lock.nix {
+        let mut name = input.name.to_string();
+        if eka.inputs.contains_key(&name) || name == "root" {
+            name.push_str("-nix");
+        }
+        let Some((node, declaration)) = nix_node(input)? else {
+            eka.skipped.push(input.name.to_string());
+            continue;
+        };
+        eka.declarations.insert(name.clone(), declaration);
+        eka.owners
+            .insert(name.clone(), format!("direct Nix input `{}`", input.name));
+        direct.insert(input.name.to_string(), name.clone());
+        eka.inputs.insert(name, RootInput::Node(node));
+    }
+    Ok(direct)
+}
+
+/// Add the root inputs of `atom`'s own Nix inputs `own` (its node being `atom_name`)
+/// to `eka`: a `follows` of the direct input's node for those the lock's `[[follows]]`
+/// replaces, else a node pinned as the atom's own lock pins it. Inputs that cannot be
+/// flake inputs are left out with a warning (the Nix library then fetches them itself).
+fn own_input_nodes(
+    lock: &Lockfile,
+    atom: &LockedAtom,
+    atom_name: &str,
+    own: &[LockedNixInput],
+    direct: &BTreeMap<String, String>,
+    eka: &mut EkaNodes,
+) {
+    for input in own {
+        let name = own_input_name(atom_name, input.name.as_str());
+        let what = format!("the Nix input `{}` of atom `{}`", input.name, atom.label);
+        let follows = lock
+            .follows
+            .iter()
+            .find(|entry| entry.atom == atom.id && entry.input == input.name);
+        let root_input = match follows {
+            Some(entry) => match direct.get(entry.follows.as_str()) {
+                Some(target) => {
+                    eka.declarations.insert(
+                        name.clone(),
+                        format!("{{ follows = {}; }}", nix_string(target)),
+                    );
+                    RootInput::Follows(target.clone())
+                }
+                None => {
+                    eka.warnings.push(format!(
+                        "{what} follows `{}`, which is not in `flake.lock`; it is left out",
+                        entry.follows
+                    ));
+                    continue;
+                }
+            },
+            None => match nix_node(input) {
+                Ok(Some((node, declaration))) => {
+                    eka.declarations.insert(name.clone(), declaration);
+                    RootInput::Node(node)
+                }
+                Ok(None) => {
+                    eka.warnings.push(format!(
+                        "{what} is a `url`/`build` input, which Nix 2.8 flakes cannot lock; \
+                         it is not in `flake.lock`"
+                    ));
+                    continue;
+                }
+                Err(_) => {
+                    eka.warnings.push(format!(
+                        "{what} is locked without a `narHash`; it is not in `flake.lock`"
+                    ));
+                    continue;
+                }
+            },
+        };
+        eka.owners.insert(name.clone(), what);
+        eka.inputs.insert(name, root_input);
+    }
+}
+
+/// Whether `node` is an atom node: `flake = false` and an `original` git `ref` under
+/// `refs/eka/atoms/`.
+fn is_atom_node(node: &Value) -> bool {
     let original = &node["original"];
-    let atom = node["flake"] == json!(false)
+    node["flake"] == json!(false)
         && original["type"] == "git"
         && original["ref"]
             .as_str()
-            .is_some_and(|reference| reference.starts_with(ATOM_REF_PREFIX));
-    atom || eka.nodes.get(name).is_some_and(|ours| {
-        !ours["original"]["ref"]
-            .as_str()
             .is_some_and(|reference| reference.starts_with(ATOM_REF_PREFIX))
-            && ours["original"] == *original
-    })
+}
+
+/// Whether the existing node `name` is one eka writes: an atom node, or the node of a
+/// direct input eka locks now, with the same `original`.
+fn is_eka_node(name: &str, node: &Value, eka: &EkaNodes) -> bool {
+    is_atom_node(node)
+        || eka
+            .node(name)
+            .is_some_and(|ours| !is_atom_node(ours) && ours["original"] == node["original"])
 }
 
 /// The existing lock's nodes that are not eka's: the root inputs that are not eka's
@@ -458,14 +619,28 @@ fn user_nodes(
         root_inputs: Map::new(),
         nodes: Map::new(),
     };
+    // The atom nodes of the existing lock: `<atom node>.<input>` root inputs are eka's.
+    let atoms: BTreeSet<&str> = root_inputs
+        .iter()
+        .filter(|(_, value)| {
+            value
+                .as_str()
+                .and_then(|target| nodes.get(target))
+                .is_some_and(is_atom_node)
+        })
+        .map(|(name, _)| name.as_str())
+        .collect();
     let mut pending = Vec::new();
     for (name, value) in root_inputs {
-        if let Some(target) = value.as_str()
-            && (declared.contains(name)
-                || nodes
-                    .get(target)
-                    .is_some_and(|node| is_eka_node(target, node, eka)))
-        {
+        let own_input = name
+            .split_once('.')
+            .is_some_and(|(atom, _)| atoms.contains(atom) || eka.atoms.contains(atom));
+        let eka_node = value.as_str().is_some_and(|target| {
+            nodes
+                .get(target)
+                .is_some_and(|node| is_eka_node(target, node, eka))
+        });
+        if own_input || eka_node || declared.contains(name) {
             continue;
         }
         user.root_inputs.insert(name.clone(), value.clone());
@@ -500,11 +675,8 @@ fn user_nodes(
 
 /// The `flake.lock` and inputs declaration for `lock`, given the NAR hash (SRI) of
 /// each locked atom's tree by atom id.
-pub fn flake_lock(
-    lock: &Lockfile,
-    nar_hashes: &BTreeMap<AtomIdHex, String>,
-) -> Result<Export, Error> {
-    merged_flake_lock(lock, nar_hashes, None, &BTreeSet::new())
+pub fn flake_lock(lock: &Lockfile, checked: &Checked) -> Result<Export, Error> {
+    merged_flake_lock(lock, checked, None, &BTreeSet::new())
 }
 
 /// Like [`flake_lock`], keeping the nodes of `existing` (the text of the `flake.lock`
@@ -517,11 +689,11 @@ pub fn flake_lock(
 /// `atom.lock` leaves both files together.
 pub fn merged_flake_lock(
     lock: &Lockfile,
-    nar_hashes: &BTreeMap<AtomIdHex, String>,
+    checked: &Checked,
     existing: Option<(&Path, &str)>,
     declared: &BTreeSet<String>,
 ) -> Result<Export, Error> {
-    let eka = eka_nodes(lock, nar_hashes)?;
+    let eka = eka_nodes(lock, checked)?;
     let user = match existing {
         Some((path, text)) => user_nodes(text, path, &eka, declared)?,
         None => UserNodes {
@@ -532,9 +704,16 @@ pub fn merged_flake_lock(
     let kept = user.nodes.len();
     let mut root_inputs = user.root_inputs;
     let mut nodes = user.nodes;
-    for (name, node) in eka.nodes {
-        root_inputs.insert(name.clone(), json!(name));
-        nodes.insert(name, node);
+    for (name, input) in eka.inputs {
+        match input {
+            RootInput::Node(node) => {
+                root_inputs.insert(name.clone(), json!(name));
+                nodes.insert(name, node);
+            }
+            RootInput::Follows(target) => {
+                root_inputs.insert(name, json!([target]));
+            }
+        }
     }
     nodes.insert("root".into(), json!({ "inputs": root_inputs }));
     let document = json!({ "nodes": nodes, "root": "root", "version": 7 });
@@ -549,6 +728,7 @@ pub fn merged_flake_lock(
         lock: text,
         inputs,
         skipped: eka.skipped,
+        warnings: eka.warnings,
         declarations: eka.declarations,
         kept,
     })
@@ -640,19 +820,19 @@ fn block(lines: &[&str], path: &Path) -> Result<(usize, usize), Error> {
     }
 }
 
-/// The NAR hash (SRI) of each locked atom's tree, fetching the atom commits missing
-/// from the cache's atom store (with their trees) from their mirrors. Each atom commit
-/// is checked first ([`verify::locked::Fetched::check`]): the first refused atom stops
-/// the export.
-pub fn atom_nar_hashes(
+/// The NAR hash (SRI) of each locked atom's tree and the Nix inputs it locked for
+/// itself, fetching the atom commits missing from the cache's atom store (with their
+/// trees) from their mirrors. Each atom commit is checked first
+/// ([`verify::locked::Fetched::check`]): the first refused atom stops the export.
+pub fn check_atoms(
     lock: &Lockfile,
     cache: &Cache,
     offline: bool,
     reporter: &dyn Reporter,
-) -> Result<BTreeMap<AtomIdHex, String>, Error> {
+) -> Result<Checked, Error> {
     let mut fetched = verify::locked::fetch(lock, cache, offline, reporter)?;
     let step = Step::begin(reporter, "Hashing", Some(fetched.len() as u64));
-    let mut hashes = BTreeMap::new();
+    let mut checked = Checked::default();
     for index in 0..fetched.len() {
         let tree = fetched.check(index)?;
         let atom = fetched.atom(index);
@@ -661,10 +841,46 @@ pub fn atom_nar_hashes(
                 label: atom.label.to_string(),
                 source,
             })?;
+        if let Some(own) = own_lock(fetched.repo(), tree, atom)? {
+            checked.own_inputs.insert(atom.id.clone(), own.nix);
+        }
         step.advance(atom.label.as_str());
-        hashes.insert(atom.id.clone(), hash.to_sri());
+        checked.nar_hashes.insert(atom.id.clone(), hash.to_sri());
     }
-    Ok(hashes)
+    Ok(checked)
+}
+
+/// The `atom.lock` in `tree` (the checked tree of `atom`), if it has one.
+fn own_lock(
+    repo: &gix::Repository,
+    tree: gix::ObjectId,
+    atom: &LockedAtom,
+) -> Result<Option<Lockfile>, Error> {
+    let display = format!("{}@{}/{}", atom.label, atom.version, atom::lock::FILE_NAME);
+    let unreadable = |reason: String| Error::OwnLock {
+        atom: format!("{}@{}", atom.label, atom.version),
+        reason,
+    };
+    let entry = repo
+        .find_object(tree)
+        .ok()
+        .and_then(|object| object.try_into_tree().ok())
+        .and_then(|tree| {
+            tree.find_entry(atom::lock::FILE_NAME)
+                .map(|entry| entry.object_id())
+        });
+    let Some(blob) = entry else {
+        return Ok(None);
+    };
+    let data = repo
+        .find_object(blob)
+        .map_err(|error| unreadable(error.to_string()))?
+        .detach()
+        .data;
+    let text = String::from_utf8(data).map_err(|_| unreadable("it is not UTF-8".into()))?;
+    Lockfile::from_str(&text, &display)
+        .map(Some)
+        .map_err(|error| unreadable(error.to_string()))
 }
 
 /// The text of `path`, or `None` when it does not exist.
@@ -715,24 +931,28 @@ pub fn run(options: &Options, reporter: &dyn Reporter) -> Result<Outcome, Error>
     // (the declarations do not depend on the hashes).
     let preview = merged_flake_lock(
         &lock,
-        &BTreeMap::new(),
+        &Checked::default(),
         existing.as_deref().map(|text| (lock_path.as_path(), text)),
         &declared,
     )?;
-    let flake_nix = match &old_flake_nix {
-        Some(text) => Some(splice_inputs(text, &flake_nix_path, &preview.declarations)?),
-        None => None,
-    };
+    if let Some(text) = &old_flake_nix {
+        splice_inputs(text, &flake_nix_path, &preview.declarations)?;
+    }
     let cache = Cache::open(&options.cache)?;
     // Fetch through `[mirrors]`; `flake.lock` keeps the URLs the lock names.
     let fetched = options.mirrors.redirect_lock(&lock);
-    let hashes = atom_nar_hashes(&fetched, &cache, options.offline, reporter)?;
+    let checked = check_atoms(&fetched, &cache, options.offline, reporter)?;
     let export = merged_flake_lock(
         &lock,
-        &hashes,
+        &checked,
         existing.as_deref().map(|text| (lock_path.as_path(), text)),
         &declared,
     )?;
+    // The atoms' own inputs are known only now: the block is spliced from the result.
+    let flake_nix = match &old_flake_nix {
+        Some(text) => Some(splice_inputs(text, &flake_nix_path, &export.declarations)?),
+        None => None,
+    };
     fs_err::create_dir_all(&options.output).map_err(|source| Error::Write {
         path: options.output.clone(),
         source: Box::new(source),
@@ -753,6 +973,7 @@ pub fn run(options: &Options, reporter: &dyn Reporter) -> Result<Outcome, Error>
             .take_repairs()
             .iter()
             .map(ToString::to_string)
+            .chain(export.warnings)
             .collect(),
     })
 }
@@ -761,7 +982,7 @@ pub fn run(options: &Options, reporter: &dyn Reporter) -> Result<Outcome, Error>
 mod tests {
     use atom::{
         Label,
-        lock::{ContentHash, NarHash, ObjectId},
+        lock::{ContentHash, LockedFollows, NarHash, ObjectId},
     };
 
     use std::collections::BTreeSet;
@@ -780,6 +1001,17 @@ mod tests {
             content: ContentHash::parse(&format!("blake3:{}", "d".repeat(64))).unwrap(),
             mirrors: vec![atom::uri::parse_set_url("https://h/x.git").unwrap()],
             deps: BTreeSet::new(),
+        }
+    }
+
+    fn hashed(lock: &Lockfile) -> Checked {
+        Checked {
+            nar_hashes: lock
+                .atoms
+                .iter()
+                .map(|atom| (atom.id.clone(), NAR.to_owned()))
+                .collect(),
+            own_inputs: BTreeMap::new(),
         }
     }
 
@@ -811,11 +1043,7 @@ mod tests {
             ],
             follows: Vec::new(),
         };
-        let hashes = lock
-            .atoms
-            .iter()
-            .map(|atom| (atom.id.clone(), NAR.to_owned()))
-            .collect();
+        let hashes = hashed(&lock);
         let export = flake_lock(&lock, &hashes).unwrap();
         let parsed: Value = serde_json::from_str(&export.lock).unwrap();
         let root: Vec<&String> = parsed["nodes"]["root"]["inputs"]
@@ -845,11 +1073,104 @@ mod tests {
             nix: vec![input("g", NixKind::Git, None)],
             follows: Vec::new(),
         };
-        let error = flake_lock(&lock, &BTreeMap::new()).unwrap_err();
+        let error = flake_lock(&lock, &Checked::default()).unwrap_err();
         assert!(
             error.kind() == Kind::Input && error.hint().is_some(),
             "{error}"
         );
+    }
+
+    #[test]
+    fn own_inputs_are_pinned_or_follow_the_root_and_survive_a_merge() {
+        let tool = atom("tool", '1', '1');
+        let mut own = input("helper", NixKind::Git, Some(NAR));
+        own.url = "https://h/own".into();
+        let lock = |follows: bool| Lockfile {
+            atoms: vec![tool.clone()],
+            nix: vec![input("helper", NixKind::Git, Some(NAR))],
+            follows: if follows {
+                vec![LockedFollows {
+                    atom: tool.id.clone(),
+                    input: Label::parse("helper").unwrap(),
+                    follows: Label::parse("helper").unwrap(),
+                }]
+            } else {
+                Vec::new()
+            },
+        };
+        let mut checked = hashed(&lock(false));
+        checked.own_inputs.insert(
+            tool.id.clone(),
+            vec![
+                own.clone(),
+                input("file", NixKind::Url, Some(NAR)),
+                input("bare", NixKind::Git, None),
+            ],
+        );
+        let pinned = flake_lock(&lock(false), &checked).unwrap();
+        let parsed: Value = serde_json::from_str(&pinned.lock).unwrap();
+        assert_eq!(
+            parsed["nodes"]["root"]["inputs"]["tool.helper"],
+            "tool.helper"
+        );
+        assert_eq!(
+            parsed["nodes"]["tool.helper"]["locked"]["url"],
+            "https://h/own"
+        );
+        assert!(
+            parsed["nodes"].get("tool.file").is_none(),
+            "{}",
+            pinned.lock
+        );
+        assert!(
+            parsed["nodes"].get("tool.bare").is_none(),
+            "{}",
+            pinned.lock
+        );
+        assert_eq!(pinned.warnings.len(), 2, "{:?}", pinned.warnings);
+        assert!(
+            pinned.warnings[0].contains("`file` of atom `tool` is a `url`/`build` input")
+                && pinned.warnings[1].contains("`bare` of atom `tool` is locked without"),
+            "{:?}",
+            pinned.warnings
+        );
+
+        let followed = flake_lock(&lock(true), &checked).unwrap();
+        let parsed: Value = serde_json::from_str(&followed.lock).unwrap();
+        assert_eq!(
+            parsed["nodes"]["root"]["inputs"]["tool.helper"],
+            json!(["helper"])
+        );
+        assert!(parsed["nodes"].get("tool.helper").is_none());
+        assert!(
+            followed
+                .inputs
+                .contains("\"tool.helper\" = { follows = \"helper\"; };"),
+            "{}",
+            followed.inputs
+        );
+        // Each form replaces the other in a merge, and a merge with itself is a fixed
+        // point; with the atom gone, its own inputs go too.
+        let path = Path::new("/f/flake.lock");
+        let none = BTreeSet::new();
+        for (from, to, follows) in [(&pinned, &followed, true), (&followed, &pinned, false)] {
+            let merged =
+                merged_flake_lock(&lock(follows), &checked, Some((path, &from.lock)), &none)
+                    .unwrap();
+            assert_eq!(merged.lock, to.lock);
+            assert_eq!(merged.kept, 0);
+        }
+        let without = Lockfile {
+            atoms: vec![],
+            ..lock(false)
+        };
+        let merged =
+            merged_flake_lock(&without, &checked, Some((path, &followed.lock)), &none).unwrap();
+        assert!(!merged.lock.contains("tool"), "{}", merged.lock);
+        // A dotted user input whose prefix is no atom node is the user's.
+        let user = user_lock().replace("\"nixpkgs\"", "\"other.helper\"");
+        let merged = merged_flake_lock(&lock(false), &checked, Some((path, &user)), &none).unwrap();
+        assert!(merged.lock.contains("\"other.helper\""), "{}", merged.lock);
     }
 
     /// A user lock: `nixpkgs` (with a transitive `nixpkgs_2`), an atom node `old` no
@@ -861,7 +1182,7 @@ mod tests {
                 nix: vec![],
                 follows: Vec::new(),
             },
-            &BTreeMap::new(),
+            &Checked::default(),
         )
         .unwrap()
         .lock;
@@ -891,11 +1212,7 @@ mod tests {
             nix: vec![],
             follows: Vec::new(),
         };
-        let hashes = lock
-            .atoms
-            .iter()
-            .map(|atom| (atom.id.clone(), NAR.to_owned()))
-            .collect();
+        let hashes = hashed(&lock);
         let existing = user_lock();
         let path = Path::new("/f/flake.lock");
         let export =
@@ -933,7 +1250,7 @@ mod tests {
         let path = Path::new("/f/flake.lock");
         let error = merged_flake_lock(
             &lock,
-            &BTreeMap::new(),
+            &Checked::default(),
             Some((path, &user_lock())),
             &BTreeSet::new(),
         )
@@ -946,7 +1263,7 @@ mod tests {
         assert_eq!(error.kind(), Kind::Input);
         let error = merged_flake_lock(
             &lock,
-            &BTreeMap::new(),
+            &Checked::default(),
             Some((path, "{\"version\": 5}")),
             &BTreeSet::new(),
         )

@@ -26,7 +26,7 @@ fn run(mut command: Command) -> Run {
 }
 
 /// `nix <args> path:<flake>[#value]` in the offline environment of `nix`.
-fn nix_flake(nix: &Nix, args: &[&str], flake: &Path) -> Run {
+pub(crate) fn nix_flake(nix: &Nix, args: &[&str], flake: &Path) -> Run {
     let mut command = nix.command("nix");
     command
         .args([

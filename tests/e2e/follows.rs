@@ -227,3 +227,191 @@ fn the_nix_library_reads_follows_only_in_version_2() {
     let newer = parse(3).unwrap_err();
     assert!(newer.contains("unsupported atom.lock version 3"), "{newer}");
 }
+
+/// A flake in `dir` (the consumer atom itself) evaluating `tool` through the Nix library
+/// (copied to `dir/eka-lib`) from the flake's inputs, and the store paths of tool's own
+/// input and the consumer's `helper` as the flake sees them.
+fn flake_nix() -> &'static str {
+    "{\n  inputs = {\n    # eka:inputs:begin\n    # eka:inputs:end\n  };\n  \
+     outputs = { self, ... }@inputs:\n    \
+     let graph = (import ./eka-lib).fromFlakeInputs { lock = ./atom.lock; inherit inputs; };\n    \
+     in { value = { tool = graph.atoms.tool; input = toString inputs.\"tool.helper\"; \
+     own = toString inputs.helper; }; };\n}\n"
+}
+
+#[test]
+fn the_exported_flake_shares_what_the_root_follows() {
+    use crate::flake_export::nix_flake;
+    let (sandbox, nix) = (Sandbox::new(), Nix::new());
+    let helper = helper();
+    let helper_url = file_url(helper.path());
+    let set = publish_tool(&sandbox, &nix, &helper_url);
+    let set_url = file_url(set.path());
+    let app = tempfile::tempdir().unwrap();
+    let dir = app.path();
+    let write = |text: &str| fs::write(dir.join("atom.toml"), text).unwrap();
+    write(&consumer_manifest(&set_url, &helper_url, ""));
+    fs::write(dir.join("default.nix"), "{ deps, nix, atom }: deps.tool\n").unwrap();
+    fs::write(dir.join("flake.nix"), flake_nix()).unwrap();
+    let library = dir.join("eka-lib");
+    fs::create_dir(&library).unwrap();
+    for entry in fs::read_dir(crate::nix::library_dir()).unwrap() {
+        let entry = entry.unwrap();
+        fs::copy(entry.path(), library.join(entry.file_name())).unwrap();
+    }
+    // `store_path_of` gives JSON strings.
+    let a: String =
+        serde_json::from_str(&store_path_of(&nix, &helper_url, &helper.rev_parse("old"))).unwrap();
+    let b: String =
+        serde_json::from_str(&store_path_of(&nix, &helper_url, &helper.rev_parse("main"))).unwrap();
+    let read = |name: &str| fs::read_to_string(dir.join(name)).unwrap();
+    // Export, then check what Nix makes of the flake as it is.
+    let export_and_eval = || {
+        eka(&sandbox, &nix, dir, &["resolve"]).success();
+        eka(
+            &sandbox,
+            &nix,
+            dir,
+            &["export", "--flake", "--write-inputs"],
+        )
+        .success();
+        let (lock, flake) = (read("flake.lock"), read("flake.nix"));
+        let value = nix_flake(&nix, &["eval", "--no-update-lock-file", "--json"], dir);
+        assert_eq!(value.code, 0, "{}", value.stderr);
+        let metadata = nix_flake(&nix, &["flake", "metadata", "--no-update-lock-file"], dir);
+        assert_eq!(metadata.code, 0, "{}", metadata.stderr);
+        // A second export and `nix flake lock` leave both files byte for byte.
+        let again = eka(
+            &sandbox,
+            &nix,
+            dir,
+            &["export", "--flake", "--write-inputs"],
+        );
+        assert!(!again.success().stderr.contains("Wrote"));
+        let relocked = nix_flake(&nix, &["flake", "lock"], dir);
+        assert_eq!(relocked.code, 0, "{}", relocked.stderr);
+        assert_eq!(
+            (read("flake.lock"), read("flake.nix")),
+            (lock.clone(), flake)
+        );
+        let value: serde_json::Value = serde_json::from_str(value.stdout.trim()).unwrap();
+        (value, lock)
+    };
+
+    let (value, plain) = export_and_eval();
+    let root: serde_json::Value = serde_json::from_str(&plain).unwrap();
+    assert_eq!(
+        root["nodes"]["root"]["inputs"]["tool.helper"],
+        "tool.helper"
+    );
+    assert_eq!(
+        root["nodes"]["tool.helper"]["locked"]["rev"],
+        helper.rev_parse("old")
+    );
+    assert_eq!(
+        (&value["tool"], &value["input"], &value["own"]),
+        (&a.clone().into(), &a.clone().into(), &b.clone().into()),
+        "without follows, tool sees its own pin"
+    );
+    assert!(
+        read("flake.nix").contains("\"tool.helper\" = { ref = \"refs/heads/old\"; type = \"git\";"),
+        "{}",
+        read("flake.nix")
+    );
+
+    write(&consumer_manifest(
+        &set_url,
+        &helper_url,
+        "\n[deps.follows]\n\"tool.helper\" = \"helper\"\n",
+    ));
+    let (value, followed) = export_and_eval();
+    let root: serde_json::Value = serde_json::from_str(&followed).unwrap();
+    assert_eq!(
+        root["nodes"]["root"]["inputs"]["tool.helper"],
+        serde_json::json!(["helper"])
+    );
+    assert!(root["nodes"].get("tool.helper").is_none(), "{followed}");
+    assert_eq!(
+        (&value["tool"], &value["input"], &value["own"]),
+        (&b.clone().into(), &b.clone().into(), &b.clone().into()),
+        "with follows, tool sees the consumer's pin"
+    );
+    assert!(
+        read("flake.nix").contains("\"tool.helper\" = { follows = \"helper\"; };"),
+        "{}",
+        read("flake.nix")
+    );
+
+    // Without the follows again, the first lock comes back byte for byte.
+    write(&consumer_manifest(&set_url, &helper_url, ""));
+    let (value, back) = export_and_eval();
+    assert_eq!(back, plain);
+    assert_eq!(value["tool"], serde_json::Value::from(a));
+}
+
+/// The library's `flakeNodeNames` names a lock's atoms and direct inputs as the export
+/// does (a label two sets lock, a direct input an atom's name took), and
+/// `fromFlakeInputs` refuses an atom node whose `rev` is not the locked commit.
+#[test]
+fn the_library_names_flake_nodes_as_the_export_does() {
+    use crate::nix::{NixEval as _, library_dir, nix_inputs, publish_set};
+    use atom::lock::{AtomIdHex, ObjectId};
+    let nix = Nix::new();
+    let set = publish_set(&[]);
+    let inputs = nix_inputs();
+    let mut lock = atom::lock::Lockfile {
+        atoms: set.atoms.clone(),
+        nix: vec![inputs.git.clone(), inputs.tar.clone()],
+        follows: Vec::new(),
+    };
+    let mut twin = set.atom("base").clone();
+    twin.set = ObjectId::parse(&"7".repeat(40)).unwrap();
+    twin.id = AtomIdHex::parse(&"7".repeat(64)).unwrap();
+    lock.atoms.push(twin);
+    lock.nix[0].name = Label::parse("top").unwrap();
+    let export = ::nix::export::flake_lock(&lock, &::nix::export::Checked::default()).unwrap();
+    let parsed: serde_json::Value = serde_json::from_str(&export.lock).unwrap();
+    let exported: Vec<&String> = parsed["nodes"]["root"]["inputs"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    assert!(
+        exported.contains(&&"top-nix".to_owned()) && exported.len() == 6,
+        "{exported:?}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("atom.lock");
+    fs::write(&path, lock.to_string()).unwrap();
+    let library = format!("(import {})", library_dir().display());
+    let named = nix
+        .eval(
+            &[],
+            &format!(
+                "let names = {library}.flakeNodeNames ({library}.readLock {}); in \
+                 builtins.sort builtins.lessThan \
+                 (builtins.attrValues names.atoms ++ builtins.attrValues names.nix)",
+                path.display()
+            ),
+        )
+        .unwrap();
+    let named: Vec<String> = serde_json::from_str(&named).unwrap();
+    assert_eq!(named.iter().collect::<Vec<_>>(), exported);
+
+    let stale = nix
+        .eval(
+            &[],
+            &format!(
+                "({library}.fromFlakeInputs {{ lock = {}; \
+                 inputs = {{ top = {{ rev = \"{}\"; outPath = \"/nowhere\"; }}; }}; }}).atoms.top",
+                path.display(),
+                "0".repeat(40)
+            ),
+        )
+        .unwrap_err();
+    assert!(
+        stale.contains("flake input `top` is not the commit `atom.lock` locks for `top`"),
+        "{stale}"
+    );
+    drop(inputs.repo);
+}
