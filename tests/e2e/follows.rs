@@ -28,7 +28,7 @@ fn nix_config(nix: &Nix) -> String {
 }
 
 /// Run eka in `dir` with Nix pointed at the private store.
-fn eka(sandbox: &Sandbox, nix: &Nix, dir: &Path, args: &[&str]) -> Run {
+pub(crate) fn eka(sandbox: &Sandbox, nix: &Nix, dir: &Path, args: &[&str]) -> Run {
     let mut command: Command = sandbox.command();
     eka_test_support::nix::remove_host_variables(&mut command);
     command
@@ -42,7 +42,7 @@ fn eka(sandbox: &Sandbox, nix: &Nix, dir: &Path, args: &[&str]) -> Run {
 }
 
 /// The `helper` repository: branch `old` at commit A, branch `main` at commit B.
-fn helper() -> TestRepo {
+pub(crate) fn helper() -> TestRepo {
     let repo = TestRepo::init();
     repo.write("default.nix", "{ which = \"A\"; }\n");
     repo.commit("A");

@@ -38,6 +38,7 @@ mod publish_identity;
 mod publish_scale;
 mod scale;
 mod timeouts;
+mod tree_inputs;
 mod trust;
 mod vendor;
 mod verify;

@@ -20,7 +20,8 @@
 //!
 //! [`fetch_atoms`] does the same for some locked atoms only (the lock transaction checks
 //! the atoms a new lock adds or changes, plus [`Fetched::check_manifest`]: the tree's
-//! `atom.toml` is the published manifest resolution used). [`Fetched::keep`] keeps a
+//! `atom.toml` is the published manifest resolution used; `eka tree --offline` checks
+//! the atoms [`cached`] says the cache holds). [`Fetched::keep`] keeps a
 //! checked commit under a ref of its own so Nix can fetch it from the atom store.
 //!
 //! Signatures, atom ids and the dependency closure are `eka verify`'s
@@ -402,6 +403,17 @@ pub fn fetch_atoms<'a>(
         served,
         verdicts: TreeVerdicts::new(),
     })
+}
+
+/// Whether each of `atoms` (in the order given) has its commit, with its tree, in the
+/// cache's atom store: the atoms an `offline` [`fetch_atoms`] can serve, for a caller
+/// that shows what it can without the network.
+pub fn cached(atoms: &[&LockedAtom], cache: &Cache) -> Result<Vec<bool>, Error> {
+    let repo = cache.atoms_repo()?;
+    atoms
+        .iter()
+        .map(|atom| Ok(has_commit_with_tree(&repo, commit_id(atom)?)))
+        .collect()
 }
 
 /// Where fetched atom commits are kept in the atom store (shared with discovery and

@@ -145,7 +145,15 @@ pub(crate) fn update(context: &Context<'_>, args: UpdateArgs) -> crate::error::R
 }
 
 pub(crate) fn tree(context: &Context<'_>) -> crate::error::Result<()> {
-    let tree = tree_op::run(&context.cwd)?;
+    let config = config(context)?;
+    let options = tree_op::Options {
+        dir: context.cwd.clone(),
+        cache: config.cache,
+        mirrors: config.mirrors,
+        offline: context.offline,
+        reporter: context.printer.progress().clone(),
+    };
+    let tree = tree_op::run(&options)?;
     context.printer.show(&view::deps::Tree(tree));
     Ok(())
 }

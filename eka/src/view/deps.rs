@@ -143,25 +143,52 @@ impl View for Add {
 pub(crate) struct Tree(pub(crate) tree::Tree);
 
 impl View for Tree {
+    fn render_status(&self, printer: &Printer) {
+        for warning in &self.0.warnings {
+            printer.warn(warning);
+        }
+        if self.0.nodes.iter().any(|node| node.inputs_unknown) {
+            printer.hint("run `eka tree` without `--offline` to fetch and check them");
+        }
+    }
+
     fn render_human(&self, printer: &Printer) {
         let tree = &self.0;
         printer.data(format_args!("{} {}", tree.label, tree.version));
         for node in &tree.nodes {
             let mark = if node.repeated { " (*)" } else { "" };
+            let unknown = if node.inputs_unknown {
+                " (nix inputs unknown)"
+            } else {
+                ""
+            };
             printer.data(format_args!(
-                "{}{} {}{mark}",
+                "{}{} {}{mark}{unknown}",
                 "    ".repeat(node.depth + 1),
                 node.label,
                 node.version
             ));
+            render_nix(printer, node.depth + 2, &node.nix);
         }
-        for input in &tree.nix {
-            let flake = if input.flake { " (flake)" } else { "" };
-            printer.data(format_args!(
-                "    nix:{} {} {}{flake}",
-                input.name, input.kind, input.pin
-            ));
-        }
+        render_nix(printer, 1, &tree.nix);
+    }
+}
+
+/// One line per Nix input at `depth`: `nix:<name> <kind> <pin>`, or `-> follows
+/// <input>` instead of the pin when it follows the project's input.
+fn render_nix(printer: &Printer, depth: usize, inputs: &[tree::NixNode]) {
+    for input in inputs {
+        let flake = if input.flake { " (flake)" } else { "" };
+        let pin = match &input.follows {
+            Some(root) => format!("-> follows {root}"),
+            None => input.pin.clone(),
+        };
+        printer.data(format_args!(
+            "{}nix:{} {} {pin}{flake}",
+            "    ".repeat(depth),
+            input.name,
+            input.kind
+        ));
     }
 }
 
