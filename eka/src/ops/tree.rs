@@ -393,7 +393,7 @@ fn local_inputs(
                     Error::AtomLockInvalid {
                         label: atom.label.to_string(),
                         version: atom.version.to_string(),
-                        source: Box::new(source),
+                        source: Box::new(without_hint(source)),
                     }
                 })?),
                 Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
@@ -443,7 +443,7 @@ fn own_lock(
         .map_err(|source| Error::AtomLockInvalid {
             label: atom.label.to_string(),
             version: atom.version.to_string(),
-            source: Box::new(source),
+            source: Box::new(without_hint(source)),
         })
 }
 
@@ -475,6 +475,18 @@ fn nix_nodes(lock: &Lockfile, id: &AtomIdHex, own: Option<Lockfile>) -> Vec<NixN
     }
     nodes.sort_by(|a, b| a.name.cmp(&b.name));
     nodes
+}
+
+/// A dependency's own lock refused, without the parser's hint: that hint (`run \`eka
+/// resolve\``) is advice for the project's lock, not for a file inside a published tree.
+fn without_hint(error: atom::lock::Error) -> atom::lock::Error {
+    match error {
+        atom::lock::Error::Invalid(mut located) => {
+            located.hint = None;
+            atom::lock::Error::Invalid(located)
+        }
+        other => other,
+    }
 }
 
 /// The depth-first walk from the roots.
