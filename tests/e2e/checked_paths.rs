@@ -22,14 +22,10 @@ use gix::objs::tree::Entry;
 use eka_test_support::{Remote, TestRepo, Transport};
 
 use crate::{
-    common::{Run, Sandbox, snapshot},
+    common::{Run, Sandbox, atom_toml, snapshot},
     nix::{Nix, consumer, nix_inputs, publish_set},
     nix_common::{add_to_tree, atom_commit, dot_git, eka_with_nix, escaping_symlink},
 };
-
-fn atom_toml(label: &str, version: &str) -> String {
-    format!("[package]\nlabel = \"{label}\"\nversion = \"{version}\"\n")
-}
 
 /// A set (`base` and `evil`, 1.0.0) published over HTTP, and an empty consumer.
 struct Fixture {
@@ -60,18 +56,12 @@ impl Fixture {
     }
 
     fn publish(&self) {
-        let output = self
-            .sandbox
-            .command()
-            .current_dir(self.repo.path())
-            .args(["publish", "--all", "--remote", self.remote.url()])
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        self.sandbox
+            .eka_at(
+                self.repo.path(),
+                &["publish", "--all", "--remote", self.remote.url()],
+            )
+            .success();
     }
 
     fn eka(&self, args: &[&str]) -> Run {

@@ -149,13 +149,7 @@ impl Signed {
 
 /// A new Ed25519 key pair `dir/name` made by `ssh-keygen`: the public key file.
 fn keygen(dir: &Path, name: &str) -> PathBuf {
-    let key = dir.join(name);
-    let status = Command::new("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", "", "-C", name, "-f"])
-        .arg(&key)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    crate::common::keygen(dir, name);
     dir.join(format!("{name}.pub"))
 }
 
