@@ -20,6 +20,7 @@ use atom::{
     },
 };
 use eka_test_support::TestRepo;
+use tempfile::TempDir;
 
 /// What a reporter was told.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,11 +140,9 @@ fn locked_atom(url: &str, commit: &str) -> LockedAtom {
     }
 }
 
-#[test]
-fn export_fetches_tree_less_commits_again_with_their_trees_and_reports_steps() {
-    let (upstream, atom) = upstream();
-    let url = file_url(upstream.path());
-    let commit = atom.commit.to_string();
+/// A project whose `atom.lock` locks `atom` alone, an empty cache, and the options
+/// exporting the project into itself, online.
+fn export_project(atom: LockedAtom) -> (TempDir, TempDir, nix::export::Options) {
     let lock = Lockfile {
         atoms: vec![atom],
         nix: vec![],
@@ -152,6 +151,23 @@ fn export_fetches_tree_less_commits_again_with_their_trees_and_reports_steps() {
     let project = tempfile::tempdir().unwrap();
     fs_err::write(project.path().join("atom.lock"), lock.to_string()).unwrap();
     let cache_root = tempfile::tempdir().unwrap();
+    let options = nix::export::Options {
+        dir: project.path().to_path_buf(),
+        output: project.path().to_path_buf(),
+        cache: cache_root.path().to_path_buf(),
+        offline: false,
+        mirrors: Default::default(),
+        write_inputs: false,
+    };
+    (project, cache_root, options)
+}
+
+#[test]
+fn export_fetches_tree_less_commits_again_with_their_trees_and_reports_steps() {
+    let (upstream, atom) = upstream();
+    let url = file_url(upstream.path());
+    let commit = atom.commit.to_string();
+    let (_project, cache_root, options) = export_project(atom);
 
     // Discovery left the commit in the one atom store without its tree.
     let cache = Cache::open(cache_root.path()).unwrap();
@@ -168,14 +184,6 @@ fn export_fetches_tree_less_commits_again_with_their_trees_and_reports_steps() {
     let tree = gix::ObjectId::from_hex(upstream.rev_parse("HEAD^{tree}").as_bytes()).unwrap();
     assert!(!store.has_object(tree), "the fixture must start tree-less");
 
-    let options = nix::export::Options {
-        dir: project.path().to_path_buf(),
-        output: project.path().to_path_buf(),
-        cache: cache_root.path().to_path_buf(),
-        offline: false,
-        mirrors: Default::default(),
-        write_inputs: false,
-    };
     let recording = Recording::default();
     let outcome = nix::export::run(&options, &recording).unwrap();
     assert!(
@@ -214,22 +222,7 @@ fn export_fetches_tree_less_commits_again_with_their_trees_and_reports_steps() {
 fn export_names_the_mirror_that_failed() {
     let missing = tempfile::tempdir().unwrap();
     let url = format!("file://{}/absent.git", missing.path().display());
-    let lock = Lockfile {
-        atoms: vec![locked_atom(&url, &"c".repeat(40))],
-        nix: vec![],
-        follows: Vec::new(),
-    };
-    let project = tempfile::tempdir().unwrap();
-    fs_err::write(project.path().join("atom.lock"), lock.to_string()).unwrap();
-    let cache_root = tempfile::tempdir().unwrap();
-    let options = nix::export::Options {
-        dir: project.path().to_path_buf(),
-        output: project.path().to_path_buf(),
-        cache: cache_root.path().to_path_buf(),
-        offline: false,
-        mirrors: Default::default(),
-        write_inputs: false,
-    };
+    let (_project, _cache_root, options) = export_project(locked_atom(&url, &"c".repeat(40)));
     let recording = Recording::default();
     let error = nix::export::run(&options, &recording).unwrap_err();
     assert!(

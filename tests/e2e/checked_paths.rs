@@ -16,22 +16,16 @@ use std::{
     process::{Command, Stdio},
 };
 
-use atom::{
-    lock::{ContentHash, Lockfile},
-    store::AtomCommit,
-};
-use gix::objs::tree::{Entry, EntryKind};
+use atom::lock::ContentHash;
+use gix::objs::tree::Entry;
 
 use eka_test_support::{Remote, TestRepo, Transport};
 
 use crate::{
-    common::{Run, Sandbox, snapshot},
+    common::{Run, Sandbox, atom_toml, snapshot},
     nix::{Nix, consumer, nix_inputs, publish_set},
+    nix_common::{add_to_tree, atom_commit, dot_git, eka_with_nix, escaping_symlink},
 };
-
-fn atom_toml(label: &str, version: &str) -> String {
-    format!("[package]\nlabel = \"{label}\"\nversion = \"{version}\"\n")
-}
 
 /// A set (`base` and `evil`, 1.0.0) published over HTTP, and an empty consumer.
 struct Fixture {
@@ -62,18 +56,12 @@ impl Fixture {
     }
 
     fn publish(&self) {
-        let output = self
-            .sandbox
-            .command()
-            .current_dir(self.repo.path())
-            .args(["publish", "--all", "--remote", self.remote.url()])
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        self.sandbox
+            .eka_at(
+                self.repo.path(),
+                &["publish", "--all", "--remote", self.remote.url()],
+            )
+            .success();
     }
 
     fn eka(&self, args: &[&str]) -> Run {
@@ -99,18 +87,8 @@ impl Fixture {
         let name = format!("refs/eka/atoms/{label}/{version}");
         let repo = gix::open(self.remote.path()).unwrap();
         let original = repo.find_reference(name.as_str()).unwrap().id().detach();
-        let object = repo.find_object(original).unwrap().detach();
-        let parsed = gix::objs::CommitRef::from_bytes(&object.data, repo.object_hash()).unwrap();
-        let mut commit = AtomCommit::decode(&parsed).unwrap();
-        let mut tree: gix::objs::Tree = repo
-            .find_tree(commit.tree)
-            .unwrap()
-            .decode()
-            .unwrap()
-            .into();
-        tree.entries.push(entry(&repo));
-        tree.entries.sort();
-        commit.tree = repo.write_object(&tree).unwrap().detach();
+        let mut commit = atom_commit(&repo, original);
+        add_to_tree(&repo, &mut commit, entry(&repo));
         let moved = commit.write(&repo).unwrap().to_string();
         let script = format!(
             "update {name} {moved}\nupdate refs/eka/meta/{label}/{version}/origin {moved}\n"
@@ -156,35 +134,6 @@ impl Fixture {
         }
         assert_eq!(self.files(), before);
         run
-    }
-}
-
-/// A `.git` directory holding a `config` that runs a command on the next `git status`.
-fn dot_git(repo: &gix::Repository) -> Entry {
-    let config = repo
-        .write_blob("[core]\n\tfsmonitor = touch /tmp/pwned\n")
-        .unwrap()
-        .detach();
-    let tree = gix::objs::Tree {
-        entries: vec![Entry {
-            mode: EntryKind::Blob.into(),
-            filename: "config".into(),
-            oid: config,
-        }],
-    };
-    Entry {
-        mode: EntryKind::Tree.into(),
-        filename: ".git".into(),
-        oid: repo.write_object(&tree).unwrap().detach(),
-    }
-}
-
-/// A symlink escaping the atom, as `escape`.
-fn escaping_symlink(repo: &gix::Repository) -> Entry {
-    Entry {
-        mode: EntryKind::Link.into(),
-        filename: "escape".into(),
-        oid: repo.write_blob("../../../etc/passwd").unwrap().detach(),
     }
 }
 
@@ -314,14 +263,6 @@ fn offline_checks_from_the_cache_and_names_a_tree_not_cached() {
     );
 }
 
-fn nix_config(nix: &Nix) -> String {
-    format!(
-        "substituters =\nflake-registry =\nexperimental-features = nix-command flakes\n\
-         sandbox = false\nbuild-users-group =\nstore = {}\n",
-        nix.store().display()
-    )
-}
-
 /// A directory holding a `nix-instantiate` that records each start in `started`, then
 /// runs the real one.
 fn recording_nix(dir: &Path) -> (PathBuf, PathBuf) {
@@ -354,19 +295,13 @@ fn recording_nix(dir: &Path) -> (PathBuf, PathBuf) {
 /// Run eka on the atom at `dir` with Nix pointed at the private store and the
 /// recording `nix-instantiate` first on `PATH`.
 fn eka_nix(sandbox: &Sandbox, nix: &Nix, bin: &Path, dir: &Path, args: &[&str]) -> Run {
-    let mut command = sandbox.command();
-    eka_test_support::nix::remove_host_variables(&mut command);
     let path = format!(
         "{}:{}",
         bin.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let output = command
-        .env("NIX_CONFIG", nix_config(nix))
+    let output = eka_with_nix(sandbox, nix, dir, args)
         .env("PATH", path)
-        .arg("-C")
-        .arg(dir)
-        .args(args)
         .stdin(Stdio::null())
         .output()
         .unwrap();
@@ -382,20 +317,10 @@ fn starts(started: &Path) -> usize {
 #[test]
 fn nix_eval_refuses_an_edited_content_hash_before_nix_runs() {
     let set = publish_set(&[]);
-    let mut atoms = set.atoms.clone();
     let edited = format!("blake3:{}", "0".repeat(64));
-    for atom in &mut atoms {
-        if atom.label.as_str() == "top" {
-            atom.content = ContentHash::parse(&edited).unwrap();
-        }
-    }
     let app = consumer(
         &set.url(),
-        &Lockfile {
-            atoms,
-            nix: vec![],
-            follows: Vec::new(),
-        },
+        &set.lock_with_top(|atom| atom.content = ContentHash::parse(&edited).unwrap()),
     );
     let lock = fs::read(app.path().join("atom.lock")).unwrap();
     let tools = tempfile::tempdir().unwrap();
@@ -414,14 +339,7 @@ fn nix_eval_refuses_an_edited_content_hash_before_nix_runs() {
     assert_eq!(fs::read(app.path().join("atom.lock")).unwrap(), lock);
     snapshot!("checked_eval_content_hash", refused.transcript());
     // The same lock, unedited, evaluates (through the recording `nix-instantiate`).
-    let clean = consumer(
-        &set.url(),
-        &Lockfile {
-            atoms: set.atoms.clone(),
-            nix: vec![],
-            follows: Vec::new(),
-        },
-    );
+    let clean = set.atoms_only_consumer();
     let value = eka_nix(&sandbox, &nix, &bin, clean.path(), &["eval", "data"]).success();
     assert_eq!(value.stdout.trim(), "\"top data\\n\"");
     assert_eq!(starts(&started), 1);
@@ -430,12 +348,7 @@ fn nix_eval_refuses_an_edited_content_hash_before_nix_runs() {
 #[test]
 fn nix_eval_reads_the_checked_atom_store_not_the_mirror() {
     let set = publish_set(&[]);
-    let lock = Lockfile {
-        atoms: set.atoms.clone(),
-        nix: vec![],
-        follows: Vec::new(),
-    };
-    let app = consumer(&set.url(), &lock);
+    let app = set.atoms_only_consumer();
     let tools = tempfile::tempdir().unwrap();
     let (bin, _) = recording_nix(tools.path());
     let sandbox = Sandbox::new();
@@ -483,11 +396,7 @@ fn nix_eval_reads_the_checked_atom_store_not_the_mirror() {
 fn nix_overrides_change_the_value_are_warned_about_and_leave_the_lock() {
     let set = publish_set(&[]);
     let inputs = nix_inputs();
-    let lock = Lockfile {
-        atoms: set.atoms.clone(),
-        nix: vec![inputs.git.clone(), inputs.tar.clone()],
-        follows: Vec::new(),
-    };
+    let lock = set.lock(inputs.locked());
     let app = consumer(&set.url(), &lock);
     let locked = fs::read(app.path().join("atom.lock")).unwrap();
     let manifest = fs::read(app.path().join("atom.toml")).unwrap();
@@ -568,11 +477,7 @@ fn nix_overrides_change_the_value_are_warned_about_and_leave_the_lock() {
 fn nix_unknown_override_names_are_refused_with_the_known_ones() {
     let set = publish_set(&[]);
     let inputs = nix_inputs();
-    let lock = Lockfile {
-        atoms: set.atoms.clone(),
-        nix: vec![inputs.git.clone()],
-        follows: Vec::new(),
-    };
+    let lock = set.lock(vec![inputs.git.clone()]);
     let app = consumer(&set.url(), &lock);
     let tools = tempfile::tempdir().unwrap();
     let (bin, started) = recording_nix(tools.path());

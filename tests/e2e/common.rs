@@ -84,6 +84,14 @@ impl Sandbox {
         std::fs::write(path, content).unwrap();
     }
 
+    /// Replace `from` by `to` in `work/<relative>`, which must hold `from` exactly once.
+    #[track_caller]
+    pub fn replace_once(&self, relative: &str, from: &str, to: &str) {
+        let text = self.read(relative);
+        assert_eq!(text.matches(from).count(), 1, "`{from}` in\n{text}");
+        self.write(relative, &text.replacen(from, to, 1));
+    }
+
     /// A `Command` for the eka binary, run in `work/`, with a clean environment.
     pub fn command(&self) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_eka"));
@@ -106,6 +114,30 @@ impl Sandbox {
     pub fn eka_at(&self, dir: &Path, args: &[&str]) -> Run {
         Run::from_output(self.command().current_dir(dir).args(args).output().unwrap())
     }
+}
+
+/// A new Ed25519 key pair `dir/name` (no passphrase, comment `name`) made by
+/// `ssh-keygen`: the private key's path.
+pub fn keygen(dir: &Path, name: &str) -> PathBuf {
+    let key = dir.join(name);
+    let status = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", name, "-f"])
+        .arg(&key)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    key
+}
+
+/// An `atom.toml` of `label` at `version`, nothing else.
+pub fn atom_toml(label: &str, version: &str) -> String {
+    atom_toml_with(label, version, "")
+}
+
+/// An `atom.toml` of `label` at `version`, with `extra` (sets, dependencies) after its
+/// `[package]` table.
+pub fn atom_toml_with(label: &str, version: &str, extra: &str) -> String {
+    format!("[package]\nlabel = \"{label}\"\nversion = \"{version}\"\n{extra}")
 }
 
 pub fn isolate(command: &mut Command, root: &Path) {

@@ -4,23 +4,19 @@
 use eka_test_support::{Remote, TestRepo, Transport};
 
 use crate::{
-    common::Sandbox,
+    common::{Sandbox, atom_toml, atom_toml_with},
     deps::{SetFixture, lock_versions, project},
 };
-
-fn atom_toml(label: &str, version: &str, extra: &str) -> String {
-    format!("[package]\nlabel = \"{label}\"\nversion = \"{version}\"\n{extra}")
-}
 
 /// A set with `lib` 1.2.0 and `app` 0.1.0 requiring `::lib ^1`, committed.
 fn local_set() -> TestRepo {
     let repo = TestRepo::init();
     repo.write("ekala.toml", "[set]\npackages = [\"lib\", \"app\"]\n")
-        .write("lib/atom.toml", atom_toml("lib", "1.2.0", ""))
+        .write("lib/atom.toml", atom_toml("lib", "1.2.0"))
         .write("lib/lib.nix", "{ }\n")
         .write(
             "app/atom.toml",
-            atom_toml(
+            atom_toml_with(
                 "app",
                 "0.1.0",
                 "[package.sets]\nhere = \"::\"\n[deps.from.here]\nlib = \"^1\"\n",
@@ -91,10 +87,10 @@ fn an_uncommitted_sibling_is_refused_with_a_hint() {
     repo.write("ekala.toml", "[set]\npackages = [\"lib\", \"app\"]\n")
         .write("README", "set\n");
     repo.commit("root");
-    repo.write("lib/atom.toml", atom_toml("lib", "1.0.0", ""))
+    repo.write("lib/atom.toml", atom_toml("lib", "1.0.0"))
         .write(
             "app/atom.toml",
-            atom_toml(
+            atom_toml_with(
                 "app",
                 "0.1.0",
                 "[package.sets]\nhere = \"::\"\n[deps.from.here]\nlib = \"^1\"\n",

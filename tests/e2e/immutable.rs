@@ -5,18 +5,11 @@
 //! `eka remove` with exit 1, both files left byte-identical. A version the lock no
 //! longer needs is not checked: `eka update` still moves to a newer one.
 
-use std::{
-    path::{Path, PathBuf},
-    process::Command,
-};
+use std::path::Path;
 
 use eka_test_support::{Remote, TestRepo, Transport};
 
-use crate::common::{Run, Sandbox, git, snapshot};
-
-fn atom_toml(label: &str, version: &str) -> String {
-    format!("[package]\nlabel = \"{label}\"\nversion = \"{version}\"\n")
-}
+use crate::common::{Run, Sandbox, atom_toml, git, keygen, snapshot};
 
 /// A set `base`, `other`, `extra` (all 1.0.0) published to a remote, and a consumer
 /// locked on `base` and `other`.
@@ -84,11 +77,7 @@ impl Fixture {
             .env("SSH_AUTH_SOCK", "/nonexistent")
             .output()
             .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        Run::from_output(output).success();
     }
 
     /// Run eka in the consumer.
@@ -140,10 +129,7 @@ impl Fixture {
 
     /// Edit the consumer's lock: replace `from` by `to` (exactly once present).
     fn edit_lock(&self, from: &str, to: &str) {
-        let lock = self.sandbox.read("consumer/atom.lock");
-        assert_eq!(lock.matches(from).count(), 1, "`{from}` in\n{lock}");
-        self.sandbox
-            .write("consumer/atom.lock", &lock.replacen(from, to, 1));
+        self.sandbox.replace_once("consumer/atom.lock", from, to);
     }
 
     /// The locked `base`.
@@ -239,17 +225,6 @@ fn without_signature(_: &Fixture, text: String) -> String {
     let stripped = kept.join("\n");
     assert_ne!(stripped, text, "the commit was not signed:\n{text}");
     stripped
-}
-
-fn keygen(dir: &Path, name: &str) -> PathBuf {
-    let key = dir.join(name);
-    let status = Command::new("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", "", "-C", name, "-f"])
-        .arg(&key)
-        .status()
-        .unwrap();
-    assert!(status.success());
-    key
 }
 
 #[test]

@@ -25,6 +25,7 @@ mod messages;
 mod mirror;
 mod new;
 mod nix;
+mod nix_common;
 mod nix_eval;
 mod nix_export_trust;
 mod nix_https;

@@ -5,11 +5,7 @@
 
 use eka_test_support::{Remote, TestRepo, Transport};
 
-use crate::common::{Sandbox, snapshot};
-
-fn atom_toml(label: &str, version: &str) -> String {
-    format!("[package]\nlabel = \"{label}\"\nversion = \"{version}\"\n")
-}
+use crate::common::{Sandbox, atom_toml, snapshot};
 
 /// A consumer project `app` with no dependencies yet.
 fn consumer() -> Sandbox {
@@ -76,17 +72,9 @@ fn published(sandbox: &Sandbox, versions: &[&str]) -> Remote {
 /// Commit what `repo` holds and `eka publish --all` it to `remote`.
 fn publish(sandbox: &Sandbox, repo: &TestRepo, remote: &Remote, message: &str) {
     repo.commit(message);
-    let publish = sandbox
-        .command()
-        .current_dir(repo.path())
-        .args(["publish", "--all", "--remote", remote.url()])
-        .output()
-        .unwrap();
-    assert!(
-        publish.status.success(),
-        "{}",
-        String::from_utf8_lossy(&publish.stderr)
-    );
+    sandbox
+        .eka_at(repo.path(), &["publish", "--all", "--remote", remote.url()])
+        .success();
 }
 
 #[test]

@@ -5,11 +5,7 @@
 
 use eka_test_support::{Git, Remote, TestRepo, Transport};
 
-use crate::common::{Run, Sandbox, git, snapshot};
-
-fn atom_toml(label: &str, version: &str, deps: &str) -> String {
-    format!("[package]\nlabel = \"{label}\"\nversion = \"{version}\"\n{deps}")
-}
+use crate::common::{Run, Sandbox, atom_toml, atom_toml_with, git, snapshot};
 
 const HERE: &str = "[package.sets]\nhere = \"::\"\n";
 
@@ -21,16 +17,9 @@ struct Fixture {
 }
 
 fn publish(sandbox: &Sandbox, repo: &TestRepo, url: &str) {
-    let mut command = sandbox.command();
-    command
-        .current_dir(repo.path())
-        .args(["publish", "--all", "--remote", url]);
-    let output = command.output().unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    sandbox
+        .eka_at(repo.path(), &["publish", "--all", "--remote", url])
+        .success();
 }
 
 impl Fixture {
@@ -40,7 +29,7 @@ impl Fixture {
         let url = origin.url().to_owned();
         let repo = TestRepo::init();
         repo.write("ekala.toml", "[set]\npackages = [\"base\"]\n")
-            .write("base/atom.toml", atom_toml("base", "0.1.0", ""))
+            .write("base/atom.toml", atom_toml("base", "0.1.0"))
             .write("base/data.txt", "old data\n");
         repo.commit("base 0.1.0");
         publish(&sandbox, &repo, &url);
@@ -48,11 +37,11 @@ impl Fixture {
             "ekala.toml",
             "[set]\npackages = [\"base\", \"mid\", \"app\"]\n",
         )
-        .write("base/atom.toml", atom_toml("base", "0.2.0", ""))
+        .write("base/atom.toml", atom_toml("base", "0.2.0"))
         .write("base/data.txt", "data\n")
         .write(
             "mid/atom.toml",
-            atom_toml(
+            atom_toml_with(
                 "mid",
                 "1.0.0",
                 &format!("{HERE}[deps.from.here]\nbase = \"^0.2\"\n"),
@@ -60,7 +49,7 @@ impl Fixture {
         )
         .write(
             "app/atom.toml",
-            atom_toml(
+            atom_toml_with(
                 "app",
                 "1.0.0",
                 &format!("{HERE}[deps.from.here]\nmid = \"^1\"\n"),
@@ -69,7 +58,7 @@ impl Fixture {
         repo.commit("base 0.2.0, mid, app");
         publish(&sandbox, &repo, &url);
 
-        sandbox.write("consumer/atom.toml", &atom_toml("consumer", "0.1.0", ""));
+        sandbox.write("consumer/atom.toml", &atom_toml("consumer", "0.1.0"));
         sandbox
             .eka_in("consumer", &["add", &format!("{url}::app")])
             .success();
@@ -162,7 +151,7 @@ fn air_gap_flow_from_a_mirror_alone() {
     let sandbox = fixture.sandbox;
     sandbox.write(
         "second/atom.toml",
-        &atom_toml(
+        &atom_toml_with(
             "second",
             "0.1.0",
             &format!("[package.sets]\nlocal = \"{url}\"\n"),
@@ -199,11 +188,7 @@ fn air_gap_flow_from_a_mirror_alone() {
         .args(["resolve"])
         .output()
         .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    Run::from_output(output).success();
     let lock = sandbox.read("third/atom.lock");
     assert!(!lock.contains(&origin_url), "{lock}");
     assert_eq!(pins(&lock), pins(&original_lock));

@@ -9,7 +9,6 @@ use std::{
     collections::BTreeSet,
     fs,
     path::{Path, PathBuf},
-    process::Command,
 };
 
 use ::nix::nar;
@@ -24,6 +23,8 @@ use atom::{
 };
 use eka_test_support::TestRepo;
 use tempfile::TempDir;
+
+use crate::nix_common::hello_tarball;
 
 pub use eka_test_support::{Nix, nix::NIX_MISSING};
 
@@ -227,18 +228,7 @@ pub fn nix_inputs() -> Inputs {
     let git_nar = nar::hash_git_tree(&git, tree).unwrap().to_sri();
 
     let dir = tempfile::tempdir().unwrap();
-    fs::create_dir_all(dir.path().join("pkg-1.0")).unwrap();
-    fs::write(dir.path().join("pkg-1.0/hello.txt"), "from a tarball\n").unwrap();
-    let tarball = dir.path().join("pkg.tar.gz");
-    let status = Command::new("tar")
-        .arg("-C")
-        .arg(dir.path())
-        .arg("-czf")
-        .arg(&tarball)
-        .arg("pkg-1.0")
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let tarball = hello_tarball(dir.path());
     let tar_nar = nar::hash_tarball(fs::File::open(&tarball).unwrap())
         .unwrap()
         .to_sri();
@@ -320,11 +310,7 @@ pub const EXPECTED: &str = "{\"answer\":42,\"data\":\"top data\\n\",\
 fn a_three_level_graph_evaluates_purely() {
     let set = publish_set(&[]);
     let inputs = nix_inputs();
-    let lock = Lockfile {
-        atoms: set.atoms.clone(),
-        nix: vec![inputs.git.clone(), inputs.tar.clone()],
-        follows: Vec::new(),
-    };
+    let lock = set.lock(inputs.locked());
     let app = consumer(&set.url(), &lock);
     let nix = Nix::new();
     let value = nix.eval_pure(&import_atom(app.path())).unwrap();
@@ -418,14 +404,7 @@ fn another_mirror_is_chosen_explicitly() {
     let dead = tempfile::tempdir().unwrap();
     let dead_url = file_url(dead.path());
     let set = publish_set(std::slice::from_ref(&dead_url));
-    let app = consumer(
-        &set.url(),
-        &Lockfile {
-            atoms: set.atoms.clone(),
-            nix: vec![],
-            follows: Vec::new(),
-        },
-    );
+    let app = set.atoms_only_consumer();
     let lock_path = pinned_path(&app.path().join("atom.lock"), "atom.lock");
     let nix = Nix::new();
     // Nix cannot catch a failed fetch, so the first mirror failing fails the evaluation...
@@ -449,14 +428,7 @@ fn another_mirror_is_chosen_explicitly() {
 #[test]
 fn impure_paths_are_refused_in_pure_mode() {
     let set = publish_set(&[]);
-    let app = consumer(
-        &set.url(),
-        &Lockfile {
-            atoms: set.atoms.clone(),
-            nix: vec![],
-            follows: Vec::new(),
-        },
-    );
+    let app = set.atoms_only_consumer();
     // Without pinning the consumer into the store, pure evaluation cannot read it.
     let expression = format!(
         "{}.importAtom {}",
@@ -623,11 +595,7 @@ fn the_flake_has_a_package_an_app_a_shell_and_an_overlay() {
 fn the_graph_evaluates_in_restricted_mode() {
     let set = publish_set(&[]);
     let inputs = nix_inputs();
-    let lock = Lockfile {
-        atoms: set.atoms.clone(),
-        nix: vec![inputs.git.clone(), inputs.tar.clone()],
-        follows: Vec::new(),
-    };
+    let lock = set.lock(inputs.locked());
     let app = consumer(&set.url(), &lock);
     let app_dir = fs::canonicalize(app.path()).unwrap();
     let library = fs::canonicalize(library_dir()).unwrap();

@@ -17,15 +17,8 @@ use atom::{
 use crate::{
     common::{Run, Sandbox, snapshot},
     nix::{EXPECTED, Nix, consumer, file_url, nix_inputs, publish_set},
+    nix_common::eka_with_nix,
 };
-
-fn nix_config(nix: &Nix) -> String {
-    format!(
-        "substituters =\nflake-registry =\nexperimental-features = nix-command flakes\n\
-         sandbox = false\nbuild-users-group =\nstore = {}\n",
-        nix.store().display()
-    )
-}
 
 fn run(mut command: Command) -> Run {
     let output = command.stdin(Stdio::null()).output().unwrap();
@@ -34,26 +27,14 @@ fn run(mut command: Command) -> Run {
 
 /// Run eka on the atom at `dir` with Nix pointed at the private store.
 fn eka(sandbox: &Sandbox, nix: &Nix, dir: &Path, args: &[&str]) -> Run {
-    let mut command = sandbox.command();
-    eka_test_support::nix::remove_host_variables(&mut command);
-    command
-        .env("NIX_CONFIG", nix_config(nix))
-        .arg("-C")
-        .arg(dir)
-        .args(args);
-    run(command)
+    run(eka_with_nix(sandbox, nix, dir, args))
 }
 
 /// The published three-level set and a consumer locking its atoms and no Nix input.
 /// The set is returned so its remote lives as long as the test.
 fn atoms_only_consumer() -> (crate::nix::Published, tempfile::TempDir) {
     let set = publish_set(&[]);
-    let lock = Lockfile {
-        atoms: set.atoms.clone(),
-        nix: vec![],
-        follows: Vec::new(),
-    };
-    let app = consumer(&set.url(), &lock);
+    let app = set.atoms_only_consumer();
     (set, app)
 }
 
@@ -61,11 +42,7 @@ fn atoms_only_consumer() -> (crate::nix::Published, tempfile::TempDir) {
 fn eval_evaluates_the_atom_with_its_locked_inputs() {
     let set = publish_set(&[]);
     let inputs = nix_inputs();
-    let lock = Lockfile {
-        atoms: set.atoms.clone(),
-        nix: vec![inputs.git.clone(), inputs.tar.clone()],
-        follows: Vec::new(),
-    };
+    let lock = set.lock(inputs.locked());
     let app = consumer(&set.url(), &lock);
     let (sandbox, nix) = (Sandbox::new(), Nix::new());
     let value = eka(&sandbox, &nix, app.path(), &["eval"]).success();

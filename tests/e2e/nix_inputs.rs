@@ -11,7 +11,6 @@ use std::{
     fs,
     io::{BufRead, BufReader, Write},
     net::TcpListener,
-    process::Command,
 };
 
 use atom::lock::{Lockfile, NixKind};
@@ -20,6 +19,7 @@ use eka_test_support::TestRepo;
 use crate::{
     common::Sandbox,
     nix::{Nix, NixEval as _, file_url, library_expression, pinned_path},
+    nix_common::hello_tarball,
 };
 
 const MANIFEST: &str = "[package]\nlabel = \"app\"\nversion = \"0.1.0\"\n";
@@ -278,18 +278,7 @@ fn url_and_tar_inputs_carry_hashes_nix_accepts() {
     let files = tempfile::tempdir().unwrap();
     let data = files.path().join("data.txt");
     fs::write(&data, "fetched by url\n").unwrap();
-    fs::create_dir_all(files.path().join("pkg-1.0")).unwrap();
-    fs::write(files.path().join("pkg-1.0/hello.txt"), "from a tarball\n").unwrap();
-    let tarball = files.path().join("pkg.tar.gz");
-    let status = Command::new("tar")
-        .arg("-C")
-        .arg(files.path())
-        .arg("-czf")
-        .arg(&tarball)
-        .arg("pkg-1.0")
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let tarball = hello_tarball(files.path());
     let port = serve(b"served over http\n".to_vec());
     let http_url = format!("http://127.0.0.1:{port}/served.txt");
 

@@ -5,7 +5,7 @@
 use eka_test_support::{Remote, TestRepo, Transport};
 
 use crate::{
-    common::{Run, Sandbox, snapshot},
+    common::{Run, Sandbox, atom_toml, snapshot},
     deps::{SetFixture, project},
 };
 
@@ -69,10 +69,6 @@ fn help_completions_and_usage_errors() {
         "usage_error",
         sandbox.eka(&["frobnicate"]).refused().transcript()
     );
-}
-
-fn atom_toml(label: &str, version: &str) -> String {
-    format!("[package]\nlabel = \"{label}\"\nversion = \"{version}\"\n")
 }
 
 /// Two atoms (one nested) in a fresh repository, committed.

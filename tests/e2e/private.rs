@@ -11,24 +11,20 @@ use std::{
 
 use eka_test_support::{BareRepo, HttpServer, SshAgent, SshServer, TestRepo, ssh_keygen};
 
-use crate::common::{Run, Sandbox, snapshot};
+use crate::common::{Run, Sandbox, atom_toml, atom_toml_with, snapshot};
 
 /// The password of the HTTP registry: it must never show up anywhere.
 const PASSWORD: &str = "pw-4f9a2c";
-
-fn atom_toml(label: &str, version: &str, deps: &str) -> String {
-    format!("[package]\nlabel = \"{label}\"\nversion = \"{version}\"\n{deps}")
-}
 
 /// A set with `base` 0.1.0 and `app` 1.0.0 (→ `base ^0.1`), committed, not published.
 fn source_set() -> TestRepo {
     let repo = TestRepo::init();
     repo.write("ekala.toml", "[set]\npackages = [\"base\", \"app\"]\n")
-        .write("base/atom.toml", atom_toml("base", "0.1.0", ""))
+        .write("base/atom.toml", atom_toml("base", "0.1.0"))
         .write("base/data.txt", "data\n")
         .write(
             "app/atom.toml",
-            atom_toml(
+            atom_toml_with(
                 "app",
                 "1.0.0",
                 "[package.sets]\nhere = \"::\"\n[deps.from.here]\nbase = \"^0.1\"\n",
@@ -182,7 +178,7 @@ fn ssh_publish_add_and_verify_with_the_key_in_an_agent() {
     // sandbox's configuration, and with no identity file the key came from the agent.
     assert!(home(&sandbox).join(".ssh/known_hosts").is_file());
 
-    sandbox.write("consumer/atom.toml", &atom_toml("consumer", "0.1.0", ""));
+    sandbox.write("consumer/atom.toml", &atom_toml("consumer", "0.1.0"));
     let consumer = sandbox.path("consumer");
     let added = eka(&sandbox, &consumer, agent, &["add", &format!("{url}::app")]);
     assert_eq!(added.code, 0, "{}", added.stderr);
@@ -196,7 +192,7 @@ fn ssh_publish_add_and_verify_with_the_key_in_an_agent() {
     assert!(listed.stdout.contains("\"app\""), "{}", listed.stdout);
 
     // Without the agent there is no key: a clear environment error naming the URL.
-    sandbox.write("other/atom.toml", &atom_toml("other", "0.1.0", ""));
+    sandbox.write("other/atom.toml", &atom_toml("other", "0.1.0"));
     let refused = eka(
         &sandbox,
         &sandbox.path("other"),
@@ -357,7 +353,7 @@ fn http_with_basic_auth_through_a_credential_helper_never_echoes_the_password() 
             .any(|(name, _)| name == "refs/eka/atoms/app/1.0.0")
     );
 
-    sandbox.write("consumer/atom.toml", &atom_toml("consumer", "0.1.0", ""));
+    sandbox.write("consumer/atom.toml", &atom_toml("consumer", "0.1.0"));
     let consumer = sandbox.path("consumer");
     let app = format!("{url}::app");
     let base = format!("{url}::base");
@@ -382,7 +378,7 @@ fn http_with_basic_auth_through_a_credential_helper_never_echoes_the_password() 
     // No credentials: a clear error naming the URL, and nobody is asked, not even an
     // askpass program the environment offers.
     let (program, marker) = askpass(sandbox.dir.path(), PASSWORD);
-    sandbox.write("other/atom.toml", &atom_toml("other", "0.1.0", ""));
+    sandbox.write("other/atom.toml", &atom_toml("other", "0.1.0"));
     for json in [false, true] {
         let mut command = sandbox.command();
         command.current_dir(sandbox.path("other"));
@@ -438,7 +434,7 @@ fn urls_with_a_password_are_refused_without_echoing_it() {
     // failure (exit 2), not a refusal (exit 1).
     let url = format!("http://user:{PASSWORD}@127.0.0.1:9/set.git");
     let url = url.as_str();
-    sandbox.write("consumer/atom.toml", &atom_toml("consumer", "0.1.0", ""));
+    sandbox.write("consumer/atom.toml", &atom_toml("consumer", "0.1.0"));
     let set = source_set();
     let cases: [(&str, PathBuf, Vec<String>); 3] = [
         (
@@ -477,7 +473,7 @@ fn urls_with_a_password_are_refused_without_echoing_it() {
     }
     assert_eq!(
         sandbox.read("consumer/atom.toml"),
-        atom_toml("consumer", "0.1.0", "")
+        atom_toml("consumer", "0.1.0")
     );
     assert!(!sandbox.path("consumer/atom.lock").exists());
 
@@ -491,7 +487,7 @@ fn urls_with_a_password_are_refused_without_echoing_it() {
     // A manifest with one: the message and the line it shows are redacted.
     sandbox.write(
         "manifest/atom.toml",
-        &atom_toml(
+        &atom_toml_with(
             "manifest",
             "0.1.0",
             &format!("[package.sets]\nc = \"{url}\"\n[deps.from.c]\nx = \"^1\"\n"),

@@ -5,7 +5,7 @@ use std::{io::Write as _, path::Path, process::Stdio};
 
 use eka_test_support::{BareRepo, Hook, Remote, TestRepo, Transport};
 
-use crate::common::{Run, Sandbox, snapshot};
+use crate::common::{Run, Sandbox, atom_toml, keygen, snapshot};
 
 /// Run `eka publish args…` in `dir`, with extra environment variables.
 fn publish_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
@@ -21,10 +21,6 @@ fn publish_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
 
 fn publish(dir: &Path, args: &[&str]) -> Run {
     publish_with_env(dir, args, &[])
-}
-
-fn atom_toml(label: &str, version: &str) -> String {
-    format!("[package]\nlabel = \"{label}\"\nversion = \"{version}\"\n")
 }
 
 /// A set of three atoms (one nested) in a fresh repository, committed.
@@ -490,13 +486,7 @@ fn publishing_outside_a_repository_or_offline_is_refused() {
 fn signed_atom_commits_pass_git_verify_commit() {
     let repo = three_atoms();
     let keys = tempfile::tempdir().unwrap();
-    let key = keys.path().join("key");
-    let status = std::process::Command::new("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", "", "-C", "me", "-f"])
-        .arg(&key)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let key = keygen(keys.path(), "key");
     let remote = BareRepo::new();
     let key_arg = key.to_str().unwrap();
     publish_with_env(

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use eka_test_support::{Remote, TestRepo, Transport};
 
-use crate::common::{Run, Sandbox, snapshot};
+use crate::common::{Run, Sandbox, atom_toml, snapshot};
 
 fn publish(dir: &Path, args: &[&str]) -> Run {
     let sandbox = Sandbox::new();
@@ -17,10 +17,6 @@ fn publish(dir: &Path, args: &[&str]) -> Run {
         .output()
         .unwrap();
     Run::from_output(output)
-}
-
-fn atom_toml(label: &str, version: &str) -> String {
-    format!("[package]\nlabel = \"{label}\"\nversion = \"{version}\"\n")
 }
 
 /// The `refs/eka/…` names `git ls-remote` shows on `url`, sorted.

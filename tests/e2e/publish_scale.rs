@@ -5,11 +5,7 @@ use std::path::Path;
 
 use eka_test_support::{Hook, Remote, TestRepo, Transport};
 
-use crate::common::{Sandbox, git};
-
-fn atom_toml(label: &str, version: &str) -> String {
-    format!("[package]\nlabel = \"{label}\"\nversion = \"{version}\"\n")
-}
+use crate::common::{Sandbox, atom_toml, git};
 
 /// A set of three atoms in a fresh repository, committed.
 fn three_atoms() -> TestRepo {

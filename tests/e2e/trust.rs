@@ -141,6 +141,20 @@ impl Signed {
         failures
     }
 
+    /// The message of `base`'s one failure, which must be an untrusted signer for
+    /// `reason`.
+    #[track_caller]
+    fn only_untrusted_signer(&self, reason: &str) -> String {
+        let failures = self.failures();
+        assert_eq!(failures.len(), 1, "{failures:?}");
+        let (kind, found, message) = &failures[0];
+        assert_eq!(
+            (kind.as_str(), found.as_str()),
+            ("untrusted-signer", reason)
+        );
+        message.clone()
+    }
+
     /// Another key pair, next to the signer's: its public key file.
     fn keygen(&self, name: &str) -> PathBuf {
         keygen(self.keys.path(), name)
@@ -149,13 +163,7 @@ impl Signed {
 
 /// A new Ed25519 key pair `dir/name` made by `ssh-keygen`: the public key file.
 fn keygen(dir: &Path, name: &str) -> PathBuf {
-    let key = dir.join(name);
-    let status = Command::new("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", "", "-C", name, "-f"])
-        .arg(&key)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    crate::common::keygen(dir, name);
     dir.join(format!("{name}.pub"))
 }
 
@@ -175,16 +183,10 @@ fn revoked_keys_refuse_a_listed_signer() {
         "{allowed}revoked_keys = [\"{}\"]\n",
         signed.public
     ));
-    let failures = signed.failures();
-    assert_eq!(failures.len(), 1, "{failures:?}");
-    let (kind, reason, message) = &failures[0];
-    assert_eq!(
-        (kind.as_str(), reason.as_str()),
-        ("untrusted-signer", "revoked")
-    );
+    let message = signed.only_untrusted_signer("revoked");
     assert_eq!(
         message,
-        &format!(
+        format!(
             "the commit is signed by the revoked key `{}`",
             signed.fingerprint
         )
@@ -212,10 +214,8 @@ fn revoked_keys_refuse_a_listed_signer() {
         "{allowed}revoked_keys = [\"{}\", \"revoked.keys\"]\n",
         stranger.display()
     ));
-    let failures = signed.failures();
-    assert_eq!(failures.len(), 1, "{failures:?}");
-    assert_eq!(failures[0].1, "revoked", "{failures:?}");
-    assert!(failures[0].2.contains(&signed.fingerprint), "{failures:?}");
+    let message = signed.only_untrusted_signer("revoked");
+    assert!(message.contains(&signed.fingerprint), "{message}");
 
     // Revoking another key only: the signer stays trusted.
     signed.trust(&format!(
@@ -249,13 +249,7 @@ fn negated_principals_only_trust_nobody() {
         "allowed_signers = [\"!dev@example.org {}\"]\n",
         signed.public
     ));
-    let failures = signed.failures();
-    assert_eq!(failures.len(), 1, "{failures:?}");
-    let (kind, reason, message) = &failures[0];
-    assert_eq!(
-        (kind.as_str(), reason.as_str()),
-        ("untrusted-signer", "not-allowed")
-    );
+    let message = signed.only_untrusted_signer("not-allowed");
     assert!(message.contains(&signed.fingerprint), "{message}");
 
     // A positive pattern next to the negated one trusts the key again.

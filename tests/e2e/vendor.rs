@@ -11,17 +11,14 @@ use std::{
     path::Path,
 };
 
-use atom::{
-    lock::{Lockfile, ObjectId},
-    store::AtomCommit,
-};
+use atom::lock::Lockfile;
 use eka_test_support::Transport;
-use gix::objs::tree::{Entry, EntryKind};
 
 use crate::{
     common::{Run, Sandbox, snapshot},
     deps::{SetFixture, project},
-    nix::{Published, consumer, publish_set},
+    nix::{consumer, publish_set},
+    nix_common::escaping_symlink,
 };
 
 /// One set on an HTTP server: `a` → `b` → `c`, where `c` holds an executable script
@@ -233,14 +230,7 @@ fn a_vendored_graph_matches_git_archive_and_every_drift_is_named() {
 #[test]
 fn a_directory_eka_did_not_write_is_refused_and_left_alone() {
     let set = publish_set(&[]);
-    let app = consumer(
-        &set.url(),
-        &Lockfile {
-            atoms: set.atoms.clone(),
-            nix: vec![],
-            follows: Vec::new(),
-        },
-    );
+    let app = set.atoms_only_consumer();
     fs::create_dir(app.path().join("vendor")).unwrap();
     fs::write(app.path().join("vendor/mine.txt"), "mine").unwrap();
     let sandbox = Sandbox::new();
@@ -267,72 +257,21 @@ fn a_directory_eka_did_not_write_is_refused_and_left_alone() {
     );
 }
 
-/// `top`'s atom commit with the same headers but an escaping symlink added to its tree,
-/// force-moved to in the mirror (git plumbing); returns it.
-fn force_move_top_to_escaping_symlink(set: &Published) -> String {
-    let repo = gix::open(set.repo.path()).unwrap();
-    let locked = gix::ObjectId::from_hex(set.atom("top").commit.as_str().as_bytes()).unwrap();
-    let object = repo.find_object(locked).unwrap().detach();
-    let parsed = gix::objs::CommitRef::from_bytes(&object.data, repo.object_hash()).unwrap();
-    let mut commit = AtomCommit::decode(&parsed).unwrap();
-    let mut tree: gix::objs::Tree = repo
-        .find_tree(commit.tree)
-        .unwrap()
-        .decode()
-        .unwrap()
-        .into();
-    tree.entries.push(Entry {
-        mode: EntryKind::Link.into(),
-        filename: "escape".into(),
-        oid: repo.write_blob("../../../etc/passwd").unwrap().detach(),
-    });
-    tree.entries.sort();
-    commit.tree = repo.write_object(&tree).unwrap().detach();
-    let moved = commit.write(&repo).unwrap().to_string();
-    set.repo.run([
-        "update-ref",
-        "refs/eka/atoms/top/1.0.0",
-        moved.as_str(),
-        set.atom("top").commit.as_str(),
-    ]);
-    moved
-}
-
 #[test]
 fn a_hostile_tree_is_refused_before_anything_is_written() {
     let set = publish_set(&[]);
     let output = tempfile::tempdir().unwrap();
     let dir = output.path().join("vendor");
     let dir_arg = dir.to_str().unwrap();
-    let clean = consumer(
-        &set.url(),
-        &Lockfile {
-            atoms: set.atoms.clone(),
-            nix: vec![],
-            follows: Vec::new(),
-        },
-    );
+    let clean = set.atoms_only_consumer();
     Sandbox::new()
         .eka_at(clean.path(), &["vendor", dir_arg])
         .success();
     let before = listing(&dir);
     assert!(before.contains_key("top/data.txt"), "{before:?}");
 
-    let moved = force_move_top_to_escaping_symlink(&set);
-    let mut atoms = set.atoms.clone();
-    for atom in &mut atoms {
-        if atom.label.as_str() == "top" {
-            atom.commit = ObjectId::parse(&moved).unwrap();
-        }
-    }
-    let hostile = consumer(
-        &set.url(),
-        &Lockfile {
-            atoms,
-            nix: vec![],
-            follows: Vec::new(),
-        },
-    );
+    let moved = set.force_move_top_adding(escaping_symlink);
+    let hostile = consumer(&set.url(), &set.lock_with_top_at(&moved));
     let run: Run = Sandbox::new()
         .eka_at(hostile.path(), &["vendor", dir_arg])
         .refused();

@@ -2,18 +2,11 @@
 //! consumer locked with `eka add`, then a tamper matrix: each kind of tampering of the
 //! mirror or of the lock must exit 1 and be named in `--json`.
 
-use std::{
-    path::{Path, PathBuf},
-    process::Command,
-};
+use std::path::{Path, PathBuf};
 
 use eka_test_support::{Remote, TestRepo, Transport};
 
-use crate::common::{Run, Sandbox, git, snapshot};
-
-fn atom_toml(label: &str, version: &str, deps: &str) -> String {
-    format!("[package]\nlabel = \"{label}\"\nversion = \"{version}\"\n{deps}")
-}
+use crate::common::{Run, Sandbox, atom_toml, atom_toml_with, git, snapshot};
 
 const HERE: &str = "[package.sets]\nhere = \"::\"\n";
 
@@ -29,18 +22,15 @@ struct Fixture {
 }
 
 fn publish(sandbox: &Sandbox, repo: &TestRepo, url: &str, extra: &[&str]) {
-    let mut command = sandbox.command();
-    command
+    let output = sandbox
+        .command()
         .current_dir(repo.path())
         .args(["publish", "--all", "--remote", url])
         .args(extra)
-        .env("SSH_AUTH_SOCK", "/nonexistent");
-    let output = command.output().unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+        .env("SSH_AUTH_SOCK", "/nonexistent")
+        .output()
+        .unwrap();
+    Run::from_output(output).success();
 }
 
 impl Fixture {
@@ -54,7 +44,7 @@ impl Fixture {
         };
         let repo = TestRepo::init();
         repo.write("ekala.toml", "[set]\npackages = [\"base\"]\n")
-            .write("base/atom.toml", atom_toml("base", "0.1.0", ""))
+            .write("base/atom.toml", atom_toml("base", "0.1.0"))
             .write("base/data.txt", "old data\n");
         repo.commit("base 0.1.0");
         publish(&sandbox, &repo, &url, &sign);
@@ -62,12 +52,12 @@ impl Fixture {
             "ekala.toml",
             "[set]\npackages = [\"base\", \"mid\", \"app\"]\n",
         )
-        .write("base/atom.toml", atom_toml("base", "0.2.0", ""))
+        .write("base/atom.toml", atom_toml("base", "0.2.0"))
         .write("base/data.txt", "data\n")
         .write("base/run.sh", "echo run\n")
         .write(
             "mid/atom.toml",
-            atom_toml(
+            atom_toml_with(
                 "mid",
                 "1.0.0",
                 &format!("{HERE}[deps.from.here]\nbase = \"^0.2\"\n"),
@@ -76,7 +66,7 @@ impl Fixture {
         .write("mid/lib.nix", "{ }\n")
         .write(
             "app/atom.toml",
-            atom_toml(
+            atom_toml_with(
                 "app",
                 "1.0.0",
                 &format!("{HERE}[deps.from.here]\nmid = \"^1\"\n"),
@@ -89,7 +79,7 @@ impl Fixture {
         repo.commit("base 0.2.0, mid, app");
         publish(&sandbox, &repo, &url, &sign);
 
-        sandbox.write("consumer/atom.toml", &atom_toml("consumer", "0.1.0", ""));
+        sandbox.write("consumer/atom.toml", &atom_toml("consumer", "0.1.0"));
         sandbox
             .eka_in("consumer", &["add", &format!("{url}::app")])
             .success();
@@ -199,10 +189,7 @@ impl Fixture {
 
     /// Edit the consumer's lock: replace `from` by `to` (exactly once present).
     fn edit_lock(&self, from: &str, to: &str) {
-        let lock = self.sandbox.read("consumer/atom.lock");
-        assert_eq!(lock.matches(from).count(), 1, "`{from}` in\n{lock}");
-        self.sandbox
-            .write("consumer/atom.lock", &lock.replacen(from, to, 1));
+        self.sandbox.replace_once("consumer/atom.lock", from, to);
     }
 
     fn locked(&self, label: &str) -> atom::lock::LockedAtom {
@@ -683,13 +670,7 @@ fn verify_over_git_and_http() {
 }
 
 fn keygen(dir: &Path, name: &str) -> (PathBuf, String) {
-    let key = dir.join(name);
-    let status = Command::new("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", "", "-C", name, "-f"])
-        .arg(&key)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let key = crate::common::keygen(dir, name);
     let public = std::fs::read_to_string(dir.join(format!("{name}.pub"))).unwrap();
     (key, public.trim().to_owned())
 }
@@ -736,7 +717,7 @@ fn update_never_downgrades_and_warns_of_vanished_versions() {
     let fixture = Fixture::new(Transport::File, None);
     let sandbox = &fixture.sandbox;
     // A consumer of `base` alone, whose requirement allows 0.1.0 too.
-    sandbox.write("direct/atom.toml", &atom_toml("direct", "0.1.0", ""));
+    sandbox.write("direct/atom.toml", &atom_toml("direct", "0.1.0"));
     let url = fixture.remote.url();
     sandbox
         .eka_in("direct", &["add", &format!("{url}::base")])

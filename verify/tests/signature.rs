@@ -98,6 +98,46 @@ impl Lab {
         path
     }
 
+    /// Protect the private key `key` with the passphrase `secret`, in place.
+    fn encrypt(&self, key: &Path) {
+        self.ok(
+            "ssh-keygen",
+            &[
+                "-q",
+                "-p",
+                "-P",
+                "",
+                "-N",
+                "secret",
+                "-f",
+                key.to_str().unwrap(),
+            ],
+            b"",
+        );
+    }
+
+    /// `git commit -S --allow-empty -m <message>` in `repo`, signed with the SSH `key`,
+    /// not yet run.
+    fn signed_commit(&self, repo: &Path, key: &Path, message: &str) -> Command {
+        let signing_key = format!("user.signingkey={}", key.display());
+        self.command(
+            "git",
+            &[
+                "-c",
+                "gpg.format=ssh",
+                "-c",
+                &signing_key,
+                "commit",
+                "-q",
+                "-S",
+                "--allow-empty",
+                "-m",
+                message,
+            ],
+            repo,
+        )
+    }
+
     fn public_line(&self, key: &Path) -> String {
         let text = std::fs::read_to_string(key.with_extension("pub")).unwrap();
         // `keytype base64`, without the comment.
@@ -321,23 +361,7 @@ fn commit_signed_by_git_is_accepted() {
     let lab = Lab::new();
     let key_path = lab.keygen("dev");
     let repo = lab.repo("work");
-    let signing_key = format!("user.signingkey={}", key_path.display());
-    let output = lab.git(
-        &repo,
-        &[
-            "-c",
-            "gpg.format=ssh",
-            "-c",
-            &signing_key,
-            "commit",
-            "-q",
-            "-S",
-            "--allow-empty",
-            "-m",
-            "signed by git",
-        ],
-        b"",
-    );
+    let output = lab.run_with(lab.signed_commit(&repo, &key_path, "signed by git"), b"");
     assert!(
         output.status.success(),
         "{}",
@@ -538,23 +562,7 @@ fn expiry_is_judged_now_not_at_the_commit_date() {
     let lab = Lab::new();
     let key_path = lab.keygen("dev");
     let repo = lab.repo("work");
-    let signing_key = format!("user.signingkey={}", key_path.display());
-    let mut command = lab.command(
-        "git",
-        &[
-            "-c",
-            "gpg.format=ssh",
-            "-c",
-            &signing_key,
-            "commit",
-            "-q",
-            "-S",
-            "--allow-empty",
-            "-m",
-            "backdated",
-        ],
-        &repo,
-    );
+    let mut command = lab.signed_commit(&repo, &key_path, "backdated");
     command
         .env("GIT_AUTHOR_DATE", "2019-06-01T00:00:00Z")
         .env("GIT_COMMITTER_DATE", "2019-06-01T00:00:00Z");
@@ -570,33 +578,14 @@ fn expiry_is_judged_now_not_at_the_commit_date() {
 
     let raw = lab.git(&repo, &["cat-file", "commit", "HEAD"], b"").stdout;
     let split = split_signed_commit(&raw).unwrap();
+    let signature = split.signature.as_deref().map(Vec::as_slice);
     let allowed = AllowedSigners::parse(&allowed_path, &allowed_text).unwrap();
-    let error = verify_commit_signature(
-        &split.payload,
-        split
-            .signature
-            .as_ref()
-            .map(|signature| signature.as_slice()),
-        &allowed,
-        now(),
-    )
-    .unwrap_err();
+    let error = verify_commit_signature(&split.payload, signature, &allowed, now()).unwrap_err();
     assert_eq!(error.kind(), Some(Kind::Expired));
     assert!(error.to_string().contains("20200101"), "{error}");
     // Inside the window it is good.
     let in_2019 = UNIX_EPOCH + Duration::from_secs(1_560_000_000);
-    assert!(
-        verify_commit_signature(
-            &split.payload,
-            split
-                .signature
-                .as_ref()
-                .map(|signature| signature.as_slice()),
-            &allowed,
-            in_2019
-        )
-        .is_ok()
-    );
+    assert!(verify_commit_signature(&split.payload, signature, &allowed, in_2019).is_ok());
 }
 
 #[test]
@@ -690,20 +679,7 @@ fn allowed_signers_format() {
 fn encrypted_keys_are_refused_with_a_hint() {
     let lab = Lab::new();
     let key_path = lab.keygen("dev");
-    lab.ok(
-        "ssh-keygen",
-        &[
-            "-q",
-            "-p",
-            "-P",
-            "",
-            "-N",
-            "secret",
-            "-f",
-            key_path.to_str().unwrap(),
-        ],
-        b"",
-    );
+    lab.encrypt(&key_path);
     let error = load_private_key(&key_path).unwrap_err();
     assert!(matches!(error, Error::EncryptedKey { .. }), "{error}");
     assert!(error.hint().unwrap().contains("ssh-agent"));
@@ -791,20 +767,7 @@ fn agent_signs_like_the_key_file() {
     assert_eq!(signer.sign(&payload).unwrap(), by_agent);
     let encrypted = lab.path("encrypted");
     std::fs::copy(&key_path, &encrypted).unwrap();
-    lab.ok(
-        "ssh-keygen",
-        &[
-            "-q",
-            "-p",
-            "-P",
-            "",
-            "-N",
-            "secret",
-            "-f",
-            encrypted.to_str().unwrap(),
-        ],
-        b"",
-    );
+    lab.encrypt(&encrypted);
     let signer = Signer::from_key_file(&encrypted, Some(&agent.socket)).unwrap();
     assert_eq!(signer.public_key().key_data(), public.key_data());
     assert_eq!(signer.sign(&payload).unwrap(), by_agent);

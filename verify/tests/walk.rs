@@ -26,7 +26,7 @@ use semver::Version;
 use verify::{
     signature::{AllowedSigners, PrivateKey, load_private_key, sign_atom_commit},
     tree::{Options, hash_tree},
-    walk::{Against, Failure, Kind, Policy, Report, verify_lock},
+    walk::{Against, AtomReport, Failure, Kind, Policy, Report, verify_lock},
 };
 
 const MIRROR_A: &str = "https://a.example/set.git";
@@ -310,6 +310,34 @@ fn entry_mut<'a>(
         .unwrap()
 }
 
+/// The index of `label`'s entry in `lock`.
+fn position(lock: &Lockfile, label: &str) -> usize {
+    lock.atoms
+        .iter()
+        .position(|atom| atom.label.as_str() == label)
+        .unwrap()
+}
+
+/// `label`'s entry in `lock`.
+fn locked<'a>(lock: &'a Lockfile, label: &str) -> &'a LockedAtom {
+    &lock.atoms[position(lock, label)]
+}
+
+/// `label`'s entry in `lock`, to edit.
+fn locked_mut<'a>(lock: &'a mut Lockfile, label: &str) -> &'a mut LockedAtom {
+    let index = position(lock, label);
+    &mut lock.atoms[index]
+}
+
+/// What the walk found of `label`.
+fn atom_report<'a>(report: &'a Report, label: &str) -> &'a AtomReport {
+    report
+        .atoms
+        .iter()
+        .find(|atom| atom.label == label)
+        .unwrap()
+}
+
 /// The kinds of failure per label; atoms that verified are absent.
 fn failures(report: &Report) -> BTreeMap<String, Vec<Kind>> {
     report
@@ -443,16 +471,10 @@ fn hostile_tree_is_refused_before_hashing() {
 #[test]
 fn lock_edits_are_caught() {
     let graph = Graph::new();
-    let find = |lock: &mut Lockfile, label: &str| -> usize {
-        lock.atoms
-            .iter()
-            .position(|atom| atom.label.as_str() == label)
-            .unwrap()
-    };
 
     // The commit of an atom edited to one that does not exist.
     let mut lock = graph.lock();
-    let base = find(&mut lock, "base");
+    let base = position(&lock, "base");
     lock.atoms[base].commit = LockId::parse(&"0123456789".repeat(4)).unwrap();
     assert_eq!(
         failures(&graph.verify(&lock)),
@@ -461,7 +483,7 @@ fn lock_edits_are_caught() {
 
     // The commit of an atom edited to another atom's commit.
     let mut lock = graph.lock();
-    let base = find(&mut lock, "base");
+    let base = position(&lock, "base");
     lock.atoms[base].commit = LockId::parse(&graph.util.commit_id.to_string()).unwrap();
     let report = failures(&graph.verify(&lock));
     assert_eq!(report.len(), 1);
@@ -471,7 +493,7 @@ fn lock_edits_are_caught() {
 
     // The commit edited to an object that is not an atom commit.
     let mut lock = graph.lock();
-    let base = find(&mut lock, "base");
+    let base = position(&lock, "base");
     lock.atoms[base].commit = LockId::parse(&graph.lab.set_a.to_string()).unwrap();
     assert_eq!(
         failures(&graph.verify(&lock)),
@@ -485,16 +507,11 @@ fn lock_edits_are_caught() {
 
     // The content hash edited.
     let mut lock = graph.lock();
-    let base = find(&mut lock, "base");
+    let base = position(&lock, "base");
     lock.atoms[base].content = ContentHash::parse(&format!("blake3:{}", "0".repeat(64))).unwrap();
     let report = graph.verify(&lock);
     assert_eq!(failures(&report), only("base", &[Kind::ContentMismatch]));
-    let failure = &report
-        .atoms
-        .iter()
-        .find(|a| a.label == "base")
-        .unwrap()
-        .failures[0];
+    let failure = &atom_report(&report, "base").failures[0];
     assert!(matches!(
         failure,
         Failure::ContentMismatch {
@@ -505,7 +522,7 @@ fn lock_edits_are_caught() {
 
     // The id of the root atom edited.
     let mut lock = graph.lock();
-    let app = find(&mut lock, "app");
+    let app = position(&lock, "app");
     lock.atoms[app].id = AtomIdHex::parse(&"ab".repeat(32)).unwrap();
     assert_eq!(
         failures(&graph.verify(&lock)),
@@ -514,7 +531,7 @@ fn lock_edits_are_caught() {
 
     // A transitive atom's version edited: its commit and manifest disagree.
     let mut lock = graph.lock();
-    let base = find(&mut lock, "base");
+    let base = position(&lock, "base");
     lock.atoms[base].version = Version::new(0, 3, 1);
     assert_eq!(
         failures(&graph.verify(&lock)),
@@ -523,12 +540,12 @@ fn lock_edits_are_caught() {
 
     // A transitive atom's label edited (its id follows, as a careful forger would).
     let mut lock = graph.lock();
-    let base = find(&mut lock, "base");
+    let base = position(&lock, "base");
     let forged = id_of(graph.lab.set_a, "basis");
     let old = lock.atoms[base].id.clone();
     lock.atoms[base].label = Label::parse("basis").unwrap();
     lock.atoms[base].id = forged.clone();
-    let lib = find(&mut lock, "lib");
+    let lib = position(&lock, "lib");
     lock.atoms[lib].deps = BTreeSet::from([forged]);
     assert!(!lock.atoms.iter().any(|atom| atom.id == old));
     let report = failures(&graph.verify(&lock));
@@ -555,26 +572,18 @@ fn rewritten_history_and_other_metadata_are_caught() {
     sign_atom_commit(&mut commit, &lab.trusted).unwrap();
     let rewritten = lab.write(commit);
     let mut lock = graph.lock();
-    let base = lock
-        .atoms
-        .iter_mut()
-        .find(|a| a.label.as_str() == "base")
-        .unwrap();
+    let base = locked_mut(&mut lock, "base");
     base.commit = LockId::parse(&rewritten.commit_id.to_string()).unwrap();
     let report = graph.verify(&lock);
     assert_eq!(failures(&report), only("base", &[Kind::HeaderMismatch]));
-    let base = report.atoms.iter().find(|a| a.label == "base").unwrap();
+    let base = atom_report(&report, "base");
     assert!(matches!(
         &base.failures[0],
         Failure::HeaderMismatch { field: "set", .. }
     ));
 
     // ... and the lock's set moved along, but not its id: the id and the closure break.
-    let base = lock
-        .atoms
-        .iter_mut()
-        .find(|a| a.label.as_str() == "base")
-        .unwrap();
+    let base = locked_mut(&mut lock, "base");
     base.set = LockId::parse(&forged_root.to_string()).unwrap();
     let report = failures(&graph.verify(&lock));
     assert_eq!(report["base"], [Kind::IdMismatch]);
@@ -598,11 +607,7 @@ fn rewritten_history_and_other_metadata_are_caught() {
     // manifest inside the tree.
     assert_eq!(failures(&report), only("base", &[Kind::HeaderMismatch]));
     let mut lock = graph.lock_with(&relabelled);
-    let base = lock
-        .atoms
-        .iter_mut()
-        .find(|a| a.label.as_str() == "base")
-        .unwrap();
+    let base = locked_mut(&mut lock, "base");
     base.version = Version::new(0, 3, 0);
     let report = failures(&graph.verify(&lock));
     assert_eq!(report, only("base", &[Kind::HeaderMismatch]));
@@ -631,16 +636,12 @@ fn broken_closures_are_caught() {
         Some(&lab.trusted),
     );
     let mut lock = graph.lock();
-    let app = lock
-        .atoms
-        .iter_mut()
-        .find(|a| a.label.as_str() == "app")
-        .unwrap();
+    let app = locked_mut(&mut lock, "app");
     app.commit = LockId::parse(&app2.commit_id.to_string()).unwrap();
     app.content = ContentHash::parse(&app2.commit.content).unwrap();
     let report = graph.verify(&lock);
     assert_eq!(failures(&report), only("app", &[Kind::ClosureBroken]));
-    let app = report.atoms.iter().find(|a| a.label == "app").unwrap();
+    let app = atom_report(&report, "app");
     let Failure::ClosureBroken { reason } = &app.failures[0] else {
         panic!()
     };
@@ -651,25 +652,9 @@ fn broken_closures_are_caught() {
 
     // A required dependency dropped from the lock entry, and an unrequired one added.
     let mut lock = graph.lock();
-    let util_id = lock
-        .atoms
-        .iter()
-        .find(|a| a.label.as_str() == "util")
-        .unwrap()
-        .id
-        .clone();
-    let base_id = lock
-        .atoms
-        .iter()
-        .find(|a| a.label.as_str() == "base")
-        .unwrap()
-        .id
-        .clone();
-    let app = lock
-        .atoms
-        .iter_mut()
-        .find(|a| a.label.as_str() == "app")
-        .unwrap();
+    let util_id = locked(&lock, "util").id.clone();
+    let base_id = locked(&lock, "base").id.clone();
+    let app = locked_mut(&mut lock, "app");
     app.deps.remove(&util_id);
     app.deps.insert(base_id);
     assert_eq!(
@@ -680,11 +665,7 @@ fn broken_closures_are_caught() {
     // A dependency id that is not locked (the parser refuses it; a lock built in memory
     // may still carry it).
     let mut lock = graph.lock();
-    let lib = lock
-        .atoms
-        .iter_mut()
-        .find(|a| a.label.as_str() == "lib")
-        .unwrap();
+    let lib = locked_mut(&mut lock, "lib");
     lib.deps.insert(AtomIdHex::parse(&"cd".repeat(32)).unwrap());
     assert_eq!(
         failures(&graph.verify(&lock)),
@@ -752,11 +733,7 @@ fn signature_policy_is_enforced() {
 fn json_names_the_atom_and_the_kind() {
     let graph = Graph::new();
     let mut lock = graph.lock();
-    let base = lock
-        .atoms
-        .iter_mut()
-        .find(|a| a.label.as_str() == "base")
-        .unwrap();
+    let base = locked_mut(&mut lock, "base");
     base.content = ContentHash::parse(&format!("blake3:{}", "0".repeat(64))).unwrap();
     let report = graph.verify(&lock);
     let json = serde_json::to_value(&report).unwrap();
