@@ -111,6 +111,12 @@ fn nix_build_takes_the_output_from_an_http_binary_cache_instead_of_building() {
     let fresh = Nix::new();
     let unbuildable = eka(&sandbox, &fresh, &["build", "--option", "max-jobs", "0"]);
     assert_eq!(unbuildable.code, 1, "{}", unbuildable.stderr);
+    let cannot_build = "unable to start any build";
+    assert!(
+        unbuildable.stderr.contains(cannot_build),
+        "{}",
+        unbuildable.stderr
+    );
     // The cache without its key: Nix refuses its unsigned-for-us paths.
     let untrusted = eka(
         &sandbox,
@@ -118,6 +124,11 @@ fn nix_build_takes_the_output_from_an_http_binary_cache_instead_of_building() {
         &["build", "--substituters", &url, "--option", "max-jobs", "0"],
     );
     assert_eq!(untrusted.code, 1, "{}", untrusted.stderr);
+    assert!(
+        untrusted.stderr.contains(cannot_build),
+        "{}",
+        untrusted.stderr
+    );
     // With the key: the output comes from the http cache, signed by it.
     let substituted = eka(
         &sandbox,
