@@ -127,6 +127,49 @@ pub(crate) struct AttestArgs {
     /// Copy the outputs to this Nix store or binary cache (`nix copy --to CACHE`).
     #[arg(long, value_name = "CACHE")]
     pub(crate) copy_to: Option<String>,
+    #[command(flatten)]
+    pub(crate) nix: NixArgs,
+}
+
+/// Nix's remote-build settings, handed to the Nix process (never undoing pure
+/// evaluation or the lock checks).
+#[derive(Debug, Args)]
+pub(crate) struct NixArgs {
+    /// Nix's remote builders (`ssh://host system`, several separated by `;`).
+    #[arg(long, value_name = "SPEC", help_heading = "Nix")]
+    pub(crate) builders: Option<String>,
+    /// The Nix store to build in and keep the outputs in (a URL, or a directory for a
+    /// chroot store).
+    #[arg(long, value_name = "URL", help_heading = "Nix")]
+    pub(crate) store: Option<String>,
+    /// Nix's substituters (binary caches), replacing the configured ones.
+    #[arg(long, value_name = "URL", num_args = 1.., help_heading = "Nix")]
+    pub(crate) substituters: Vec<String>,
+    /// The public keys Nix trusts for the substituters' signatures (`name:base64`).
+    #[arg(long, value_name = "KEY", num_args = 1.., help_heading = "Nix")]
+    pub(crate) trusted_public_keys: Vec<String>,
+    /// Set the Nix setting NAME to VALUE for this run (repeatable; not `pure-eval`,
+    /// `restrict-eval`, `allowed-uris` or `nix-path`).
+    #[arg(long = "option", value_names = ["NAME", "VALUE"], num_args = 2, help_heading = "Nix")]
+    pub(crate) options: Vec<String>,
+}
+
+impl NixArgs {
+    /// The settings for `nix::eval`.
+    pub(crate) fn into_settings(self) -> nix::settings::Settings {
+        let mut pairs = self.options.into_iter();
+        let mut options = Vec::new();
+        while let (Some(name), Some(value)) = (pairs.next(), pairs.next()) {
+            options.push((name, value));
+        }
+        nix::settings::Settings {
+            builders: self.builders,
+            store: self.store,
+            substituters: self.substituters,
+            trusted_public_keys: self.trusted_public_keys,
+            options,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -196,6 +239,8 @@ pub(crate) struct EvalArgs {
     /// pin (not locked).
     #[arg(long = "override-input", value_name = "NAME=URL|DIR")]
     pub(crate) override_inputs: Vec<String>,
+    #[command(flatten)]
+    pub(crate) nix: NixArgs,
 }
 
 #[derive(Debug, Args)]

@@ -13,7 +13,9 @@
 //! are returned as [`Override`]s for the caller to warn about; [`Prepared::run`] runs
 //! Nix ([`run`] does both). Nix runs with
 //! `--option pure-eval true`: only what the lock pins (and the two pinned paths) can be
-//! read. The configuration is normalised to canonical JSON ([`canonical_json`]: object
+//! read. [`Options::settings`] (remote builders, the store, substituters, trusted keys,
+//! other `--option`s; [`crate::settings`]) are checked first and handed to Nix before
+//! `pure-eval`, which they may not name. The configuration is normalised to canonical JSON ([`canonical_json`]: object
 //! keys sorted by their UTF-8 bytes, no whitespace) and hashed ([`config_hash`]:
 //! `sha256:<hex>` of those bytes); the entry point sees both as `atom.config` and
 //! `atom.configHash`. Nix's run is an `Evaluating` (or `Building`) step without a total
@@ -88,6 +90,9 @@ pub struct Options {
     pub override_atoms: Vec<String>,
     /// `--override-input NAME=URL|DIR`: a direct Nix input taken from a URL or a path.
     pub override_inputs: Vec<String>,
+    /// Remote builders, the store, substituters and other Nix settings for the run
+    /// (checked before anything else; they never turn `pure-eval` off).
+    pub settings: crate::settings::Settings,
 }
 
 /// One override in use, for the caller to warn about.
@@ -203,6 +208,9 @@ pub enum Error {
     /// An overriding URL could not be locked.
     #[error(transparent)]
     OverrideInput(#[from] Box<crate::input::Error>),
+    /// A Nix setting (`--builders`, `--store`, `--option`, …) is refused.
+    #[error(transparent)]
+    Settings(#[from] crate::settings::Error),
     /// An override is not `NAME=VALUE`.
     #[error("invalid override `{setting}`")]
     OverrideSyntax {
@@ -252,6 +260,7 @@ impl Classify for Error {
             Error::Cache(error) => error.kind(),
             Error::Locked(error) => error.kind(),
             Error::OverrideInput(error) => error.kind(),
+            Error::Settings(error) => error.kind(),
             _ => Kind::Input,
         }
     }
@@ -275,6 +284,7 @@ impl Classify for Error {
             Error::Cache(error) => error.hint(),
             Error::Locked(error) => error.hint(),
             Error::OverrideInput(error) => error.hint(),
+            Error::Settings(error) => error.hint(),
             Error::OverrideSyntax { option, .. } => Some(format!(
                 "pass `{option} {}`",
                 if *option == "--override-atom" {
@@ -733,6 +743,7 @@ pub struct Prepared {
     mode: Mode,
     expression: String,
     config_hash: String,
+    settings: crate::settings::Settings,
     _staging: Staging,
 }
 
@@ -742,6 +753,7 @@ pub struct Prepared {
 /// expression, which reads every locked atom from the cache's atom store, by its locked
 /// commit, and nothing from the mirrors.
 pub fn prepare(options: &Options, reporter: &dyn Reporter) -> Result<Prepared, Error> {
+    options.settings.check()?;
     let dir = fs::canonicalize(&options.dir)?;
     if !dir.join("atom.toml").is_file() {
         return Err(Error::NoManifest { dir });
@@ -788,6 +800,7 @@ pub fn prepare(options: &Options, reporter: &dyn Reporter) -> Result<Prepared, E
         mode: options.mode,
         expression,
         config_hash: hash,
+        settings: options.settings.clone(),
         _staging: staging,
     })
 }
@@ -802,7 +815,9 @@ impl Prepared {
             Mode::Eval => command.args(["--eval", "--strict", "--json", "--read-write-mode"]),
             Mode::Build => command.arg("--no-out-link"),
         };
+        // The settings go first: nothing they say can undo `pure-eval`.
         command
+            .args(self.settings.arguments())
             .args(["--option", "pure-eval", "true", "-E", &self.expression])
             .current_dir(&self.dir)
             .stdin(Stdio::null())

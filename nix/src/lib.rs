@@ -10,6 +10,8 @@
 //!   the `[[nix]]` entries of `atom.lock` ([`input::lock_nix_inputs`]);
 //! - [`eval`]: `eka eval` / `eka build`, running Nix purely on an atom with the embedded
 //!   library ([`eval::LIBRARY`], the files of `nix/lib/`);
+//! - [`settings`]: remote builders, the store, substituters and other Nix settings
+//!   handed to the Nix process, checked (never undoing pure evaluation);
 //! - [`export`]: `eka export --flake`, an atom's lock as a `flake.lock`.
 //!
 //! The typed values these produce (`atom::lock::NarHash`, `atom::lock::FlatHash`) and the
@@ -29,5 +31,6 @@ pub mod export;
 pub mod hash;
 pub mod input;
 pub mod nar;
+pub mod settings;
 
 pub use hash::{Sha256Hash, flat_hash};

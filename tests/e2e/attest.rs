@@ -1,13 +1,15 @@
 //! `eka attest` and `eka verify --attestations` against real Nix (a private chroot store
 //! given through `NIX_CONFIG`), real git and real `ssh-keygen`: the signed tags are
-//! accepted by `git verify-tag`, tags made by `git tag -s` are accepted by eka.
+//! accepted by `git verify-tag`, tags made by `git tag -s` are accepted by eka. Attested
+//! outputs are realised from binary caches written by `nix copy` (signed with a key made
+//! by `nix key generate-secret`), read from disk and served over http by lighttpd.
 
 use std::{
     path::{Path, PathBuf},
     process::{Command, Stdio},
 };
 
-use eka_test_support::{Remote, TestRepo, Transport, nix::Nix};
+use eka_test_support::{Remote, TestRepo, Transport, nix::Nix, server::HttpFileServer};
 
 use crate::common::{Run, Sandbox, git};
 
@@ -426,11 +428,19 @@ fn nix_verify_checks_attestations_against_the_trust_policy_and_the_lock() {
 /// A binary cache serving a directory holding one file `other` as `store_path`.
 fn lying_cache(nix: &Nix, store_path: &str) -> tempfile::TempDir {
     let cache = tempfile::tempdir().unwrap();
-    let content = cache.path().join("content");
+    lie_in(nix, cache.path(), store_path);
+    cache
+}
+
+/// Make the binary cache `cache` serve a directory holding one file `other` as
+/// `store_path`: a NAR of other bytes and a consistent, unsigned narinfo replacing its
+/// own.
+fn lie_in(nix: &Nix, cache: &Path, store_path: &str) {
+    let content = cache.join("content");
     std::fs::create_dir(&content).unwrap();
     std::fs::write(content.join("other"), "other bytes\n").unwrap();
-    std::fs::create_dir(cache.path().join("nar")).unwrap();
-    let nar_path = cache.path().join("nar/other.nar");
+    std::fs::create_dir_all(cache.join("nar")).unwrap();
+    let nar_path = cache.join("nar/other.nar");
     let dumped = nix
         .command("nix-store")
         .arg("--dump")
@@ -446,18 +456,13 @@ fn lying_cache(nix: &Nix, store_path: &str) -> tempfile::TempDir {
         .output()
         .unwrap();
     let nar_hash = String::from_utf8(hashed.stdout).unwrap();
-    let hash_part = store_path
-        .trim_start_matches("/nix/store/")
-        .split('-')
-        .next()
-        .unwrap();
     std::fs::write(
-        cache.path().join("nix-cache-info"),
+        cache.join("nix-cache-info"),
         "StoreDir: /nix/store\nWantMassQuery: 1\nPriority: 40\n",
     )
     .unwrap();
     std::fs::write(
-        cache.path().join(format!("{hash_part}.narinfo")),
+        narinfo(cache, store_path),
         format!(
             "StorePath: {store_path}\nURL: nar/other.nar\nCompression: none\n\
              NarHash: sha256:{}\nNarSize: {}\nReferences: \n",
@@ -467,7 +472,152 @@ fn lying_cache(nix: &Nix, store_path: &str) -> tempfile::TempDir {
     )
     .unwrap();
     std::fs::remove_dir_all(&content).unwrap();
-    cache
+}
+
+/// The narinfo of `store_path` in the binary cache `cache`.
+fn narinfo(cache: &Path, store_path: &str) -> PathBuf {
+    let hash_part = store_path
+        .trim_start_matches("/nix/store/")
+        .split('-')
+        .next()
+        .unwrap();
+    cache.join(format!("{hash_part}.narinfo"))
+}
+
+/// A binary cache signing key made by `nix key generate-secret`: (secret key file,
+/// public key).
+fn cache_key(nix: &Nix, dir: &Path, name: &str) -> (PathBuf, String) {
+    let nix_key = |args: &[&str], input: Option<&Path>| {
+        let mut command = nix.command("nix");
+        command.args(["--extra-experimental-features", "nix-command", "key"]);
+        command.args(args);
+        if let Some(input) = input {
+            command.stdin(std::fs::File::open(input).unwrap());
+        }
+        let output = command.output().unwrap();
+        assert!(output.status.success(), "{output:?}");
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let secret = dir.join(format!("{name}.secret"));
+    std::fs::write(
+        &secret,
+        nix_key(&["generate-secret", "--key-name", name], None),
+    )
+    .unwrap();
+    let public = nix_key(&["convert-secret-to-public"], Some(&secret));
+    (secret, public.trim().to_owned())
+}
+
+/// The signatures `nix path-info --sigs` lists for `path` in `nix`'s store.
+fn signatures(nix: &Nix, path: &str) -> String {
+    let output = nix
+        .command("nix")
+        .args(["--extra-experimental-features", "nix-command", "path-info"])
+        .arg("--store")
+        .arg(nix.store())
+        .args(["--sigs", path])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[test]
+fn nix_attest_builds_in_another_store_and_verify_realises_from_an_http_cache() {
+    let setup = Attesting::new();
+    // `--store`: build in a chroot store of its own, not the one Nix is configured with;
+    // the statement's NAR hash is that store's and `--copy-to` copies from it, signing.
+    let elsewhere = Nix::new();
+    let served = tempfile::tempdir().unwrap();
+    let cache = served.path().join("good");
+    let (secret, _) = cache_key(&setup.nix, served.path(), "eka-test-cache-1");
+    let copy_to = format!("file://{}?secret-key={}", cache.display(), secret.display());
+    let key = setup.key("builder");
+    let store = elsewhere.store();
+    let attested = setup
+        .eka_in_repo(&[
+            "--json",
+            "attest",
+            "--remote",
+            setup.remote.url(),
+            "--key",
+            key.to_str().unwrap(),
+            "--store",
+            store.to_str().unwrap(),
+            "--copy-to",
+            &copy_to,
+        ])
+        .success();
+    let attested: serde_json::Value = serde_json::from_str(&attested.stdout).unwrap();
+    let output = attested["atoms"][0]["outputs"][0]["path"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let relative = output.trim_start_matches('/');
+    assert!(store.join(relative).exists(), "{output} not in `--store`");
+    assert!(!setup.nix.store().join(relative).exists());
+    let queried = elsewhere
+        .command("nix-store")
+        .arg("--store")
+        .arg(&store)
+        .args(["--query", "--hash", &output])
+        .output()
+        .unwrap();
+    let hex = ::nix::Sha256Hash::parse(String::from_utf8(queried.stdout).unwrap().trim())
+        .unwrap()
+        .to_hex();
+    assert_eq!(
+        attested["atoms"][0]["outputs"][0]["nar_sha256"],
+        hex.as_str()
+    );
+    assert!(narinfo(&cache, &output).is_file());
+
+    // Served over http by lighttpd: realised into an empty store from there (it arrives
+    // with the cache's signature: nothing built it here), the same NAR.
+    let server = HttpFileServer::start(served.path());
+    setup.consumer(&["builder"], &[]);
+    let fresh = Nix::new();
+    let good_url = server.url("good");
+    let (code, hello) = setup.verify(&fresh, &["--require-attested", "--substituters", &good_url]);
+    assert_eq!(code, 0, "{hello}");
+    assert_eq!(hello["verdict"], "ok");
+    assert!(
+        signatures(&fresh, &output).contains("eka-test-cache-1:"),
+        "{output} was not substituted from the http cache"
+    );
+
+    // A NAR file tampered with: Nix refuses the bytes, the output is unavailable.
+    let tampered = served.path().join("tampered");
+    copy_dir(&cache, &tampered);
+    for entry in std::fs::read_dir(tampered.join("nar")).unwrap() {
+        std::fs::write(entry.unwrap().path(), "not the attested bytes\n").unwrap();
+    }
+    let (code, hello) = setup.verify(&Nix::new(), &["--substituters", &server.url("tampered")]);
+    assert_eq!(code, 1, "{hello}");
+    assert_eq!(Attesting::failure_kinds(&hello), ["output-unavailable"]);
+
+    // A narinfo rewritten to other, self-consistent bytes: realised, and the NAR hash
+    // differs from the attestation.
+    let lying = served.path().join("lying");
+    copy_dir(&cache, &lying);
+    lie_in(&setup.nix, &lying, &output);
+    let (code, hello) = setup.verify(&Nix::new(), &["--substituters", &server.url("lying")]);
+    assert_eq!(code, 1, "{hello}");
+    assert_eq!(Attesting::failure_kinds(&hello), ["output-mismatch"]);
+}
+
+/// Copy the regular files of `from` (recursively) to `to`.
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
 }
 
 fn nix_config(nix: &Nix) -> String {

@@ -30,6 +30,7 @@ mod nix_eval;
 mod nix_export_trust;
 mod nix_https;
 mod nix_inputs;
+mod nix_remote;
 mod outdated;
 mod outputs;
 mod private;

@@ -1,5 +1,6 @@
 //! `eka attest [LABELS…] [--key K] [--remote R] [--config FILE] [--set k=v]
-//! [--copy-to CACHE]`, and `eka show <uri> --attestations`.
+//! [--copy-to CACHE] [--builders SPEC] [--store URL] [--substituters URL…]
+//! [--trusted-public-keys KEY…] [--option NAME VALUE]`, and `eka show <uri> --attestations`.
 
 use crate::error::ResultExt as _;
 use eka::ops::attest;
@@ -15,6 +16,9 @@ pub(crate) fn exec(context: &Context<'_>, args: AttestArgs) -> crate::error::Res
         .hint("drop `--offline` (or `--frozen`) to attest")
         .into());
     }
+    // Nix's settings are refused before anything is signed or built.
+    let settings = args.nix.into_settings();
+    settings.check()?;
     let config = atom::config::Config::load(Some(&context.cwd))
         .context("cannot load the eka configuration")?;
     let key = match args.key {
@@ -45,6 +49,7 @@ pub(crate) fn exec(context: &Context<'_>, args: AttestArgs) -> crate::error::Res
         cache: config.cache,
         signer,
         copy_to: args.copy_to,
+        settings,
         reporter: context.printer.progress().clone(),
     })?;
     let view = view::attest::Attest::from(&outcome);

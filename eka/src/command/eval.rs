@@ -1,5 +1,6 @@
 //! `eka eval [attr]` / `eka build [attr]` with `--config FILE` / `--set KEY=VALUE` and
-//! `--override-atom LABEL=DIR` / `--override-input NAME=URL|DIR` (warned about).
+//! `--override-atom LABEL=DIR` / `--override-input NAME=URL|DIR` (warned about), and
+//! Nix's `--builders`, `--store`, `--substituters`, `--trusted-public-keys`, `--option`.
 
 use crate::error::ResultExt as _;
 use nix::eval;
@@ -30,6 +31,7 @@ pub(crate) fn exec(
             offline: context.offline,
             override_atoms: args.override_atoms,
             override_inputs: args.override_inputs,
+            settings: args.nix.into_settings(),
         },
         &**reporter,
     )?;

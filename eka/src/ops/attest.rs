@@ -50,6 +50,9 @@ pub struct Options {
     pub signer: Signer,
     /// A Nix store URL to copy the outputs to (`nix copy --to`).
     pub copy_to: Option<String>,
+    /// Remote builders, the store, substituters and other Nix settings for the builds
+    /// (the NAR hashes are read from, and the copy made from, that store).
+    pub settings: nix::settings::Settings,
     /// Where progress goes.
     pub reporter: Arc<dyn Reporter>,
 }
@@ -185,6 +188,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A Nix setting (`--builders`, `--store`, `--option`, …) is refused.
+    #[error(transparent)]
+    Settings(Box<nix::settings::Error>),
     /// The build failed.
     #[error("cannot build `{label}`")]
     Build {
@@ -226,6 +232,7 @@ impl Classify for Error {
         match self {
             Error::Publish(error) => error.kind(),
             Error::Build { source, .. } => source.kind(),
+            Error::Settings(error) => error.kind(),
             Error::Sign(error) => error.kind(),
             Error::List(error) => error.kind(),
             Error::Push(error) => error.kind(),
@@ -241,6 +248,7 @@ impl Classify for Error {
         match self {
             Error::Publish(error) => error.hint(),
             Error::Build { source, .. } => source.hint(),
+            Error::Settings(error) => error.hint(),
             Error::Sign(error) => error.hint(),
             Error::List(error) => error.hint(),
             Error::Invalid { .. } => {
@@ -263,6 +271,10 @@ struct Selected {
 
 /// Build and attest the selected atoms, then push every new attestation in one push.
 pub fn run(options: &Options) -> Result<Outcome, Error> {
+    options
+        .settings
+        .check()
+        .map_err(|error| Error::Settings(Box::new(error)))?;
     let published = publish::run(&publish::Options {
         cwd: options.cwd.clone(),
         paths: Vec::new(),
@@ -290,7 +302,7 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
         source: source.into(),
     })?;
     fetch_missing(&repo, &published.remote_url, &selected)?;
-    let environment = NixEnvironment::read()?;
+    let environment = NixEnvironment::read(&options.settings)?;
     let fingerprint = options
         .signer
         .public_key()
@@ -308,8 +320,8 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
         }
     }
     push_attestations(&repo, &published.remote_url, &mut atoms)?;
-    if let Some(store) = &options.copy_to {
-        copy_outputs(store, &atoms)?;
+    if let Some(cache) = &options.copy_to {
+        copy_outputs(options.settings.store.as_deref(), cache, &atoms)?;
     }
     Ok(Outcome {
         remote_url: published.remote_url,
@@ -405,20 +417,19 @@ struct NixEnvironment {
 }
 
 impl NixEnvironment {
-    fn read() -> Result<NixEnvironment, Error> {
+    /// Nix's version, and the system it builds for under `settings`.
+    fn read(settings: &nix::settings::Settings) -> Result<NixEnvironment, Error> {
         let version = nix_output(&["nix-build", "--version"])?;
         let version = version
             .rsplit(' ')
             .next()
             .unwrap_or(version.as_str())
             .to_owned();
-        let system = nix_output(&[
-            "nix-instantiate",
-            "--eval",
-            "--json",
-            "-E",
-            "builtins.currentSystem",
-        ])?;
+        let arguments = settings.arguments();
+        let mut command = vec!["nix-instantiate"];
+        command.extend(arguments.iter().map(String::as_str));
+        command.extend(["--eval", "--json", "-E", "builtins.currentSystem"]);
+        let system = nix_output(&command)?;
         Ok(NixEnvironment {
             version,
             system: system.trim_matches('"').to_owned(),
@@ -613,6 +624,7 @@ fn attest_one(
             offline: false,
             override_atoms: Vec::new(),
             override_inputs: Vec::new(),
+            settings: options.settings.clone(),
         },
         &*options.reporter,
     )
@@ -624,7 +636,7 @@ fn attest_one(
     drop(staged.staging);
     let atom_id = atom::id::AtomId::new(&atom::id::SetRoot::from(decoded.set_root), &decoded.label);
     let statement = Statement {
-        subjects: hash_outputs(&built.output)?,
+        subjects: hash_outputs(options.settings.store.as_deref(), &built.output)?,
         atom_id: atom_id.to_string(),
         label: atom.label.clone(),
         version: atom.version.to_string(),
@@ -755,15 +767,15 @@ fn write_tag(
     })
 }
 
-/// The NAR hash of every store path Nix printed, one per line, as the store records it
-/// (`nix-store --query --hash`).
-fn hash_outputs(output: &str) -> Result<Vec<Subject>, Error> {
+/// The NAR hash of every store path Nix printed, one per line, as the store (`store`,
+/// else the configured one) records it (`nix-store --query --hash`).
+fn hash_outputs(store: Option<&str>, output: &str) -> Result<Vec<Subject>, Error> {
     output
         .lines()
         .map(str::trim)
         .filter(|line| !line.is_empty())
         .map(|path| {
-            let hash = query_nar_hash(path)?;
+            let hash = query_nar_hash_in(store, path)?;
             Ok(Subject {
                 name: path.to_owned(),
                 sha256: hash,
@@ -774,7 +786,18 @@ fn hash_outputs(output: &str) -> Result<Vec<Subject>, Error> {
 
 /// The NAR hash (hex) the Nix store records for `path`.
 pub fn query_nar_hash(path: &str) -> Result<String, Error> {
-    let text = nix_output(&["nix-store", "--query", "--hash", path])?;
+    query_nar_hash_in(None, path)
+}
+
+/// The NAR hash (hex) the Nix store `store` (else the configured one) records for
+/// `path`.
+fn query_nar_hash_in(store: Option<&str>, path: &str) -> Result<String, Error> {
+    let mut command = vec!["nix-store"];
+    if let Some(store) = store {
+        command.extend(["--store", store]);
+    }
+    command.extend(["--query", "--hash", path]);
+    let text = nix_output(&command)?;
     nix::Sha256Hash::parse(&text)
         .map(|hash| hash.to_hex())
         .map_err(|error| Error::Nix {
@@ -868,16 +891,13 @@ fn push_attestations(
     Ok(())
 }
 
-/// `nix copy --to STORE <outputs>`.
-fn copy_outputs(store: &str, atoms: &[Attested]) -> Result<(), Error> {
-    let mut command: Vec<&str> = vec![
-        "nix",
-        "--extra-experimental-features",
-        "nix-command",
-        "copy",
-        "--to",
-        store,
-    ];
+/// `nix copy --to CACHE <outputs>`, from `store` (else the configured one).
+fn copy_outputs(store: Option<&str>, cache: &str, atoms: &[Attested]) -> Result<(), Error> {
+    let mut command: Vec<&str> = vec!["nix", "--extra-experimental-features", "nix-command"];
+    if let Some(store) = store {
+        command.extend(["--store", store]);
+    }
+    command.extend(["copy", "--to", cache]);
     for atom in atoms {
         for subject in &atom.statement.subjects {
             command.push(&subject.name);

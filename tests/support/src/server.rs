@@ -2,7 +2,8 @@
 //! `git://`, smart HTTP (`git http-backend` behind lighttpd, optionally requiring basic
 //! auth) over `http://`, and OpenSSH's `sshd` over `ssh://` (with [`SshAgent`], a real
 //! `ssh-agent`, holding the client's key). Static files over `https://` with a
-//! certificate authority made per test run: [`HttpsFileServer`], [`TestCa`].
+//! certificate authority made per test run: [`HttpsFileServer`], [`TestCa`]; and over
+//! plain `http://` (a Nix binary cache, say): [`HttpFileServer`].
 //!
 //! Every server listens on `127.0.0.1` on a free port, is started in its own process
 //! group and killed (whole group) when its handle is dropped. Readiness is the server's
@@ -786,6 +787,89 @@ impl TestCa {
     }
 }
 
+/// Start lighttpd serving the files of `document_root` on `127.0.0.1:<free port>`, over
+/// TLS with `ca`'s server certificate when given, with the test redirect paths
+/// (`/redirect/<path>`, `/loop/<anything>`, `/downgrade/<path>` to `http://`). Its config
+/// lives in the returned directory.
+fn start_file_server(document_root: &Path, ca: Option<&TestCa>) -> (ServerProcess, TempDir) {
+    let document_root = absolute(document_root);
+    let lighttpd = find_program("lighttpd", "lighttpd");
+    let config_dir = tempfile::Builder::new()
+        .prefix("eka-test-files-")
+        .tempdir()
+        .expect("create lighttpd config directory");
+    let what = if ca.is_some() {
+        "lighttpd (https)"
+    } else {
+        "lighttpd (http)"
+    };
+    let tls = match ca {
+        Some(ca) => format!(
+            "server.modules += ( \"mod_openssl\" )\nssl.engine = \"enable\"\n\
+             ssl.pemfile = \"{}\"\nssl.privkey = \"{}\"\n",
+            ca.server_certificate().display(),
+            ca.server_key().display(),
+        ),
+        None => String::new(),
+    };
+    let process = ServerProcess::start(what, "server started", |port| {
+        let config = format!(
+            r#"server.document-root = "{root}"
+server.bind = "127.0.0.1"
+server.port = {port}
+server.modules = ( "mod_redirect" )
+{tls}url.redirect-code = 302
+url.redirect = (
+  "^/redirect/(.*)$" => "/$1",
+  "^/loop/(.*)$" => "/loop/x$1",
+  "^/downgrade/(.*)$" => "http://127.0.0.1:{port}/$1",
+)
+"#,
+            root = document_root.display(),
+        );
+        let config_path = config_dir.path().join(format!("lighttpd-{port}.conf"));
+        std::fs::write(&config_path, config).expect("write lighttpd config");
+        let mut command = Command::new(&lighttpd);
+        command.arg("-D").arg("-f").arg(&config_path);
+        command
+    });
+    (process, config_dir)
+}
+
+/// lighttpd serving the files of a directory over plain `http://127.0.0.1:<free port>/`
+/// (e.g. a Nix binary cache written by `nix copy --to file://DIR`), with the redirect
+/// paths of [`HttpsFileServer`].
+pub struct HttpFileServer {
+    process: ServerProcess,
+    _config_dir: TempDir,
+}
+
+impl HttpFileServer {
+    /// Serve `document_root` over http.
+    pub fn start(document_root: &Path) -> Self {
+        let (process, config_dir) = start_file_server(document_root, None);
+        Self {
+            process,
+            _config_dir: config_dir,
+        }
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.process.port
+    }
+
+    /// `http://127.0.0.1:<port>/<path>`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}/{path}", self.port())
+    }
+
+    /// What lighttpd logged so far.
+    pub fn log(&self) -> String {
+        self.process.log()
+    }
+}
+
 /// lighttpd serving the files of a directory over `https://127.0.0.1:<free port>/`
 /// with a [`TestCa`]'s server certificate (`mod_openssl`, Debian package
 /// `lighttpd-mod-openssl`). Redirect paths for tests: `/redirect/<path>` answers `302`
@@ -800,39 +884,8 @@ pub struct HttpsFileServer {
 impl HttpsFileServer {
     /// Serve `document_root` over https with a freshly generated CA.
     pub fn start(document_root: &Path) -> Self {
-        let document_root = absolute(document_root);
-        let lighttpd = find_program("lighttpd", "lighttpd");
         let ca = TestCa::generate();
-        let config_dir = tempfile::Builder::new()
-            .prefix("eka-test-https-")
-            .tempdir()
-            .expect("create lighttpd config directory");
-        let process = ServerProcess::start("lighttpd (https)", "server started", |port| {
-            let config = format!(
-                r#"server.document-root = "{root}"
-server.bind = "127.0.0.1"
-server.port = {port}
-server.modules = ( "mod_openssl", "mod_redirect" )
-ssl.engine = "enable"
-ssl.pemfile = "{certificate}"
-ssl.privkey = "{key}"
-url.redirect-code = 302
-url.redirect = (
-  "^/redirect/(.*)$" => "/$1",
-  "^/loop/(.*)$" => "/loop/x$1",
-  "^/downgrade/(.*)$" => "http://127.0.0.1:{port}/$1",
-)
-"#,
-                root = document_root.display(),
-                certificate = ca.server_certificate().display(),
-                key = ca.server_key().display(),
-            );
-            let config_path = config_dir.path().join(format!("lighttpd-{port}.conf"));
-            std::fs::write(&config_path, config).expect("write lighttpd config");
-            let mut command = Command::new(&lighttpd);
-            command.arg("-D").arg("-f").arg(&config_path);
-            command
-        });
+        let (process, config_dir) = start_file_server(document_root, Some(&ca));
         Self {
             process,
             ca,
