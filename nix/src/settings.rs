@@ -2,7 +2,7 @@
 //! to the Nix process: remote builders, the store, substituters, their trusted public
 //! keys and any other `--option NAME VALUE`.
 //!
-//! [`Settings::check`] refuses empty values, line breaks (one setting, one line) and
+//! [`Settings::check`] refuses an empty store, substituter or key, line breaks (one setting, one line) and
 //! whitespace inside one substituter URL or one key (Nix separates list items with
 //! spaces), and every setting that would let the evaluation read more than the lock
 //! pins ([`IMPURE`]: `pure-eval`, `restrict-eval`, `allowed-uris`, `nix-path`, …).
@@ -180,13 +180,10 @@ impl Settings {
     }
 }
 
-/// Refuse an empty value or one holding a line break or a NUL byte.
+/// Refuse a value holding a line break or a NUL byte. An empty value is a value: Nix
+/// reads `--builders ''` or `--option NAME ''` as "clear this setting" (no remote
+/// builders), which a CI step needs to say.
 fn check_one_line(option: &str, value: &str) -> Result<(), Error> {
-    if value.trim().is_empty() {
-        return Err(Error::Empty {
-            option: option.to_owned(),
-        });
-    }
     if value.contains(['\n', '\r', '\0']) {
         return Err(Error::LineBreak {
             option: option.to_owned(),
@@ -196,8 +193,14 @@ fn check_one_line(option: &str, value: &str) -> Result<(), Error> {
     Ok(())
 }
 
-/// [`check_one_line`], and no whitespace at all (one item of a space-separated list).
+/// [`check_one_line`], not empty, and no whitespace at all (one item of a
+/// space-separated list: an empty one would be dropped by Nix, not cleared).
 fn check_one_word(option: &str, value: &str) -> Result<(), Error> {
+    if value.trim().is_empty() {
+        return Err(Error::Empty {
+            option: option.to_owned(),
+        });
+    }
     check_one_line(option, value)?;
     if value.contains(char::is_whitespace) {
         return Err(Error::Whitespace {
@@ -303,9 +306,15 @@ mod tests {
             ..Settings::default()
         };
         assert!(matches!(key.check(), Err(Error::Empty { .. })));
-        let value = with_option("max-jobs", "");
-        assert!(
-            matches!(value.check(), Err(Error::Empty { option }) if option == "--option max-jobs")
+        // `--builders ''` and `--option NAME ''` clear a setting: allowed.
+        let cleared = Settings {
+            builders: Some(String::new()),
+            ..with_option("max-jobs", "")
+        };
+        cleared.check().unwrap();
+        assert_eq!(
+            cleared.arguments(),
+            ["--option", "builders", "", "--option", "max-jobs", ""]
         );
         assert!(matches!(
             with_option("cores", "1\r").check(),
