@@ -219,6 +219,14 @@ pub(crate) struct VerifyArgs {
     /// compare their NAR hashes with the attestations.
     #[arg(long, value_name = "URL", num_args = 1.., requires = "attestations")]
     pub(crate) substituters: Vec<String>,
+    /// With `--attestations`: a JSON file holding the configuration whose attestations
+    /// are checked (default: `{}`).
+    #[arg(long, value_name = "FILE", requires = "attestations")]
+    pub(crate) config: Option<PathBuf>,
+    /// With `--attestations`: set one key of that configuration (the value is parsed as
+    /// JSON, else taken as a string).
+    #[arg(long = "set", value_name = "KEY=VALUE", requires = "attestations")]
+    pub(crate) settings: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -11,7 +11,7 @@ use std::{
 
 use eka_test_support::{Remote, TestRepo, Transport, nix::Nix, server::HttpFileServer};
 
-use crate::common::{Run, Sandbox, git};
+use crate::common::{Run, Sandbox, git, snapshot};
 
 /// A derivation Nix's chroot store can build without `/bin/sh`.
 const ENTRY: &str = "{ atom, ... }: derivation { name = \"hello-${atom.label}\"; \
@@ -105,17 +105,22 @@ impl Attesting {
     }
 
     fn attest(&self, key: &str) -> serde_json::Value {
+        self.attest_with(key, &[])
+    }
+
+    /// `eka --json attest` signed with `key`, with `extra` arguments (`--set k=v`).
+    fn attest_with(&self, key: &str, extra: &[&str]) -> serde_json::Value {
         let key = self.key(key);
-        let run = self
-            .eka_in_repo(&[
-                "--json",
-                "attest",
-                "--remote",
-                self.remote.url(),
-                "--key",
-                key.to_str().unwrap(),
-            ])
-            .success();
+        let mut args = vec![
+            "--json",
+            "attest",
+            "--remote",
+            self.remote.url(),
+            "--key",
+            key.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let run = self.eka_in_repo(&args).success();
         serde_json::from_str(&run.stdout).unwrap()
     }
 
@@ -784,4 +789,156 @@ fn nix_attest_pushes_a_signed_tag_git_verify_tag_accepts() {
         "published with other content"
     );
     assert_eq!(setup.attestation_refs(), after);
+}
+
+/// The configuration hash of `config` as eka names it (`sha256:<hex>`).
+fn config_hash_of(config: &str) -> String {
+    let value: serde_json::Value = serde_json::from_str(config).unwrap();
+    ::nix::eval::config_hash(&::nix::eval::canonical_json(&value))
+}
+
+#[test]
+fn nix_verify_checks_the_attestations_of_the_selected_configuration() {
+    let setup = Attesting::new();
+    let attested = setup.attest_with("builder", &["--set", "x=1"]);
+    let atom = &attested["atoms"][0];
+    assert_eq!(atom["status"], "pushed", "{attested}");
+    let x1 = config_hash_of(r#"{"x":1}"#);
+    let default = config_hash_of("{}");
+    assert_ne!(x1, default);
+    assert_eq!(atom["config_hash"], x1.as_str());
+    let x1_ref = setup.reference(x1.trim_start_matches("sha256:"), "builder");
+    setup.consumer(&["builder"], &[]);
+
+    // No flags: nothing for `{}`, and the attestation of `{"x":1}` found and checked.
+    let (code, hello) = setup.verify(&setup.nix, &[]);
+    assert_eq!(code, 0, "{hello}");
+    let attestations = &hello["attestations"];
+    assert_eq!(attestations["config_hash"], default.as_str(), "{hello}");
+    assert_eq!(attestations["attested_by"], serde_json::json!([]));
+    assert_eq!(attestations["failures"], serde_json::json!([]));
+    let other = &attestations["other_configs"][0];
+    assert_eq!(other["config_hash"], x1.as_str(), "{hello}");
+    assert_eq!(other["attested_by"][0]["reference"], x1_ref.as_str());
+    assert_eq!(other["attested_by"][0]["principal"], "builder@example.org");
+    // `--require-attested` is about `{}` only: unattested, the other configuration not
+    // even listed.
+    let (code, hello) = setup.verify(&setup.nix, &["--require-attested"]);
+    assert_eq!(code, 1, "{hello}");
+    assert_eq!(Attesting::failure_kinds(&hello), ["unattested"]);
+    assert_eq!(
+        hello["attestations"]["failures"][0]["config_hash"],
+        default.as_str()
+    );
+    assert!(
+        hello["attestations"].get("other_configs").is_none(),
+        "{hello}"
+    );
+
+    // `--set x=1` and `--config FILE` select `{"x":1}`: attested.
+    let (code, hello) = setup.verify(&setup.nix, &["--require-attested", "--set", "x=1"]);
+    assert_eq!(code, 0, "{hello}");
+    assert_eq!(hello["attestations"]["config_hash"], x1.as_str());
+    assert_eq!(
+        hello["attestations"]["attested_by"][0]["reference"],
+        x1_ref.as_str()
+    );
+    setup.sandbox.write("consumer/x1.json", r#"{ "x": 1 }"#);
+    let (code, hello) = setup.verify(&setup.nix, &["--config", "x1.json", "--set", "y=2"]);
+    assert_eq!(code, 0, "{hello}");
+    assert_eq!(
+        hello["attestations"]["config_hash"],
+        config_hash_of(r#"{"x":1,"y":2}"#).as_str()
+    );
+    // A `--set` without `--attestations` is refused by the command line.
+    let dir = setup.sandbox.path("consumer");
+    let refused = setup.eka_at(&dir, &["verify", "--set", "x=1"]);
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("--attestations"),
+        "{}",
+        refused.stderr
+    );
+    let human = setup.eka_at(&dir, &["verify", "--attestations", "--set", "x=1"]);
+    let transcript = human
+        .transcript()
+        .replace(&setup.fingerprint("builder"), "[builder fingerprint]");
+    snapshot!("verify_selected_configuration", transcript);
+
+    // The `{"x":1}` statement, signed by the other builder, under the other builder's
+    // ref for `{}`: its configuration is not its ref's, refused.
+    let statement = setup.statement(&x1_ref);
+    let other_statement =
+        statement.replace(&setup.fingerprint("builder"), &setup.fingerprint("other"));
+    let commit = atom["commit"].as_str().unwrap().to_owned();
+    let other_default_ref = setup.reference(default.trim_start_matches("sha256:"), "other");
+    setup.git_tag(
+        "other",
+        "x1-as-default",
+        &other_statement,
+        &commit,
+        &other_default_ref,
+    );
+    setup.consumer(&["builder", "other"], &[]);
+    let (code, hello) = setup.verify(&setup.nix, &["--require-attested"]);
+    assert_eq!(code, 1, "{hello}");
+    assert_eq!(
+        Attesting::failure_kinds(&hello),
+        ["attestation-ref-moved", "unattested"]
+    );
+    // A `{}` statement under the other builder's ref for `{"x":1}`: refused when
+    // `{"x":1}` is selected, and as another configuration when `{}` is.
+    let default_statement = other_statement.replace(&x1, &default);
+    assert_ne!(default_statement, other_statement);
+    let other_x1_ref = setup.reference(x1.trim_start_matches("sha256:"), "other");
+    setup.git_tag(
+        "other",
+        "default-as-x1",
+        &default_statement,
+        &commit,
+        &other_x1_ref,
+    );
+    setup.repo.run([
+        "push",
+        "-q",
+        "--force",
+        setup.remote.url(),
+        &format!(":{other_default_ref}"),
+    ]);
+    let (code, hello) = setup.verify(&setup.nix, &["--set", "x=1"]);
+    assert_eq!(code, 1, "{hello}");
+    assert_eq!(Attesting::failure_kinds(&hello), ["attestation-ref-moved"]);
+    assert_eq!(
+        hello["attestations"]["failures"][0]["reference"],
+        other_x1_ref.as_str()
+    );
+    assert_eq!(
+        hello["attestations"]["attested_by"][0]["reference"],
+        x1_ref.as_str()
+    );
+    let (code, hello) = setup.verify(&setup.nix, &[]);
+    assert_eq!(code, 1, "{hello}");
+    assert_eq!(Attesting::failure_kinds(&hello), Vec::<String>::new());
+    let other = &hello["attestations"]["other_configs"][0];
+    assert_eq!(other["config_hash"], x1.as_str(), "{hello}");
+    assert_eq!(other["failures"][0]["kind"], "attestation-ref-moved");
+    let human = setup.eka_at(&dir, &["verify", "--attestations"]);
+    let transcript = human
+        .transcript()
+        .replace(&setup.fingerprint("builder"), "[builder fingerprint]")
+        .replace(
+            &ref_fingerprint(&setup.fingerprint("other")),
+            "[other fingerprint]",
+        )
+        .replace(
+            &ref_fingerprint(&setup.fingerprint("builder")),
+            "[builder fingerprint]",
+        )
+        .replace(&setup.fingerprint("other"), "[other fingerprint]");
+    snapshot!("verify_other_configuration_refused", transcript);
+}
+
+/// A fingerprint as a ref component.
+fn ref_fingerprint(fingerprint: &str) -> String {
+    fingerprint.replace([':', '+'], "-").replace('/', "_")
 }

@@ -1,5 +1,5 @@
 //! `eka verify [names…] [--require-signed] [--attestations [--require-attested]
-//! [--substituters URL…]] [--json]`: a thin `exec` over
+//! [--substituters URL…] [--config FILE] [--set KEY=VALUE]] [--json]`: a thin `exec` over
 //! `eka::ops::verify`; one verdict line per atom on stdout, a summary on stderr.
 //! `eka verify --vendored DIR` is `eka vendor --check DIR`.
 
@@ -26,6 +26,10 @@ pub(crate) fn exec(context: &Context<'_>, args: VerifyArgs) -> crate::error::Res
         .iter()
         .map(|name| atom::Label::parse(name))
         .collect::<Result<Vec<_>, _>>()?;
+    let build_config = nix::eval::load_config(
+        args.config.map(|path| context.cwd.join(path)).as_deref(),
+        &args.settings,
+    )?;
     let options = verify::Options {
         dir: context.cwd.clone(),
         cache: config.cache,
@@ -38,6 +42,7 @@ pub(crate) fn exec(context: &Context<'_>, args: VerifyArgs) -> crate::error::Res
         attestations: args.attestations,
         require_attested: args.require_attested,
         substituters: args.substituters,
+        config: build_config,
         reporter: printer.progress().clone(),
     };
     let outcome = verify::verify(&options)?;

@@ -19,7 +19,11 @@
 //!    offline, a locked commit the cache lacks is [`Failure::NotCached`], not
 //!    [`Failure::MissingCommit`] (nothing was asked of the mirrors);
 //! 4. checks the project's own `[deps.from.<set>]` requirements against the lock (the
-//!    closure at the root), reported in [`Outcome::root_failures`].
+//!    closure at the root), reported in [`Outcome::root_failures`];
+//! 5. with [`Options::attestations`], checks the attestation tags of the selected atoms
+//!    for [`Options::config`] and, unless [`Options::require_attested`], for every other
+//!    configuration found on the mirrors ([`AttestationReport`], one
+//!    [`ConfigAttestations`] per configuration hash).
 //!
 //! Progress goes to [`Options::reporter`]: a `Listing` and a `Fetching` step advancing
 //! per mirror (the latter only when a commit is missing), then the walk's `Verifying`
@@ -94,6 +98,9 @@ pub struct Options {
     /// With `attestations`: realise the attested outputs from these Nix substituters and
     /// compare their NAR hashes with the attestations.
     pub substituters: Vec<String>,
+    /// With `attestations`: the configuration whose attestations are required and whose
+    /// outputs are realised (the object given to the entry point; `{}` by default).
+    pub config: serde_json::Value,
     /// Where the run reports its progress.
     pub reporter: Arc<dyn Reporter>,
 }
@@ -113,6 +120,7 @@ impl Options {
             attestations: false,
             require_attested: false,
             substituters: Vec::new(),
+            config: serde_json::Value::Object(serde_json::Map::new()),
             reporter: Silent::shared(),
         }
     }
@@ -140,16 +148,51 @@ impl Outcome {
     pub fn is_ok(&self) -> bool {
         self.report.is_ok()
             && self.root_failures.is_empty()
-            && self
-                .attestations
-                .values()
-                .all(|report| report.failures.is_empty())
+            && self.attestations.values().all(AttestationReport::is_ok)
     }
 }
 
-/// The attestations of one locked atom.
+/// The hash naming a configuration in attestation refs and statements
+/// (`sha256:<hex>` of its canonical JSON).
+pub fn config_hash(config: &serde_json::Value) -> String {
+    nix::eval::config_hash(&nix::eval::canonical_json(config))
+}
+
+/// The attestations of one locked atom: those of the selected configuration and, unless
+/// [`Options::require_attested`], those of every other configuration found.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct AttestationReport {
+    /// The selected configuration's attestations (its keys inlined).
+    #[serde(flatten)]
+    pub selected: ConfigAttestations,
+    /// The other configurations' attestations found on the mirrors, by configuration
+    /// hash (checked the same way, except for `--substituters` and `--require-attested`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub other_configs: Vec<ConfigAttestations>,
+}
+
+impl AttestationReport {
+    /// Every configuration's report, the selected one first.
+    pub fn configs(&self) -> impl Iterator<Item = &ConfigAttestations> {
+        std::iter::once(&self.selected).chain(&self.other_configs)
+    }
+
+    /// Everything wrong, in every configuration.
+    pub fn failures(&self) -> impl Iterator<Item = &verify::attestation::Failure> {
+        self.configs().flat_map(|config| &config.failures)
+    }
+
+    /// Whether nothing is wrong in any configuration.
+    pub fn is_ok(&self) -> bool {
+        self.failures().next().is_none()
+    }
+}
+
+/// The attestations of one locked atom for one configuration.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ConfigAttestations {
+    /// The configuration hash (`sha256:<hex>`).
+    pub config_hash: String,
     /// The trusted attestations that match the lock.
     pub attested_by: Vec<Attester>,
     /// Everything wrong with its attestations.
@@ -746,28 +789,85 @@ fn check_root(manifest: &Manifest, lock: &Lockfile) -> Vec<Failure> {
     failures
 }
 
-/// The attestations of the selected atoms for the default configuration: one listing
-/// of `refs/eka/attest/<label>/<version>/<config hash>/` per mirror, the tags fetched
-/// into the atom store, each checked against the trust policy of its set and the lock;
-/// then disagreeing outputs, the substituters, and `--require-attested`.
+/// One atom's attestation refs (ref name and tag id), over every mirror, by atom id.
+type FoundAttestations = BTreeMap<String, BTreeSet<(String, ObjectId)>>;
+
+/// The attestations of the selected atoms: one listing per mirror of
+/// `refs/eka/attest/<label>/<version>/` (only `<selected config hash>/` under
+/// `--require-attested`), the tags fetched into the atom store in one fetch per mirror,
+/// each checked against the trust policy of its set and the lock; then, per
+/// configuration, disagreeing outputs; for the selected configuration, the substituters
+/// and `--require-attested`.
 fn check_attestations(
     lock: &Lockfile,
     repo: &gix::Repository,
     trusted: &BTreeMap<ObjectId, &AllowedSigners>,
     options: &Options,
 ) -> Result<BTreeMap<String, AttestationReport>, Error> {
-    let config_hash = nix::eval::config_hash(&nix::eval::canonical_json(
-        &serde_json::Value::Object(serde_json::Map::new()),
-    ));
-    let prefix_of = |atom: &LockedAtom| {
-        format!(
-            "{}{}/",
-            verify::attestation::ref_prefix(atom.label.as_str(), &atom.version.to_string()),
-            config_hash.trim_start_matches("sha256:")
-        )
+    let selected = config_hash(&options.config);
+    let atom_prefix = |atom: &LockedAtom| {
+        verify::attestation::ref_prefix(atom.label.as_str(), &atom.version.to_string())
     };
-    // Atom id → attestation ref → tag id, over every mirror.
-    let mut found: BTreeMap<String, BTreeSet<(String, ObjectId)>> = BTreeMap::new();
+    let listed_prefix = |atom: &LockedAtom| {
+        if options.require_attested {
+            format!(
+                "{}{}/",
+                atom_prefix(atom),
+                selected.trim_start_matches("sha256:")
+            )
+        } else {
+            atom_prefix(atom)
+        }
+    };
+    let mut found = list_attestations(lock, repo, options, &listed_prefix);
+    let no_signers =
+        AllowedSigners::parse("no allowed signers", "").map_err(|source| Error::Signers {
+            set: String::new(),
+            source,
+        })?;
+    let mut reports = BTreeMap::new();
+    for atom in &lock.atoms {
+        let allowed = object_id(&atom.set)
+            .and_then(|root| trusted.get(&root).copied())
+            .unwrap_or(&no_signers);
+        let prefix = atom_prefix(atom);
+        // Configuration hash → its refs.
+        let mut by_config: BTreeMap<String, BTreeSet<(String, ObjectId)>> = BTreeMap::new();
+        for (name, id) in found.remove(atom.id.as_str()).unwrap_or_default() {
+            let config = name
+                .strip_prefix(&prefix)
+                .and_then(|rest| rest.split('/').next())
+                .unwrap_or_default();
+            by_config
+                .entry(format!("sha256:{config}"))
+                .or_default()
+                .insert((name, id));
+        }
+        let selected_refs = by_config.remove(&selected).unwrap_or_default();
+        let check = |refs, hash: &str, is_selected| {
+            check_configuration(atom, repo, refs, allowed, options, hash, is_selected)
+        };
+        let report = AttestationReport {
+            selected: check(&selected_refs, &selected, true),
+            other_configs: by_config
+                .iter()
+                .map(|(hash, refs)| check(refs, hash, false))
+                .collect(),
+        };
+        reports.insert(atom.id.to_string(), report);
+    }
+    Ok(reports)
+}
+
+/// List the attestation refs under `prefix_of` every selected atom, one listing per
+/// mirror, and fetch the tags the atom store lacks, one fetch per mirror.
+fn list_attestations(
+    lock: &Lockfile,
+    repo: &gix::Repository,
+    options: &Options,
+    prefix_of: &dyn Fn(&LockedAtom) -> String,
+) -> FoundAttestations {
+    let mut found = FoundAttestations::new();
     let mut by_mirror: BTreeMap<&str, Vec<&LockedAtom>> = BTreeMap::new();
     for atom in &lock.atoms {
         for mirror in &atom.mirrors {
@@ -814,35 +914,25 @@ fn check_attestations(
         }
         step.advance(url);
     }
-    drop(step);
-    let no_signers =
-        AllowedSigners::parse("no allowed signers", "").map_err(|source| Error::Signers {
-            set: String::new(),
-            source,
-        })?;
-    let mut reports = BTreeMap::new();
-    for atom in &lock.atoms {
-        let allowed = object_id(&atom.set)
-            .and_then(|root| trusted.get(&root).copied())
-            .unwrap_or(&no_signers);
-        let refs = found.remove(atom.id.as_str()).unwrap_or_default();
-        let report = check_atom_attestations(atom, repo, &refs, allowed, options, &config_hash);
-        reports.insert(atom.id.to_string(), report);
-    }
-    Ok(reports)
+    found
 }
 
-/// Check the attestation tags found for one atom.
-fn check_atom_attestations(
+/// Check the attestation tags found for one atom under one configuration; the
+/// substituters and `--require-attested` apply to the selected configuration only.
+fn check_configuration(
     atom: &LockedAtom,
     repo: &gix::Repository,
     refs: &BTreeSet<(String, ObjectId)>,
     allowed: &AllowedSigners,
     options: &Options,
     config_hash: &str,
-) -> AttestationReport {
+    selected: bool,
+) -> ConfigAttestations {
     use verify::attestation::{self, Failure as Attestation};
-    let mut report = AttestationReport::default();
+    let mut report = ConfigAttestations {
+        config_hash: config_hash.to_owned(),
+        ..ConfigAttestations::default()
+    };
     let (Some(commit), version) = (object_id(&atom.commit), atom.version.to_string()) else {
         return report;
     };
@@ -894,6 +984,9 @@ fn check_atom_attestations(
     report
         .failures
         .extend(attestation::disagreements(&verified));
+    if !selected {
+        return report;
+    }
     if !options.substituters.is_empty() {
         let mut checked = BTreeSet::new();
         for subject in verified.iter().flat_map(|good| &good.statement.subjects) {

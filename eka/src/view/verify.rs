@@ -37,7 +37,7 @@ impl Verdict {
             && self
                 .attestations
                 .as_ref()
-                .is_none_or(|report| report.failures.is_empty())
+                .is_none_or(verify::AttestationReport::is_ok)
     }
 }
 
@@ -86,7 +86,7 @@ impl Verify {
                 self.atoms
                     .iter()
                     .filter_map(|atom| atom.attestations.as_ref())
-                    .flat_map(|report| &report.failures)
+                    .flat_map(verify::AttestationReport::failures)
                     .filter_map(|failure| failure.hint()),
             )
             .collect();
@@ -107,27 +107,15 @@ impl View for Verify {
     }
 
     fn render_human(&self, printer: &Printer) {
+        let default_config = verify::config_hash(&serde_json::json!({}));
         for atom in &self.atoms {
             let report = &atom.report;
             if atom.is_ok() {
                 printer.data(format_args!("ok {}@{}", report.label, report.version));
             }
-            let attestations = atom.attestations.iter();
-            for attester in attestations.clone().flat_map(|found| &found.attested_by) {
-                printer.data(format_args!(
-                    "attested {}@{} by {} ({})",
-                    report.label, report.version, attester.principal, attester.fingerprint
-                ));
-            }
-            for failure in attestations.flat_map(|found| &found.failures) {
-                let kind = serde_json::to_value(failure)
-                    .ok()
-                    .and_then(|value| value["kind"].as_str().map(str::to_owned))
-                    .unwrap_or_default();
-                printer.data(format_args!(
-                    "FAILED {}@{}: {kind}: {failure}",
-                    report.label, report.version
-                ));
+            let configs = atom.attestations.iter().flat_map(|found| found.configs());
+            for config in configs {
+                render_configuration(printer, report, config, &default_config);
             }
             for failure in &report.failures {
                 printer.data(format_args!(
@@ -145,5 +133,41 @@ impl View for Verify {
             ));
         }
         self.render_hints(printer);
+    }
+}
+
+/// One configuration's attestation lines of one atom; a configuration other than the
+/// default `{}` is named at the end of each line.
+fn render_configuration(
+    printer: &Printer,
+    report: &AtomReport,
+    config: &verify::ConfigAttestations,
+    default_config: &str,
+) {
+    let named = if config.config_hash == default_config {
+        String::new()
+    } else {
+        format!(" for configuration `{}`", config.config_hash)
+    };
+    for attester in &config.attested_by {
+        printer.data(format_args!(
+            "attested {}@{} by {} ({}){named}",
+            report.label, report.version, attester.principal, attester.fingerprint
+        ));
+    }
+    for failure in &config.failures {
+        let kind = serde_json::to_value(failure)
+            .ok()
+            .and_then(|value| value["kind"].as_str().map(str::to_owned))
+            .unwrap_or_default();
+        // `unattested` names its configuration itself.
+        let named = match failure {
+            ::verify::attestation::Failure::Unattested { .. } => "",
+            _ => named.as_str(),
+        };
+        printer.data(format_args!(
+            "FAILED {}@{}: {kind}: {failure}{named}",
+            report.label, report.version
+        ));
     }
 }
