@@ -22,3 +22,4 @@
 
 pub mod ops;
 pub mod transaction;
+pub mod trust;
