@@ -6,7 +6,10 @@
 //! written); a `base` only B serves is not used, and named with the opt-in when it is
 //! required; `[mirrors]` in `eka.toml` configuring B for A's set accepts it. `[mirrors]`
 //! also redirects an unreachable URL to a working mirror for `add`, `list`, `verify`
-//! and `export --flake`.
+//! and `export --flake`. A `base` only B serves is used when signed by a key the
+//! consumer's `[trust.a]` allows (locked with B as its only mirror, and verified), and
+//! refused when unsigned, signed by a stranger or by a revoked key; a hand-edited lock
+//! naming B for A's `base` fails `eka verify` with `unconfigured-source`.
 
 use std::path::{Path, PathBuf};
 
@@ -454,6 +457,13 @@ fn signed_claimant_is_accepted(transport: Transport) {
     // Every locked tree is fetched from the claimant and checked.
     fixture.eka(&["vendor"]).success();
     fixture.eka(&["vendor", "--check"]).success();
+    let copy = Remote::start(Transport::File);
+    fixture.eka(&["mirror", copy.url()]).success();
+    assert_eq!(
+        Fixture::atom_commit(&copy, "base", "1.0.1"),
+        base.commit.to_string(),
+        "the air-gapped copy holds the claimant's version"
+    );
     assert_eq!(fixture.sandbox.read("consumer/atom.lock"), before);
     // The key revoked after locking: the locked atom no longer verifies.
     let public = std::fs::read_to_string(keys.path().join("publisher.pub")).unwrap();
