@@ -567,7 +567,8 @@ impl Catalog {
 
     /// Key every discovered version by its set root: the owners' versions are
     /// published (two owners disagreeing is tampering), a claimant's are checked
-    /// against them ([`Error::Claimed`]) or withheld. Then fill the registry.
+    /// against them ([`Error::Claimed`]), published when `vouch` vouches for them, or
+    /// withheld. Then fill the registry.
     fn settle(&mut self, raw: Vec<Found>, vouch: Option<&dyn Vouch>) -> Result<(), Error> {
         let groups = self.groups();
         // Per atom, the set references that served a version of it.
