@@ -5,7 +5,9 @@
 //! `publish`, `remove`, `resolve`, `tree`, `update`, `verify`): it takes `Options`, does
 //! the work with the `atom`, `resolver`, `verify` and `nix` libraries, and returns an
 //! `Outcome` for the binary to print. Every command that changes `atom.lock` goes
-//! through one [`transaction::relock`]. The services they share live in the libraries:
+//! through one [`transaction::relock`]; [`trust`] applies the consumer's
+//! `[trust.<set>]` entries to versions served by URLs not configured for their set
+//! (resolution and `verify`). The services they share live in the libraries:
 //! cutting atom commits in `atom::store::cut`, the resolver's catalog of published atoms
 //! and lock synthesis in `resolver::{catalog, lock}`, `eval`/`build`/`export` and direct
 //! Nix inputs in the `nix` crate. Nothing here prints; progress goes to the
@@ -22,3 +24,4 @@
 
 pub mod ops;
 pub mod transaction;
+pub mod trust;

@@ -307,6 +307,9 @@ pub struct Options {
     pub reporter: std::sync::Arc<dyn atom::progress::Reporter>,
     /// The consumer's `[mirrors]` (`eka.toml`): where set URLs are fetched from.
     pub mirrors: Mirrors,
+    /// The consumer's `[trust.<set>]` entries (`eka.toml`): a version only a URL not
+    /// configured for its set serves is used when a key they trust for the set signed it.
+    pub trust: std::collections::BTreeMap<String, atom::config::Trust>,
 }
 
 /// What a lock-changing command did.
@@ -374,8 +377,11 @@ pub fn relock(options: &Options, plan: Plan, edit: &mut Edit<'_>) -> Result<Outc
     edit(&mut files.document, None)?;
     let manifest = files.document.manifest()?;
     let local = LocalSet::find(&options.dir)?;
-    let sources =
-        Sources::new(&options.cache, options.offline, local)?.with_mirrors(options.mirrors.clone());
+    let trust =
+        crate::trust::TrustPolicy::new(&options.trust, &manifest, std::time::SystemTime::now());
+    let sources = Sources::new(&options.cache, options.offline, local)?
+        .with_mirrors(options.mirrors.clone())
+        .with_vouch(Box::new(trust));
     let catalog = Catalog::gather(&sources, &manifest, Some(&plan.extra), &*options.reporter)?;
     let vanished = vanished(&catalog, &files.old);
     let solving = atom::progress::Step::begin(&*options.reporter, "Solving", None);
@@ -527,9 +533,14 @@ fn withheld(catalog: &Catalog, source: resolver::Error) -> Error {
         .withheld
         .iter()
         .map(|withheld| {
+            let why = withheld
+                .refusal
+                .as_ref()
+                .map(|refusal| format!(" ({})", refusal.reason))
+                .unwrap_or_default();
             format!(
                 "`{}` {} is served only by {}, which is not configured for the set of {}: \
-                 not used",
+                 not used{why}",
                 withheld.label,
                 withheld.version,
                 quoted(&withheld.claimant),
@@ -550,11 +561,17 @@ fn withheld(catalog: &Catalog, source: resolver::Error) -> Error {
         .first()
         .map(|url| url.as_str())
         .unwrap_or_default();
+    let trust = first
+        .refusal
+        .as_ref()
+        .and_then(|refusal| refusal.hint.as_ref())
+        .map(|hint| format!("{hint}; or, "))
+        .unwrap_or_default();
     Error::Withheld {
         withheld,
         source: Box::new(source),
         hint: format!(
-            "if {named} really mirrors that set, configure it in `eka.toml`: \
+            "{trust}if {named} really mirrors that set, configure it in `eka.toml`: \
              `[mirrors]` `\"{key}\" = [{owner}, {claimant}]`"
         ),
     }

@@ -147,6 +147,7 @@ fn publish_lock_and_verify_report_one_step_per_phase_and_finish_them_all() {
         dry_run: false,
         reporter: recorder.clone(),
         mirrors: Default::default(),
+        trust: Default::default(),
     })
     .unwrap();
     assert!(locked.written);

@@ -20,11 +20,14 @@
 //! manifest names that atom from, else every configured group reporting the root, else
 //! (no configured URL reports it) every group reporting it, merged as mirrors. Any other
 //! group reporting that root is a claimant: a version it serves that an owner serves
-//! must be the same atom commit ([`Error::Claimed`]); a version only it serves is not
-//! used, only recorded ([`Catalog::withheld`]). A local (`"::"`) atom has exactly one version, the one in the work
+//! must be the same atom commit ([`Error::Claimed`]); a version only it serves is used
+//! when the set's trust policy vouches for its atom commit ([`Vouch`], given in
+//! [`Sources::vouch`]: a signature by a key trusted for the set), and then locked with
+//! the claimant's URLs as its only mirrors; otherwise it is not used, only recorded
+//! ([`Catalog::withheld`], with why it was not vouched for). A local (`"::"`) atom has exactly one version, the one in the work
 //! tree; it is locked as the atom commit `eka publish` would make from `HEAD` (see
-//! [`crate::lock`] and ADR 0012). Main types: [`Catalog`], [`Sources`], [`LocalSet`],
-//! [`SetRef`] and [`Error`].
+//! [`crate::lock`] and ADR 0012). Main types: [`Catalog`], [`Sources`], [`Vouch`],
+//! [`LocalSet`], [`SetRef`] and [`Error`].
 //!
 //! ```no_run
 //! use resolver::catalog::{Catalog, Sources};
@@ -49,7 +52,10 @@ use atom::{
     config::Mirrors,
     manifest::{Manifest, SetSource},
     progress::{Reporter, Step},
-    store::fetch::{self, Cache, Warning},
+    store::{
+        AtomCommit,
+        fetch::{self, Cache, Warning},
+    },
     uri::SetUrl,
 };
 use gix::ObjectId;
@@ -210,6 +216,24 @@ impl LocalSet {
     }
 }
 
+/// Judges a version only a claimant serves (see the module docs): whether the trust
+/// policy of the set it claims vouches for its atom commit.
+pub trait Vouch: std::fmt::Debug + Send + Sync {
+    /// `Some(Ok(()))` when `commit` carries a signature by a key trusted for the set
+    /// whose configured URLs (as the consumer names them) are `owners`; `Some(Err(_))`
+    /// with why not; `None` when no trust policy applies to that set.
+    fn vouch(&self, owners: &[SetUrl], commit: &AtomCommit) -> Option<Result<(), Refusal>>;
+}
+
+/// Why a claimant's version was not vouched for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// What is wrong, a lowercase phrase naming the key when there is one.
+    pub reason: String,
+    /// How to trust it, when the consumer may.
+    pub hint: Option<String>,
+}
+
 /// Where atoms come from: the cache (and the network unless offline) and the local set.
 #[derive(Debug)]
 pub struct Sources {
@@ -221,6 +245,8 @@ pub struct Sources {
     pub local: Option<LocalSet>,
     /// The consumer's `[mirrors]`: where each set URL is fetched from.
     pub mirrors: Mirrors,
+    /// Judges the versions only a claimant serves (none are used without it).
+    pub vouch: Option<Box<dyn Vouch>>,
 }
 
 impl Sources {
@@ -231,12 +257,22 @@ impl Sources {
             offline,
             local,
             mirrors: Mirrors::default(),
+            vouch: None,
         })
     }
 
     /// The same sources, fetching set URLs through `mirrors`.
     pub fn with_mirrors(self, mirrors: Mirrors) -> Sources {
         Sources { mirrors, ..self }
+    }
+
+    /// The same sources, using the versions only a claimant serves that `vouch`
+    /// vouches for.
+    pub fn with_vouch(self, vouch: Box<dyn Vouch>) -> Sources {
+        Sources {
+            vouch: Some(vouch),
+            ..self
+        }
     }
 }
 
@@ -295,6 +331,8 @@ pub struct Catalog {
     /// What discovery learnt this run (each mirror is listed at most twice, whatever
     /// the number of rounds).
     session: fetch::Session,
+    /// The decoded remote atom commits, by id (a claimant's are judged by [`Vouch`]).
+    commits: BTreeMap<ObjectId, AtomCommit>,
 }
 
 /// A version a URL serves for a set it is not configured for, which no configured URL
@@ -309,6 +347,8 @@ pub struct Withheld {
     pub claimant: Vec<SetUrl>,
     /// The set's configured URLs, as the consumer names them.
     pub owners: Vec<SetUrl>,
+    /// Why the set's trust policy did not vouch for it (None when no policy judged it).
+    pub refusal: Option<Refusal>,
 }
 
 /// What the consumer configured: the root manifest's sets and extra atoms, after
@@ -337,6 +377,15 @@ impl Configured {
 }
 
 type Dep = (SetRef, Label, VersionReq);
+
+/// One version a claimant serves: its set reference, set key, label and version.
+#[derive(Clone, Copy)]
+struct Claim<'a> {
+    set: &'a SetRef,
+    key: &'a str,
+    label: &'a Label,
+    version: &'a Version,
+}
 
 /// One discovered version before it is keyed: its set reference, label, version,
 /// dependencies and what a lock needs.
@@ -403,7 +452,7 @@ impl Catalog {
                 pending = catalog.owners_to_ask(&raw, &seen);
             }
         }
-        catalog.settle(raw)?;
+        catalog.settle(raw, sources.vouch.as_deref())?;
         Ok(catalog)
     }
 
@@ -518,8 +567,9 @@ impl Catalog {
 
     /// Key every discovered version by its set root: the owners' versions are
     /// published (two owners disagreeing is tampering), a claimant's are checked
-    /// against them ([`Error::Claimed`]) or withheld. Then fill the registry.
-    fn settle(&mut self, raw: Vec<Found>) -> Result<(), Error> {
+    /// against them ([`Error::Claimed`]), published when `vouch` vouches for them, or
+    /// withheld. Then fill the registry.
+    fn settle(&mut self, raw: Vec<Found>, vouch: Option<&dyn Vouch>) -> Result<(), Error> {
         let groups = self.groups();
         // Per atom, the set references that served a version of it.
         let mut served: BTreeMap<(String, Label), BTreeSet<SetRef>> = BTreeMap::new();
@@ -535,7 +585,7 @@ impl Catalog {
             let key = self.key_of(&set);
             let owners = self.owners(&groups, &key, &label);
             if !owners.contains(&set) {
-                claims.push((set, key, label, version, published));
+                claims.push((set, key, label, version, deps, published));
                 continue;
             }
             // A configured owner that does not serve the atom is not its mirror; sets no
@@ -579,8 +629,16 @@ impl Catalog {
             versions.insert(version.clone(), published);
             registered.push((key, label, version, deps));
         }
-        for (set, key, label, version, published) in claims {
-            self.check_claim(&groups, &set, &key, &label, &version, &published)?;
+        for (set, key, label, version, deps, published) in claims {
+            let claim = Claim {
+                set: &set,
+                key: &key,
+                label: &label,
+                version: &version,
+            };
+            if self.check_claim(&groups, &claim, published, vouch)? {
+                registered.push((key, label, version, deps));
+            }
         }
         for (key, label, version, deps) in registered {
             let requirements = deps
@@ -596,23 +654,30 @@ impl Catalog {
     }
 
     /// A claimant's version: the owners' own when they serve it (the same atom commit,
-    /// else [`Error::Claimed`]), withheld when they do not.
+    /// else [`Error::Claimed`]); when they do not, published with the claimant as its
+    /// only mirror if `vouch` vouches for its atom commit (returns true: register it),
+    /// else withheld.
     fn check_claim(
         &mut self,
         groups: &BTreeMap<String, Vec<SetRef>>,
-        set: &SetRef,
-        key: &str,
-        label: &Label,
-        version: &Version,
-        published: &Published,
-    ) -> Result<(), Error> {
+        claim: &Claim<'_>,
+        mut published: Published,
+        vouch: Option<&dyn Vouch>,
+    ) -> Result<bool, Error> {
+        let Claim {
+            set,
+            key,
+            label,
+            version,
+        } = *claim;
         let claimant = self.answered.get(set).cloned().unwrap_or_default();
+        let atom_key = AtomKey::new(key.to_owned(), label.clone());
         let known = self
             .published
-            .get(&AtomKey::new(key.to_owned(), label.clone()))
+            .get(&atom_key)
             .and_then(|versions| versions.get(version));
-        match known {
-            Some(known) => match (known.commit_id, published.commit_id) {
+        if let Some(known) = known {
+            return match (known.commit_id, published.commit_id) {
                 (Some(owner_commit), Some(claimant_commit)) if owner_commit != claimant_commit => {
                     Err(Error::Claimed(Box::new(Conflict {
                         label: label.clone(),
@@ -623,22 +688,34 @@ impl Catalog {
                         second_commit: claimant_commit,
                     })))
                 }
-                _ => Ok(()),
-            },
-            None => {
-                let owners = self.owners(groups, key, label);
-                let withheld = Withheld {
-                    label: label.clone(),
-                    version: version.clone(),
-                    claimant,
-                    owners: self.owner_urls(&owners),
-                };
-                if !self.withheld.contains(&withheld) {
-                    self.withheld.push(withheld);
-                }
-                Ok(())
-            }
+                _ => Ok(false),
+            };
         }
+        let owners = self.owner_urls(&self.owners(groups, key, label));
+        let commit = published.commit_id.and_then(|id| self.commits.get(&id));
+        let verdict = match (vouch, commit) {
+            (Some(vouch), Some(commit)) => vouch.vouch(&owners, commit),
+            _ => None,
+        };
+        if let Some(Ok(())) = verdict {
+            published.mirrors = claimant;
+            self.published
+                .entry(atom_key)
+                .or_default()
+                .insert(version.clone(), published);
+            return Ok(true);
+        }
+        let withheld = Withheld {
+            label: label.clone(),
+            version: version.clone(),
+            claimant,
+            owners,
+            refusal: verdict.and_then(Result::err),
+        };
+        if !self.withheld.contains(&withheld) {
+            self.withheld.push(withheld);
+        }
+        Ok(false)
     }
 
     /// The set key of a set reference: its root in hex, or a placeholder when unknown
@@ -741,6 +818,8 @@ impl Catalog {
                 }
                 for (label, versions) in atoms.atoms {
                     for (version, published) in versions {
+                        self.commits
+                            .insert(published.commit_id, published.commit.clone());
                         found.push((
                             label.clone(),
                             version,

@@ -6,7 +6,12 @@
 //! written); a `base` only B serves is not used, and named with the opt-in when it is
 //! required; `[mirrors]` in `eka.toml` configuring B for A's set accepts it. `[mirrors]`
 //! also redirects an unreachable URL to a working mirror for `add`, `list`, `verify`
-//! and `export --flake`.
+//! and `export --flake`. A `base` only B serves is used when signed by a key the
+//! consumer's `[trust.a]` allows (locked with B as its only mirror, and verified), and
+//! refused when unsigned, signed by a stranger or by a revoked key; a hand-edited lock
+//! naming B for A's `base` fails `eka verify` with `unconfigured-source`.
+
+use std::path::{Path, PathBuf};
 
 use eka_test_support::{Remote, TestRepo, Transport};
 
@@ -17,10 +22,19 @@ fn atom_toml(label: &str, version: &str, deps: &str) -> String {
 }
 
 fn publish(sandbox: &Sandbox, dir: &std::path::Path, url: &str) {
-    let output = sandbox
-        .command()
+    publish_signed(sandbox, dir, url, None);
+}
+
+/// `eka publish --all`, signing with the private key `key` when given.
+fn publish_signed(sandbox: &Sandbox, dir: &std::path::Path, url: &str, key: Option<&Path>) {
+    let mut command = sandbox.command();
+    command
         .current_dir(dir)
-        .args(["publish", "--all", "--remote", url])
+        .args(["publish", "--all", "--remote", url]);
+    if let Some(key) = key {
+        command.args(["--sign", "--key"]).arg(key);
+    }
+    let output = command
         .env("SSH_AUTH_SOCK", "/nonexistent")
         .output()
         .unwrap();
@@ -51,6 +65,11 @@ struct Fixture {
 
 impl Fixture {
     fn new(transport: Transport, fork: Fork) -> Fixture {
+        Fixture::with_fork_key(transport, fork, None)
+    }
+
+    /// The registries, B's atoms signed with the private key `fork_key` when given.
+    fn with_fork_key(transport: Transport, fork: Fork, fork_key: Option<&Path>) -> Fixture {
         let sandbox = Sandbox::new();
         let (a, b) = (Remote::start(transport), Remote::start(transport));
         let repo = TestRepo::init();
@@ -112,7 +131,7 @@ impl Fixture {
         );
         git(fork_repo, &["add", "--all"], None);
         git(fork_repo, &["commit", "--quiet", "-m", "fork"], None);
-        publish(&sandbox, fork_repo, b.url());
+        publish_signed(&sandbox, fork_repo, b.url(), fork_key);
 
         sandbox.write(
             "consumer/atom.toml",
@@ -328,4 +347,261 @@ fn mirrors_redirect_an_unreachable_url_file() {
 #[test]
 fn mirrors_redirect_an_unreachable_url_http() {
     mirrors_redirect_an_unreachable_url(Transport::Http);
+}
+
+/// An Ed25519 key pair made by `ssh-keygen` in `dir`: the private key's path, its
+/// public line and its fingerprint.
+fn keygen(dir: &Path, name: &str) -> (PathBuf, String, String) {
+    let key = dir.join(name);
+    let status = std::process::Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", name, "-f"])
+        .arg(&key)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let public_path = dir.join(format!("{name}.pub"));
+    let public = std::fs::read_to_string(&public_path)
+        .unwrap()
+        .trim()
+        .to_owned();
+    let listed = std::process::Command::new("ssh-keygen")
+        .arg("-lf")
+        .arg(&public_path)
+        .output()
+        .unwrap();
+    assert!(listed.status.success());
+    let fingerprint = String::from_utf8(listed.stdout)
+        .unwrap()
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    (key, public, fingerprint)
+}
+
+/// How registry B's `base` 1.0.1 is signed, against a consumer trusting `publisher`
+/// for A's set (`[trust.a]`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Signing {
+    /// By `publisher`.
+    Trusted,
+    /// Not at all.
+    Unsigned,
+    /// By a key `[trust.a]` does not list.
+    Stranger,
+    /// By `publisher`, whose key `[trust.a]` also revokes.
+    Revoked,
+}
+
+/// Registry B (a fork of A) publishes `base` 1.0.1, which only it serves, and `tool`
+/// requiring it; the consumer requires `A::base ^1` and `B::tool`, trusting
+/// `publisher`'s key for set `a`.
+fn claimant(transport: Transport, signing: Signing) -> (Fixture, String, tempfile::TempDir) {
+    let keys = tempfile::tempdir().unwrap();
+    let (publisher, public, fingerprint) = keygen(keys.path(), "publisher");
+    let (stranger, _, stranger_fingerprint) = keygen(keys.path(), "stranger");
+    let fork_key = match signing {
+        Signing::Trusted | Signing::Revoked => Some(publisher.as_path()),
+        Signing::Stranger => Some(stranger.as_path()),
+        Signing::Unsigned => None,
+    };
+    let fixture = Fixture::with_fork_key(
+        transport,
+        Fork::NewerBase {
+            tool_requires: "^1.0.1",
+        },
+        fork_key,
+    );
+    let revoked = if signing == Signing::Revoked {
+        format!("revoked_keys = [\"{public}\"]\n")
+    } else {
+        String::new()
+    };
+    fixture.sandbox.write(
+        "consumer/eka.toml",
+        &format!("[trust.a]\nallowed_signers = [\"publisher@example.org {public}\"]\n{revoked}"),
+    );
+    let signer = match signing {
+        Signing::Stranger => stranger_fingerprint,
+        _ => fingerprint,
+    };
+    (fixture, signer, keys)
+}
+
+fn signed_claimant_is_accepted(transport: Transport) {
+    let (fixture, _, keys) = claimant(transport, Signing::Trusted);
+    let (a, b) = (fixture.a.url(), fixture.b.url());
+    fixture.eka(&["resolve"]).success();
+    let base = fixture.locked("base");
+    assert_eq!(base.version.to_string(), "1.0.1");
+    assert_eq!(
+        base.commit.to_string(),
+        Fixture::atom_commit(&fixture.b, "base", "1.0.1")
+    );
+    assert_eq!(
+        Fixture::mirrors(&base),
+        vec![b.to_owned()],
+        "only B serves it"
+    );
+    let lock = fixture.sandbox.read("consumer/atom.lock");
+    assert!(!lock.contains(a), "A serves nothing locked:\n{lock}");
+    fixture.eka(&["verify"]).success();
+    fixture.eka(&["verify", "--offline"]).success();
+    fixture.eka(&["verify", "--require-signed"]).success();
+    // Resolving again keeps the lock as it is.
+    let before = fixture.sandbox.read("consumer/atom.lock");
+    fixture.eka(&["resolve"]).success();
+    fixture.eka(&["--locked", "resolve"]).success();
+    fixture.eka(&["update"]).success();
+    assert_eq!(fixture.sandbox.read("consumer/atom.lock"), before);
+    // Every locked tree is fetched from the claimant and checked.
+    fixture.eka(&["vendor"]).success();
+    fixture.eka(&["vendor", "--check"]).success();
+    let copy = Remote::start(Transport::File);
+    fixture.eka(&["mirror", copy.url()]).success();
+    assert_eq!(
+        Fixture::atom_commit(&copy, "base", "1.0.1"),
+        base.commit.to_string(),
+        "the air-gapped copy holds the claimant's version"
+    );
+    assert_eq!(fixture.sandbox.read("consumer/atom.lock"), before);
+    // The key revoked after locking: the locked atom no longer verifies.
+    let public = std::fs::read_to_string(keys.path().join("publisher.pub")).unwrap();
+    let config = fixture.sandbox.read("consumer/eka.toml");
+    fixture.sandbox.write(
+        "consumer/eka.toml",
+        &format!("{config}revoked_keys = [\"{}\"]\n", public.trim()),
+    );
+    let run = fixture.eka(&["verify", "--offline"]).refused();
+    assert!(
+        run.stdout.contains("base@1.0.1: untrusted-signer"),
+        "{run:?}"
+    );
+    assert!(run.stdout.contains("unconfigured-source"), "{run:?}");
+    // Without the trust entry, the lock names a source the consumer no longer trusts.
+    std::fs::remove_file(fixture.sandbox.path("consumer/eka.toml")).unwrap();
+    let run = fixture.eka(&["verify", "--offline"]).refused();
+    assert!(
+        run.stdout.contains("unconfigured-source") || run.stderr.contains("unconfigured-source"),
+        "{run:?}"
+    );
+}
+
+#[test]
+fn a_claimant_version_signed_by_a_trusted_key_is_accepted_file() {
+    signed_claimant_is_accepted(Transport::File);
+}
+
+#[test]
+fn a_claimant_version_signed_by_a_trusted_key_is_accepted_http() {
+    signed_claimant_is_accepted(Transport::Http);
+}
+
+fn claimant_is_refused(transport: Transport, signing: Signing) -> crate::common::Run {
+    let (fixture, signer, _keys) = claimant(transport, signing);
+    let (a, b) = (fixture.a.url(), fixture.b.url());
+    let run = fixture.eka(&["resolve"]).refused();
+    let mut needles = vec![
+        "`base` 1.0.1".to_owned(),
+        b.to_owned(),
+        "`[trust.a]` does not vouch for it".to_owned(),
+        "[mirrors]".to_owned(),
+    ];
+    if signing != Signing::Unsigned {
+        needles.push(signer);
+    }
+    for needle in needles {
+        assert!(
+            run.stderr.contains(&needle),
+            "`{needle}` in\n{}",
+            run.stderr
+        );
+    }
+    assert!(
+        !fixture.sandbox.path("consumer/atom.lock").exists(),
+        "nothing written"
+    );
+    let mut run = run;
+    run.stderr = run
+        .stderr
+        .replace(a, "[registry-a]")
+        .replace(b, "[registry-b]");
+    run
+}
+
+#[test]
+fn an_unsigned_claimant_version_is_refused_file() {
+    let run = claimant_is_refused(Transport::File, Signing::Unsigned);
+    snapshot!("identity_claimant_unsigned_refused", run.transcript());
+}
+
+#[test]
+fn an_unsigned_claimant_version_is_refused_git() {
+    claimant_is_refused(Transport::Git, Signing::Unsigned);
+}
+
+#[test]
+fn a_claimant_version_signed_by_a_stranger_is_refused() {
+    let run = claimant_is_refused(Transport::File, Signing::Stranger);
+    assert!(
+        run.stderr.contains("not an allowed signer"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("allowed_signers"), "{}", run.stderr);
+}
+
+#[test]
+fn a_claimant_version_signed_by_a_revoked_key_is_refused() {
+    let run = claimant_is_refused(Transport::Http, Signing::Revoked);
+    assert!(run.stderr.contains("revoked"), "{}", run.stderr);
+}
+
+fn hand_edited_lock_naming_a_claimant_fails_verify(transport: Transport) {
+    let (fixture, _, _keys) = claimant(transport, Signing::Unsigned);
+    let (a, b) = (fixture.a.url(), fixture.b.url());
+    // Opted in with `[mirrors]`: the lock names A, as the consumer does.
+    fixture.sandbox.write(
+        "consumer/eka.toml",
+        &format!("[mirrors]\n\"{a}\" = [\"{a}\", \"{b}\"]\n"),
+    );
+    fixture.eka(&["resolve"]).success();
+    assert_eq!(
+        Fixture::mirrors(&fixture.locked("base")),
+        vec![a.to_owned()]
+    );
+    // The opt-in dropped and the lock edited by hand to name B for A's `base`.
+    std::fs::remove_file(fixture.sandbox.path("consumer/eka.toml")).unwrap();
+    let lock = fixture.sandbox.read("consumer/atom.lock");
+    let edited = lock.replacen(
+        &format!("mirrors = [\n    \"{a}\",\n]"),
+        &format!("mirrors = [\n    \"{b}\",\n]"),
+        1,
+    );
+    assert_ne!(lock, edited);
+    fixture.sandbox.write("consumer/atom.lock", &edited);
+    for args in [&["verify"][..], &["verify", "--offline"][..]] {
+        let run = fixture.eka(args).refused();
+        let output = format!("{}{}", run.stdout, run.stderr);
+        for needle in ["unconfigured-source", "`base`", b, "[trust.<set>]"] {
+            assert!(output.contains(needle), "`{needle}` in\n{output}");
+        }
+        if transport == Transport::File && args.len() == 1 {
+            let transcript = run
+                .transcript()
+                .replace(a, "[registry-a]")
+                .replace(b, "[registry-b]");
+            snapshot!("identity_unconfigured_source", transcript);
+        }
+    }
+}
+
+#[test]
+fn a_hand_edited_lock_naming_a_claimant_fails_verify_file() {
+    hand_edited_lock_naming_a_claimant_fails_verify(Transport::File);
+}
+
+#[test]
+fn a_hand_edited_lock_naming_a_claimant_fails_verify_http() {
+    hand_edited_lock_naming_a_claimant_fails_verify(Transport::Http);
 }

@@ -229,6 +229,23 @@ pub enum Failure {
         /// The locked commit id.
         commit: String,
     },
+    /// None of the atom's mirrors is configured for its set, and its commit carries no
+    /// signature the set's trust policy accepts (reported by the caller, who knows the
+    /// consumer's configuration; see ADR 0017).
+    #[error(
+        "`{label}` is served only by `{}`, not configured for its set (`{}`), and {reason}",
+        mirrors.join("`, `"), configured.join("`, `")
+    )]
+    UnconfiguredSource {
+        /// The atom's label.
+        label: String,
+        /// Its locked mirrors.
+        mirrors: Vec<String>,
+        /// The URLs configured for its set.
+        configured: Vec<String>,
+        /// Why its signature does not make up for it.
+        reason: String,
+    },
 }
 
 /// The kind of a [`Failure`], with a stable kebab-case name for machine output.
@@ -260,6 +277,8 @@ pub enum Kind {
     Unreachable,
     /// [`Failure::NotCached`].
     NotCached,
+    /// [`Failure::UnconfiguredSource`].
+    UnconfiguredSource,
 }
 
 impl Kind {
@@ -279,6 +298,7 @@ impl Kind {
             Self::RefMoved => "ref-moved",
             Self::Unreachable => "unreachable",
             Self::NotCached => "not-cached",
+            Self::UnconfiguredSource => "unconfigured-source",
         }
     }
 }
@@ -306,6 +326,7 @@ impl Failure {
             Self::RefMoved { .. } => Kind::RefMoved,
             Self::Unreachable { .. } => Kind::Unreachable,
             Self::NotCached { .. } => Kind::NotCached,
+            Self::UnconfiguredSource { .. } => Kind::UnconfiguredSource,
         }
     }
 
@@ -338,6 +359,12 @@ impl Failure {
             }
             Self::BadSignature { .. } => {
                 "the signature does not match the commit: the commit or signature was tampered with"
+            }
+            Self::UnconfiguredSource { .. } => {
+                "if that mirror really serves the set, configure it in `eka.toml` \
+                 (`[mirrors]` `\"<set url>\" = [\"<set url>\", \"<mirror>\"]`), or trust its \
+                 signer for the set in `[trust.<set>]`; otherwise regenerate the lock with \
+                 `eka resolve`"
             }
             Self::HostileTree { .. } => return None,
         })

@@ -29,6 +29,7 @@ fn lock_options(
         dir: context.cwd.clone(),
         cache: config.cache,
         mirrors: config.mirrors,
+        trust: config.trust,
         offline: context.offline,
         locked: context.locked,
         dry_run,

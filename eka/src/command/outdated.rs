@@ -17,6 +17,7 @@ pub(crate) fn exec(context: &Context<'_>, args: OutdatedArgs) -> crate::error::R
             dry_run: true,
             reporter: context.printer.progress().clone(),
             mirrors: config.mirrors,
+            trust: config.trust,
         },
     };
     let outcome = outdated::run(&options)?;

@@ -23,6 +23,7 @@
 //!         dry_run: true,
 //!         reporter: atom::progress::Silent::shared(),
 //!         mirrors: Default::default(),
+//!         trust: Default::default(),
 //!     },
 //! };
 //! let outcome = outdated::run(&options)?;

@@ -15,6 +15,7 @@
 //!         dry_run: false,
 //!         reporter: atom::progress::Silent::shared(),
 //!         mirrors: Default::default(),
+//!         trust: Default::default(),
 //!     },
 //!     names: vec!["hello".parse()?],
 //! };

@@ -12,6 +12,7 @@
 //!     dry_run: true,
 //!     reporter: atom::progress::Silent::shared(),
 //!     mirrors: Default::default(),
+//!     trust: Default::default(),
 //! };
 //! let outcome = resolve::run(&options)?;
 //! println!("{} atoms added", outcome.changes.added.len());

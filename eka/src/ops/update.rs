@@ -13,6 +13,7 @@
 //!         dry_run: false,
 //!         reporter: atom::progress::Silent::shared(),
 //!         mirrors: Default::default(),
+//!         trust: Default::default(),
 //!     },
 //!     names: vec!["hello".parse()?],
 //! };

@@ -18,9 +18,19 @@
 //!    headers, signatures, closure) and merges the network failures into its report;
 //!    offline, a locked commit the cache lacks is [`Failure::NotCached`], not
 //!    [`Failure::MissingCommit`] (nothing was asked of the mirrors);
-//! 4. checks the project's own `[deps.from.<set>]` requirements against the lock (the
-//!    closure at the root), reported in [`Outcome::root_failures`];
-//! 5. with [`Options::attestations`], checks the attestation tags of the selected atoms
+//! 4. checks that every selected atom is served by a URL configured for its set, or
+//!    signed by a key the set's trust policy allows (ADR 0017), else
+//!    [`Failure::UnconfiguredSource`]. An atom the project requires from a set is
+//!    configured by that set's URLs (and their `[mirrors]`); any other by the
+//!    configured URLs (`[package.sets]`, `[mirrors]`) serving locked atoms of its set
+//!    root, and by anything when there are none (a set reached only through published
+//!    manifests);
+//! 5. checks the project's own `[deps.from.<set>]` requirements against the lock (the
+//!    closure at the root), reported in [`Outcome::root_failures`]. A requirement is
+//!    met by a locked atom of that label listing one of the set's URLs, or carrying the
+//!    set root of such an atom; when no locked atom lists the set's URLs (its atoms are
+//!    served by a claimant only), by any locked atom of that label, which step 4 judges.
+//! 6. with [`Options::attestations`], checks the attestation tags of the selected atoms
 //!    for [`Options::config`] and, unless [`Options::require_attested`], for every other
 //!    configuration found on the mirrors ([`AttestationReport`], one
 //!    [`ConfigAttestations`] per configuration hash).
@@ -31,7 +41,9 @@
 //!
 //! The trust policy comes from `eka.toml`: `[trust.<set name or set URL>]
 //! allowed_signers = [...]` and `revoked_keys = [...]`; a set name is looked up in the
-//! project's `[package.sets]`; two entries naming one set are refused.
+//! project's `[package.sets]`; two entries naming one set are refused. An entry judges
+//! the atoms of the set roots of the locked atoms listing its URLs or meeting the
+//! project's requirements from its set.
 //!
 //! ```no_run
 //! use eka::ops::verify::{Options, verify};
@@ -355,6 +367,13 @@ pub fn verify(options: &Options) -> Result<Outcome, Error> {
         .atoms_repo()
         .map_err(|error| cache_error(cache.dir(), error))?;
     let mut report = verify::walk::verify_lock(&repo, &selected, &policy, &*options.reporter)?;
+    let trust = crate::trust::TrustPolicy::new(&options.trust, &manifest, options.now);
+    let sources = check_sources(&manifest, &lock, &selected, &options.mirrors, &trust, &repo);
+    for (id, failures) in sources {
+        if let Some(atom) = report.atom_mut(&id) {
+            atom.failures.extend(failures);
+        }
+    }
     for (id, failures) in network {
         if let Some(atom) = report.atom_mut(&id) {
             let unreachable = failures
@@ -487,8 +506,29 @@ fn set_urls_of<'a>(name: &'a str, manifest: &'a Manifest) -> Vec<&'a str> {
     }
 }
 
+/// The set roots a trust entry judges: those of the locked atoms listing its URLs, and
+/// of the locked atoms meeting the project's requirements from the sets it names.
 fn set_roots_of(name: &str, manifest: &Manifest, lock: &Lockfile) -> BTreeSet<ObjectId> {
     let urls = set_urls_of(name, manifest);
+    let mut roots = roots_listing(lock, &urls);
+    for (set_name, requirements) in &manifest.deps.from {
+        let set_urls = remote_urls(manifest, set_name);
+        if !set_urls.iter().any(|url| urls.contains(&url.as_str())) {
+            continue;
+        }
+        for label in requirements.keys() {
+            roots.extend(
+                meeting(manifest, lock, set_name, label)
+                    .into_iter()
+                    .filter_map(|atom| object_id(&atom.set)),
+            );
+        }
+    }
+    roots
+}
+
+/// The set roots of the locked atoms listing one of `urls` as a mirror.
+fn roots_listing(lock: &Lockfile, urls: &[&str]) -> BTreeSet<ObjectId> {
     lock.atoms
         .iter()
         .filter(|atom| {
@@ -498,6 +538,159 @@ fn set_roots_of(name: &str, manifest: &Manifest, lock: &Lockfile) -> BTreeSet<Ob
         })
         .filter_map(|atom| object_id(&atom.set))
         .collect()
+}
+
+/// The URLs of the project's set `set_name` (none for `"::"` or an undeclared set).
+fn remote_urls<'a>(manifest: &'a Manifest, set_name: &Label) -> &'a [SetUrl] {
+    match manifest.package.sets.get(set_name) {
+        Some(source @ (SetSource::Url(_) | SetSource::Mirrors(_))) => source.urls(),
+        _ => &[],
+    }
+}
+
+/// The locked atoms that may meet the project's requirement of `label` from its set
+/// `set_name`: of that label, listing one of the set's URLs or carrying the set root of
+/// an atom that does; when no locked atom lists the set's URLs, any of that label.
+fn meeting<'a>(
+    manifest: &Manifest,
+    lock: &'a Lockfile,
+    set_name: &Label,
+    label: &Label,
+) -> Vec<&'a LockedAtom> {
+    let urls = remote_urls(manifest, set_name);
+    let labelled = lock.atoms.iter().filter(|atom| &atom.label == label);
+    if urls.is_empty() {
+        return labelled.collect();
+    }
+    let names: Vec<&str> = urls.iter().map(SetUrl::as_str).collect();
+    let roots = roots_listing(lock, &names);
+    if roots.is_empty() {
+        // The set's atoms are all served by a claimant: `check_sources` judges them.
+        return labelled.collect();
+    }
+    labelled
+        .filter(|atom| {
+            atom.mirrors.iter().any(|mirror| urls.contains(mirror))
+                || object_id(&atom.set).is_some_and(|root| roots.contains(&root))
+        })
+        .collect()
+}
+
+/// Per atom id, the [`Failure::UnconfiguredSource`] of each selected atom none of whose
+/// mirrors is configured for its set and whose commit (when the store has it) carries
+/// no signature the set's trust entry allows (see the module docs, step 4).
+fn check_sources(
+    manifest: &Manifest,
+    lock: &Lockfile,
+    selected: &Lockfile,
+    mirrors: &atom::config::Mirrors,
+    trust: &crate::trust::TrustPolicy,
+    repo: &gix::Repository,
+) -> BTreeMap<String, Vec<Failure>> {
+    let configured = configured_for(manifest, lock, mirrors);
+    let mut failures: BTreeMap<String, Vec<Failure>> = BTreeMap::new();
+    for atom in &selected.atoms {
+        let allowed = configured
+            .named
+            .get(atom.id.as_str())
+            .or_else(|| configured.by_root.get(atom.set.as_str()));
+        let Some(allowed) = allowed.filter(|allowed| !allowed.is_empty()) else {
+            continue;
+        };
+        if atom.mirrors.is_empty()
+            || atom
+                .mirrors
+                .iter()
+                .any(|mirror| allowed.contains(mirror.as_str()))
+        {
+            continue;
+        }
+        let Some(raw) = object_id(&atom.commit)
+            .and_then(|id| repo.find_object(id).ok())
+            .map(|object| object.detach().data)
+        else {
+            // Missing or not cached: the walk reports it.
+            continue;
+        };
+        let reason = match trust.judge(allowed.iter().map(String::as_str), &raw) {
+            Some(Ok(_)) => continue,
+            Some(Err(refusal)) => refusal.reason,
+            None => "no `[trust.<set>]` entry of `eka.toml` names its set".to_owned(),
+        };
+        failures
+            .entry(atom.id.to_string())
+            .or_default()
+            .push(Failure::UnconfiguredSource {
+                label: atom.label.to_string(),
+                mirrors: atom.mirrors.iter().map(|m| m.as_str().to_owned()).collect(),
+                configured: allowed.iter().cloned().collect(),
+                reason,
+            });
+    }
+    failures
+}
+
+/// The URLs configured for each locked atom's set.
+#[derive(Debug, Default)]
+struct ConfiguredUrls {
+    /// Per atom id meeting a requirement of the project's: the URLs of the set it is
+    /// required from, and their `[mirrors]`.
+    named: BTreeMap<String, BTreeSet<String>>,
+    /// Per set root (hex): the configured URLs (`[package.sets]`, `[mirrors]` keys and
+    /// targets) listed by locked atoms of that root.
+    by_root: BTreeMap<String, BTreeSet<String>>,
+}
+
+fn configured_for(
+    manifest: &Manifest,
+    lock: &Lockfile,
+    mirrors: &atom::config::Mirrors,
+) -> ConfiguredUrls {
+    let mut result = ConfiguredUrls::default();
+    let mut configured: BTreeSet<String> = BTreeSet::new();
+    for (set_name, requirements) in &manifest.deps.from {
+        let urls = remote_urls(manifest, set_name);
+        if urls.is_empty() {
+            continue;
+        }
+        let mut allowed: BTreeSet<String> =
+            urls.iter().map(|url| url.as_str().to_owned()).collect();
+        allowed.extend(
+            mirrors
+                .expand(urls)
+                .iter()
+                .map(|url| url.as_str().to_owned()),
+        );
+        configured.extend(allowed.iter().cloned());
+        for label in requirements.keys() {
+            for atom in meeting(manifest, lock, set_name, label) {
+                result
+                    .named
+                    .entry(atom.id.to_string())
+                    .or_default()
+                    .extend(allowed.iter().cloned());
+            }
+        }
+    }
+    for source in manifest.package.sets.values() {
+        configured.extend(source.urls().iter().map(|url| url.as_str().to_owned()));
+    }
+    for (key, targets) in mirrors.iter() {
+        configured.insert(key.as_str().to_owned());
+        configured.extend(targets.iter().map(|url| url.as_str().to_owned()));
+    }
+    for atom in &lock.atoms {
+        for mirror in &atom.mirrors {
+            if configured.contains(mirror.as_str()) {
+                result
+                    .by_root
+                    .entry(atom.set.to_string())
+                    .or_default()
+                    .insert(mirror.as_str().to_owned());
+            }
+        }
+    }
+    result
 }
 
 /// One mirror's atom refs, by name.
@@ -752,19 +945,8 @@ fn timed_out_everywhere(
 fn check_root(manifest: &Manifest, lock: &Lockfile) -> Vec<Failure> {
     let mut failures = Vec::new();
     for (set_name, requirements) in &manifest.deps.from {
-        let urls: &[SetUrl] = match manifest.package.sets.get(set_name) {
-            Some(source @ (SetSource::Url(_) | SetSource::Mirrors(_))) => source.urls(),
-            _ => &[],
-        };
         for (label, requirement) in requirements {
-            let candidates: Vec<&LockedAtom> = lock
-                .atoms
-                .iter()
-                .filter(|atom| &atom.label == label)
-                .filter(|atom| {
-                    urls.is_empty() || atom.mirrors.iter().any(|mirror| urls.contains(mirror))
-                })
-                .collect();
+            let candidates = meeting(manifest, lock, set_name, label);
             let wanted = format!("`{set_name}::{label}@{requirement}`");
             if candidates.is_empty() {
                 failures.push(Failure::ClosureBroken {
