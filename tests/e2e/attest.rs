@@ -364,6 +364,23 @@ fn nix_verify_checks_attestations_against_the_trust_policy_and_the_lock() {
     let (code, hello) = setup.verify(&setup.nix, &[]);
     assert_eq!(code, 1);
     assert_eq!(hello["attestations"]["failures"][0]["signature"], "revoked");
+    // Expired: the builder's key stopped being valid before now (judged now, not at the
+    // tagger date the signer chose).
+    setup.sandbox.write(
+        "consumer/eka.toml",
+        &format!(
+            "[trust.\"{}\"]\nallowed_signers = ['builder@example.org valid-before=\"20200101\" {}']\n",
+            setup.remote.url(),
+            setup.public("builder")
+        ),
+    );
+    let (code, hello) = setup.verify(&setup.nix, &["--require-attested"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        Attesting::failure_kinds(&hello),
+        ["attestation-untrusted", "unattested"]
+    );
+    assert_eq!(hello["attestations"]["failures"][0]["signature"], "expired");
 
     // A tag made by `git tag -s` over a statement by the other builder is accepted.
     let statement = setup.statement(&builder_ref);
