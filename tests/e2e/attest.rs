@@ -283,20 +283,7 @@ fn nix_verify_checks_attestations_against_the_trust_policy_and_the_lock() {
     let setup = Attesting::new();
     let cache = tempfile::tempdir().unwrap();
     let cache_url = format!("file://{}", cache.path().display());
-    let key = setup.key("builder");
-    let attested = setup
-        .eka_in_repo(&[
-            "--json",
-            "attest",
-            "--remote",
-            setup.remote.url(),
-            "--key",
-            key.to_str().unwrap(),
-            "--copy-to",
-            &cache_url,
-        ])
-        .success();
-    let attested: serde_json::Value = serde_json::from_str(&attested.stdout).unwrap();
+    let attested = setup.attest_with("builder", &["--copy-to", &cache_url]);
     let config_hash = attested["atoms"][0]["config_hash"]
         .as_str()
         .unwrap()
@@ -554,23 +541,11 @@ fn nix_attest_builds_in_another_store_and_verify_realises_from_an_http_cache() {
     let cache = served.path().join("good");
     let (secret, _) = cache_key(&setup.nix, served.path(), "eka-test-cache-1");
     let copy_to = format!("file://{}?secret-key={}", cache.display(), secret.display());
-    let key = setup.key("builder");
     let store = elsewhere.store();
-    let attested = setup
-        .eka_in_repo(&[
-            "--json",
-            "attest",
-            "--remote",
-            setup.remote.url(),
-            "--key",
-            key.to_str().unwrap(),
-            "--store",
-            store.to_str().unwrap(),
-            "--copy-to",
-            &copy_to,
-        ])
-        .success();
-    let attested: serde_json::Value = serde_json::from_str(&attested.stdout).unwrap();
+    let attested = setup.attest_with(
+        "builder",
+        &["--store", store.to_str().unwrap(), "--copy-to", &copy_to],
+    );
     let output = attested["atoms"][0]["outputs"][0]["path"]
         .as_str()
         .unwrap()
