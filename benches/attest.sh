@@ -25,22 +25,11 @@ for tool in git nix ssh-keygen hyperfine python3; do
   command -v "$tool" >/dev/null || { echo "benches/attest.sh: \`$tool\` is missing" >&2; exit 2; }
 done
 
-work=$(mktemp -d)
-results=$work/results
-mkdir -p "$results"
-benches=$(cd "$(dirname "$0")" && pwd)
-trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
-export HOME=$work/home XDG_CONFIG_HOME=$work/config XDG_CACHE_HOME=$work/cache
-export XDG_DATA_HOME=$work/data
-export GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1
-export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@eka.invalid
-export GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@eka.invalid
-export GIT_AUTHOR_DATE='1700000000 +0000' GIT_COMMITTER_DATE='1700000000 +0000'
+# shellcheck source=benches/sandbox.sh
+source "$(dirname "$0")/sandbox.sh"
 # A private chroot store, no substituters: the builds are local and offline.
 export NIX_CONFIG=$'substituters =\nflake-registry =\nexperimental-features = nix-command flakes\nsandbox = false\nbuild-users-group =\nstore = '"$work/store"$'\n'
 export SSH_AUTH_SOCK=/nonexistent
-unset EKA_CONFIG EKA_CACHE_DIR NO_COLOR NIX_REMOTE NIX_PATH NIX_STORE_DIR NIX_STATE_DIR NIX_CONF_DIR
-mkdir -p "$HOME" "$XDG_CONFIG_HOME" "$XDG_CACHE_HOME" "$XDG_DATA_HOME"
 
 # The set: $ATOMS atoms, each entry point a derivation the chroot store builds without
 # `/bin/sh` (`builtin:buildenv` over an empty manifest).

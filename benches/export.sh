@@ -16,19 +16,8 @@ EKA=$(realpath "$EKA")
 SIZES=${SIZES:-150 300 600}
 RUNS=${RUNS:-10}
 
-work=$(mktemp -d)
-results=$work/results
-mkdir -p "$results"
-benches=$(cd "$(dirname "$0")" && pwd)
-trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
-export HOME=$work/home XDG_CONFIG_HOME=$work/config XDG_CACHE_HOME=$work/cache
-export XDG_DATA_HOME=$work/data
-export GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1
-export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@eka.invalid
-export GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@eka.invalid
-export GIT_AUTHOR_DATE='1700000000 +0000' GIT_COMMITTER_DATE='1700000000 +0000'
-unset EKA_CONFIG EKA_CACHE_DIR NO_COLOR
-mkdir -p "$HOME" "$XDG_CONFIG_HOME" "$XDG_CACHE_HOME" "$XDG_DATA_HOME"
+# shellcheck source=benches/sandbox.sh
+source "$(dirname "$0")/sandbox.sh"
 
 # setup N: a set of N atoms (each a few small files) published once with
 # `eka publish --all` to its own bare mirror, and a project locking all N.

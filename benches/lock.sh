@@ -17,22 +17,11 @@ EKA=$(realpath "$EKA")
 ATOMS=${ATOMS:-20}
 RUNS=${RUNS:-10}
 
-work=$(mktemp -d)
-results=$work/results
-mkdir -p "$results"
+# shellcheck source=benches/sandbox.sh
+source "$(dirname "$0")/sandbox.sh"
 # medians BASELINE JSON…: one markdown row per command: median, ratio to BASELINE.
-benches=$(cd "$(dirname "$0")" && pwd)
 medians() { python3 "$benches/medians.py" "$@"; }
-trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
-export HOME=$work/home XDG_CONFIG_HOME=$work/config XDG_CACHE_HOME=$work/cache
-export XDG_DATA_HOME=$work/data
-export GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1
-export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@eka.invalid
-export GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@eka.invalid
-export GIT_AUTHOR_DATE='1700000000 +0000' GIT_COMMITTER_DATE='1700000000 +0000'
 export NIX_CONFIG=$'substituters =\nflake-registry =\nexperimental-features = nix-command flakes\n'
-unset EKA_CONFIG EKA_CACHE_DIR NO_COLOR NIX_REMOTE NIX_PATH NIX_STORE_DIR NIX_STATE_DIR NIX_CONF_DIR
-mkdir -p "$HOME" "$XDG_CONFIG_HOME" "$XDG_CACHE_HOME" "$XDG_DATA_HOME"
 
 # A set of $ATOMS atoms, published once with `eka publish --all`.
 src=$work/src
