@@ -3,7 +3,7 @@
 # versions): `eka show <url>::<label>` (cold and warm cache) against
 # `git ls-remote <url> 'refs/eka/atoms/<label>/*'` and a `git fetch` of the same refs
 # (atom commits without trees, and their manifest blobs) into an empty repository.
-# Over file:// and over git:// (git daemon on loopback; FACTS.md: protocol v2 on
+# Over file:// and over git:// (git daemon on loopback; measured here: protocol v2 on
 # loopback stalls 40-90 ms per request on Nagle/delayed ACK, so git:// figures are
 # latency-bound).
 #
