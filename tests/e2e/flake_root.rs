@@ -144,6 +144,12 @@ fn the_flake_evaluates_its_own_atom_as_eka_eval_does() {
     // `store_path_of` gives JSON strings: the store path of the consumer's `helper`.
     let followed: String =
         serde_json::from_str(&store_path_of(&nix, &helper_url, &helper.rev_parse("main"))).unwrap();
+    let own = store_path_of(&nix, &helper_url, &helper.rev_parse("old"));
+    assert_ne!(
+        serde_json::from_str::<String>(&own).unwrap(),
+        followed,
+        "without the follows, tool would see another store path"
+    );
     let expected = serde_json::json!({ "tool": followed, "helper": followed, "label": "app" });
     assert_eq!(eka_value(&sandbox, &nix, dir), expected);
     assert_eq!(flake_value(&nix, dir), Ok(expected));
