@@ -54,7 +54,7 @@ pub(crate) fn helper() -> TestRepo {
 
 /// A set publishing `tool` 1.0.0, whose entry gives the store path of its Nix input
 /// `helper`, locked (by the real `eka resolve`) at branch `old` of `helper_url`.
-fn publish_tool(sandbox: &Sandbox, nix: &Nix, helper_url: &str) -> TestRepo {
+pub(crate) fn publish_tool(sandbox: &Sandbox, nix: &Nix, helper_url: &str) -> TestRepo {
     let repo = TestRepo::init();
     repo.write("ekala.toml", "[set]\npackages = [\"tool\"]\n");
     repo.commit("init");
@@ -76,7 +76,7 @@ fn publish_tool(sandbox: &Sandbox, nix: &Nix, helper_url: &str) -> TestRepo {
     repo
 }
 
-fn consumer_manifest(set_url: &str, helper_url: &str, follows: &str) -> String {
+pub(crate) fn consumer_manifest(set_url: &str, helper_url: &str, follows: &str) -> String {
     format!(
         "[package]\nlabel = \"app\"\nversion = \"0.1.0\"\nentry = \"default.nix\"\n\n\
          [package.sets]\ns = \"{set_url}\"\n\n[deps.from.s]\ntool = \"^1\"\n\n\
@@ -86,7 +86,7 @@ fn consumer_manifest(set_url: &str, helper_url: &str, follows: &str) -> String {
 }
 
 /// The store path `fetchGit` gives `helper` at `rev`.
-fn store_path_of(nix: &Nix, url: &str, rev: &str) -> String {
+pub(crate) fn store_path_of(nix: &Nix, url: &str, rev: &str) -> String {
     let output = nix
         .command("nix-instantiate")
         .arg("--store")

@@ -16,6 +16,7 @@ mod deps_local;
 mod deps_stress;
 mod errors;
 mod flake_export;
+mod flake_root;
 mod follows;
 mod identity;
 mod immutable;
