@@ -9,7 +9,10 @@
 //! and `export --flake`. A `base` only B serves is used when signed by a key the
 //! consumer's `[trust.a]` allows (locked with B as its only mirror, and verified), and
 //! refused when unsigned, signed by a stranger or by a revoked key; a hand-edited lock
-//! naming B for A's `base` fails `eka verify` with `unconfigured-source`.
+//! naming B for A's `base` fails `eka verify` with `unconfigured-source`. A locked
+//! claimant version whose key is revoked later is never moved: every lock-changing
+//! command fails naming it; two trusted claimants serving different commits for one
+//! version are refused.
 
 use std::path::{Path, PathBuf};
 
@@ -604,4 +607,169 @@ fn a_hand_edited_lock_naming_a_claimant_fails_verify_file() {
 #[test]
 fn a_hand_edited_lock_naming_a_claimant_fails_verify_http() {
     hand_edited_lock_naming_a_claimant_fails_verify(Transport::Http);
+}
+
+/// A locked claimant version whose key is revoked after locking: every lock-changing
+/// command refuses (exit 1) naming the atom, version, claimant and why, and leaves the
+/// lock as it was; nothing moves it to another version.
+fn lost_trust_keeps_the_lock(transport: Transport) {
+    let (fixture, fingerprint, keys) = claimant(transport, Signing::Trusted);
+    let (a, b) = (fixture.a.url(), fixture.b.url());
+    fixture.eka(&["resolve"]).success();
+    let before = fixture.sandbox.read("consumer/atom.lock");
+    let manifest = fixture.sandbox.read("consumer/atom.toml");
+    let public = std::fs::read_to_string(keys.path().join("publisher.pub")).unwrap();
+    let config = fixture.sandbox.read("consumer/eka.toml");
+    fixture.sandbox.write(
+        "consumer/eka.toml",
+        &format!("{config}revoked_keys = [\"{}\"]\n", public.trim()),
+    );
+    let helper = format!("{b}::helper");
+    let commands: [&[&str]; 5] = [
+        &["resolve"],
+        &["--locked", "resolve"],
+        &["update"],
+        &["update", "tool"],
+        &["add", &helper],
+    ];
+    for args in commands {
+        let run = fixture.eka(args).refused();
+        for needle in [
+            "locked `base` 1.0.1",
+            b,
+            "no longer trusted",
+            "revoked key",
+            &fingerprint,
+            "hint: ",
+            "never moved",
+        ] {
+            assert!(
+                run.stderr.contains(needle),
+                "{args:?}: `{needle}` in\n{}",
+                run.stderr
+            );
+        }
+        assert_eq!(
+            fixture.sandbox.read("consumer/atom.lock"),
+            before,
+            "{args:?}: the lock is untouched"
+        );
+        assert_eq!(fixture.sandbox.read("consumer/atom.toml"), manifest);
+        if transport == Transport::File && args == ["resolve"] {
+            let transcript = run
+                .transcript()
+                .replace(a, "[registry-a]")
+                .replace(b, "[registry-b]")
+                .replace(&fingerprint, "[fingerprint]");
+            snapshot!("identity_locked_claimant_key_revoked", transcript);
+        }
+    }
+    // Naming the atom asks to move it, but no trusted version satisfies `tool`'s
+    // `^1.0.1`: refused, naming why the claimant's version is not used.
+    let run = fixture.eka(&["update", "base"]).refused();
+    assert!(run.stderr.contains("not used"), "{}", run.stderr);
+    assert_eq!(fixture.sandbox.read("consumer/atom.lock"), before);
+    // The trust entry removed: the same refusal, naming the missing entry.
+    std::fs::remove_file(fixture.sandbox.path("consumer/eka.toml")).unwrap();
+    let run = fixture.eka(&["resolve"]).refused();
+    for needle in ["locked `base` 1.0.1", b, "no `[trust.<set>]` entry", a] {
+        assert!(run.stderr.contains(needle), "`{needle}` in\n{}", run.stderr);
+    }
+    assert_eq!(fixture.sandbox.read("consumer/atom.lock"), before);
+}
+
+#[test]
+fn a_locked_claimant_version_whose_key_is_revoked_is_not_moved_file() {
+    lost_trust_keeps_the_lock(Transport::File);
+}
+
+#[test]
+fn a_locked_claimant_version_whose_key_is_revoked_is_not_moved_git() {
+    lost_trust_keeps_the_lock(Transport::Git);
+}
+
+/// Registries B and C, both forks of A, publish `base` 1.0.1 with different bytes, each
+/// signed by the key the consumer trusts for A's set: neither is used, the tampering
+/// error names both URLs (exit 1, nothing written).
+fn trusted_claimants_disagreeing_are_refused(transport: Transport) {
+    let (fixture, _, keys) = claimant(transport, Signing::Trusted);
+    let (a, b) = (fixture.a.url(), fixture.b.url());
+    let c = Remote::start(transport);
+    // C forks B's repository, serving its own `base` 1.0.1 and `gadget` requiring it.
+    let fork = tempfile::tempdir().unwrap();
+    git(
+        fork.path(),
+        &[
+            "clone",
+            "--quiet",
+            fixture._fork.path().to_str().unwrap(),
+            ".",
+        ],
+        None,
+    );
+    let write = |relative: &str, text: &str| {
+        let path = fork.path().join(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write("ekala.toml", "[set]\npackages = [\"base\", \"gadget\"]\n");
+    write("base/data.txt", "c's data\n");
+    write(
+        "gadget/atom.toml",
+        &atom_toml(
+            "gadget",
+            "1.0.0",
+            "[package.sets]\nhere = \"::\"\n[deps.from.here]\nbase = \"^1.0.1\"\n",
+        ),
+    );
+    git(fork.path(), &["add", "--all"], None);
+    git(fork.path(), &["commit", "--quiet", "-m", "c's fork"], None);
+    publish_signed(
+        &fixture.sandbox,
+        fork.path(),
+        c.url(),
+        Some(&keys.path().join("publisher")),
+    );
+    fixture.sandbox.write(
+        "consumer/atom.toml",
+        &atom_toml(
+            "consumer",
+            "0.1.0",
+            &format!(
+                "[package.sets]\na = \"{a}\"\nb = \"{b}\"\nc = \"{}\"\n[deps.from.a]\n\
+                 base = \"^1\"\n[deps.from.b]\ntool = \"^1\"\n[deps.from.c]\ngadget = \"^1\"\n",
+                c.url()
+            ),
+        ),
+    );
+    let run = fixture.eka(&["resolve"]).refused();
+    for needle in [
+        b.to_owned(),
+        c.url().to_owned(),
+        "`base` 1.0.1".to_owned(),
+        Fixture::atom_commit(&fixture.b, "base", "1.0.1"),
+        Fixture::atom_commit(&c, "base", "1.0.1"),
+        "both signed by keys trusted for the set".to_owned(),
+        "possible tampering".to_owned(),
+    ] {
+        assert!(
+            run.stderr.contains(&needle),
+            "`{needle}` in\n{}",
+            run.stderr
+        );
+    }
+    assert!(
+        !fixture.sandbox.path("consumer/atom.lock").exists(),
+        "nothing written"
+    );
+}
+
+#[test]
+fn two_trusted_claimants_serving_different_commits_are_refused_file() {
+    trusted_claimants_disagreeing_are_refused(Transport::File);
+}
+
+#[test]
+fn two_trusted_claimants_serving_different_commits_are_refused_http() {
+    trusted_claimants_disagreeing_are_refused(Transport::Http);
 }
