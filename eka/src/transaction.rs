@@ -602,9 +602,7 @@ fn withheld_lock<'a>(catalog: &'a Catalog, atom: &LockedAtom) -> Option<&'a cata
         withheld.set == set
             && withheld.label == atom.label
             && withheld.version == atom.version
-            && withheld
-                .commit
-                .is_some_and(|id| id.to_hex() == commit)
+            && withheld.commit.is_some_and(|id| id.to_hex() == commit)
     })
 }
 

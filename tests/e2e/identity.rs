@@ -12,7 +12,8 @@
 //! naming B for A's `base` fails `eka verify` with `unconfigured-source`. A locked
 //! claimant version whose key is revoked later is never moved: every lock-changing
 //! command fails naming it; two trusted claimants serving different commits for one
-//! version are refused.
+//! version are refused. With real Nix, a lock taking `base` from a trusted claimant
+//! exports (`export --flake` pins the claimant) and evaluates (`eval`, `nix eval`).
 
 use std::path::{Path, PathBuf};
 
@@ -73,12 +74,28 @@ impl Fixture {
 
     /// The registries, B's atoms signed with the private key `fork_key` when given.
     fn with_fork_key(transport: Transport, fork: Fork, fork_key: Option<&Path>) -> Fixture {
+        Fixture::build(transport, fork, fork_key, false)
+    }
+
+    /// The registries; with `nix`, every atom has a Nix entry point (`default.nix`)
+    /// naming the registry its `base` comes from.
+    fn build(transport: Transport, fork: Fork, fork_key: Option<&Path>, nix: bool) -> Fixture {
         let sandbox = Sandbox::new();
+        let entry = if nix { "entry = \"default.nix\"\n" } else { "" };
+        let manifest = |label: &str, version: &str, deps: &str| {
+            atom_toml(label, version, &format!("{entry}{deps}"))
+        };
         let (a, b) = (Remote::start(transport), Remote::start(transport));
         let repo = TestRepo::init();
         repo.write("ekala.toml", "[set]\npackages = [\"base\"]\n")
-            .write("base/atom.toml", atom_toml("base", "1.0.0", ""))
+            .write("base/atom.toml", manifest("base", "1.0.0", ""))
             .write("base/data.txt", "a's data\n");
+        if nix {
+            repo.write(
+                "base/default.nix",
+                "{ deps, nix, atom }: builtins.readFile ./data.txt\n",
+            );
+        }
         repo.commit("base 1.0.0");
         publish(&sandbox, repo.path(), a.url());
 
@@ -107,7 +124,7 @@ impl Fixture {
                     ],
                     None,
                 );
-                write("base/atom.toml", &atom_toml("base", "1.0.1", ""));
+                write("base/atom.toml", &manifest("base", "1.0.1", ""));
                 write("base/data.txt", "b's data\n");
                 tool_requires
             }
@@ -120,10 +137,14 @@ impl Fixture {
             "ekala.toml",
             "[set]\npackages = [\"base\", \"tool\", \"helper\"]\n",
         );
-        write("helper/atom.toml", &atom_toml("helper", "1.0.0", ""));
+        write("helper/atom.toml", &manifest("helper", "1.0.0", ""));
+        if nix {
+            write("helper/default.nix", "{ deps, nix, atom }: atom.label\n");
+            write("tool/default.nix", "{ deps, nix, atom }: deps.base\n");
+        }
         write(
             "tool/atom.toml",
-            &atom_toml(
+            &manifest(
                 "tool",
                 "1.0.0",
                 &format!(
@@ -136,9 +157,15 @@ impl Fixture {
         git(fork_repo, &["commit", "--quiet", "-m", "fork"], None);
         publish_signed(&sandbox, fork_repo, b.url(), fork_key);
 
+        if nix {
+            sandbox.write(
+                "consumer/default.nix",
+                "{ deps, nix, atom }: { base = deps.base; tool = deps.tool; }\n",
+            );
+        }
         sandbox.write(
             "consumer/atom.toml",
-            &atom_toml(
+            &manifest(
                 "consumer",
                 "0.1.0",
                 &format!(
@@ -400,6 +427,15 @@ enum Signing {
 /// requiring it; the consumer requires `A::base ^1` and `B::tool`, trusting
 /// `publisher`'s key for set `a`.
 fn claimant(transport: Transport, signing: Signing) -> (Fixture, String, tempfile::TempDir) {
+    claimant_built(transport, signing, false)
+}
+
+/// [`claimant`], every atom with a Nix entry point when `nix`.
+fn claimant_built(
+    transport: Transport,
+    signing: Signing,
+    nix: bool,
+) -> (Fixture, String, tempfile::TempDir) {
     let keys = tempfile::tempdir().unwrap();
     let (publisher, public, fingerprint) = keygen(keys.path(), "publisher");
     let (stranger, _, stranger_fingerprint) = keygen(keys.path(), "stranger");
@@ -408,12 +444,13 @@ fn claimant(transport: Transport, signing: Signing) -> (Fixture, String, tempfil
         Signing::Stranger => Some(stranger.as_path()),
         Signing::Unsigned => None,
     };
-    let fixture = Fixture::with_fork_key(
+    let fixture = Fixture::build(
         transport,
         Fork::NewerBase {
             tool_requires: "^1.0.1",
         },
         fork_key,
+        nix,
     );
     let revoked = if signing == Signing::Revoked {
         format!("revoked_keys = [\"{public}\"]\n")
@@ -772,4 +809,69 @@ fn two_trusted_claimants_serving_different_commits_are_refused_file() {
 #[test]
 fn two_trusted_claimants_serving_different_commits_are_refused_http() {
     trusted_claimants_disagreeing_are_refused(Transport::Http);
+}
+
+/// A lock taking `base` from a trusted claimant, exported and evaluated with real Nix:
+/// `eka export --flake` pins the claimant's URL, `eka eval` evaluates B's `base`.
+#[test]
+fn nix_a_claimant_mirrored_lock_exports_and_evaluates() {
+    use crate::{flake_export::nix_flake, nix::Nix, nix_common::eka_with_nix};
+    let (fixture, _, _keys) = claimant_built(Transport::File, Signing::Trusted, true);
+    let (a, b) = (fixture.a.url(), fixture.b.url());
+    fixture.eka(&["resolve"]).success();
+    let base = fixture.locked("base");
+    assert_eq!(Fixture::mirrors(&base), vec![b.to_owned()]);
+    let nix = Nix::new();
+    let dir = fixture.sandbox.path("consumer");
+    let run = |args: &[&str]| {
+        let output = eka_with_nix(&fixture.sandbox, &nix, &dir, args)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        crate::common::Run::from_output(output)
+    };
+    let value = run(&["eval"]).success();
+    assert_eq!(
+        value.stdout.trim(),
+        r#"{"base":"b's data\n","tool":"b's data\n"}"#,
+        "{}",
+        value.stderr
+    );
+    let flake = tempfile::tempdir().unwrap();
+    let flake_dir = flake.path().to_str().unwrap();
+    let export = run(&["export", "--flake", "--output", flake_dir]).success();
+    let flake_lock = std::fs::read_to_string(flake.path().join("flake.lock")).unwrap();
+    let lock: serde_json::Value = serde_json::from_str(&flake_lock).unwrap();
+    let nodes = lock["nodes"].as_object().unwrap();
+    let pinned: Vec<(&serde_json::Value, &serde_json::Value)> = nodes
+        .values()
+        .filter(|node| node["locked"]["rev"] == base.commit.to_string().as_str())
+        .map(|node| (&node["locked"]["url"], &node["original"]["url"]))
+        .collect();
+    assert!(!pinned.is_empty(), "base is pinned:\n{flake_lock}");
+    for (locked, original) in pinned {
+        assert_eq!(locked.as_str(), Some(b), "{flake_lock}");
+        assert_eq!(original.as_str(), Some(b), "{flake_lock}");
+    }
+    assert!(
+        !flake_lock.contains(a),
+        "A serves nothing locked:\n{flake_lock}"
+    );
+    // Nix fetches B's `base` from the claimant through the exported flake.
+    std::fs::write(
+        flake.path().join("flake.nix"),
+        format!(
+            "{{\n  inputs = {};\n  outputs = {{ self, ... }}@inputs: {{\n    \
+             value = builtins.readFile (inputs.base + \"/data.txt\");\n  }};\n}}\n",
+            export.stdout.trim()
+        ),
+    )
+    .unwrap();
+    let value = nix_flake(
+        &nix,
+        &["eval", "--no-update-lock-file", "--json"],
+        flake.path(),
+    );
+    assert_eq!(value.code, 0, "{}", value.stderr);
+    assert_eq!(value.stdout.trim(), r#""b's data\n""#);
 }
