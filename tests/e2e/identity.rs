@@ -875,3 +875,55 @@ fn nix_a_claimant_mirrored_lock_exports_and_evaluates() {
     assert_eq!(value.code, 0, "{}", value.stderr);
     assert_eq!(value.stdout.trim(), r#""b's data\n""#);
 }
+
+/// The project requires `base` from set A (only a trusted claimant, B, serves it) and
+/// from an unrelated set C, each with its own trust entry: `eka verify` tells the two
+/// `base` atoms apart (by the set root the cache's listing of A shows, or, with a fresh
+/// cache, by C's URL), so neither trust entry judges the other set's atom.
+#[test]
+fn one_label_from_two_sets_is_judged_by_each_sets_own_trust_entry() {
+    let (fixture, _, keys) = claimant(Transport::File, Signing::Trusted);
+    let (a, b) = (fixture.a.url(), fixture.b.url());
+    let c = Remote::start(Transport::File);
+    let (c_key, c_public, _) = keygen(keys.path(), "c-publisher");
+    let repo = TestRepo::init();
+    repo.write("ekala.toml", "[set]\npackages = [\"base\"]\n")
+        .write("base/atom.toml", atom_toml("base", "2.0.0", ""))
+        .write("base/data.txt", "c's data\n");
+    repo.commit("c's base 2.0.0");
+    publish_signed(&fixture.sandbox, repo.path(), c.url(), Some(&c_key));
+    fixture.sandbox.write(
+        "consumer/atom.toml",
+        &atom_toml(
+            "consumer",
+            "0.1.0",
+            &format!(
+                "[package.sets]\na = \"{a}\"\nb = \"{b}\"\nc = \"{}\"\n[deps.from.a]\n\
+                 base = \"^1\"\n[deps.from.b]\ntool = \"^1\"\n[deps.from.c]\nbase = \"^2\"\n",
+                c.url()
+            ),
+        ),
+    );
+    let config = fixture.sandbox.read("consumer/eka.toml");
+    fixture.sandbox.write(
+        "consumer/eka.toml",
+        &format!("{config}[trust.c]\nallowed_signers = [\"c@example.org {c_public}\"]\n"),
+    );
+    fixture.eka(&["resolve"]).success();
+    let lock = fixture.sandbox.read("consumer/atom.lock");
+    assert_eq!(lock.matches("label = \"base\"").count(), 2, "{lock}");
+    fixture.eka(&["verify"]).success();
+    fixture.eka(&["verify", "--offline"]).success();
+    // A fresh cache has no listing of A: C's `base` is still C's, by its URL.
+    std::fs::remove_dir_all(fixture.sandbox.dir.path().join("cache")).unwrap();
+    fixture.eka(&["verify"]).success();
+    // Revoking C's key fails C's `base` only, by `[trust.c]`.
+    let config = fixture.sandbox.read("consumer/eka.toml");
+    fixture.sandbox.write(
+        "consumer/eka.toml",
+        &format!("{config}revoked_keys = [\"{c_public}\"]\n"),
+    );
+    let run = fixture.eka(&["verify", "--offline"]).refused();
+    assert!(run.stdout.contains("FAILED base@2.0.0"), "{run:?}");
+    assert!(run.stdout.contains("ok base@1.0.1"), "{run:?}");
+}
