@@ -856,12 +856,31 @@ fn vanished(catalog: &Catalog, old: &Lockfile) -> Vec<String> {
             && withheld_lock(catalog, atom).is_none()
         {
             let mirrors: Vec<&str> = atom.mirrors.iter().map(|url| url.as_str()).collect();
-            vanished.push(format!(
-                "locked `{}@{}` is no longer published by its set (`{}`)",
-                atom.label,
-                atom.version,
-                mirrors.join("`, `")
-            ));
+            let owners: Vec<&str> = catalog
+                .sets
+                .get(&key.set)
+                .map(|info| info.mirrors.iter().map(|url| url.as_str()).collect())
+                .unwrap_or_default();
+            // Locked from a claimant that nothing the project requires reaches any more.
+            let claimant = !owners.is_empty() && mirrors.iter().all(|url| !owners.contains(url));
+            vanished.push(if claimant {
+                format!(
+                    "locked `{}@{}` came from `{}`, which is not configured for its set and \
+                     which no requirement reaches any more; the set's configured URLs (`{}`) \
+                     do not publish it",
+                    atom.label,
+                    atom.version,
+                    mirrors.join("`, `"),
+                    owners.join("`, `")
+                )
+            } else {
+                format!(
+                    "locked `{}@{}` is no longer published by its set (`{}`)",
+                    atom.label,
+                    atom.version,
+                    mirrors.join("`, `")
+                )
+            });
         }
     }
     vanished

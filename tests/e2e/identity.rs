@@ -701,6 +701,18 @@ fn lost_trust_keeps_the_lock(transport: Transport) {
             snapshot!("identity_locked_claimant_key_revoked", transcript);
         }
     }
+    // Without `tool`, nothing reaches B any more: still refused, naming B, lock untouched.
+    let run = fixture.eka(&["remove", "tool"]).refused();
+    for needle in [
+        "locked `base@1.0.1` came from",
+        b,
+        "not configured for its set",
+        a,
+    ] {
+        assert!(run.stderr.contains(needle), "`{needle}` in\n{}", run.stderr);
+    }
+    assert_eq!(fixture.sandbox.read("consumer/atom.lock"), before);
+    assert_eq!(fixture.sandbox.read("consumer/atom.toml"), manifest);
     // Naming the atom asks to move it, but no trusted version satisfies `tool`'s
     // `^1.0.1`: refused, naming why the claimant's version is not used.
     let run = fixture.eka(&["update", "base"]).refused();
