@@ -702,21 +702,25 @@ impl Catalog {
             .and_then(|versions| versions.get(version))
             .map(|known| (known.commit_id, known.mirrors.first().cloned()));
         let known_vouched = self.vouched.contains(&(atom_key.clone(), version.clone()));
-        if let Some((known_commit, known_url)) = &known
+        let conflict = |(known_commit, known_url): &(Option<ObjectId>, Option<SetUrl>)| {
+            let (first_commit, second_commit) = ((*known_commit)?, published.commit_id?);
+            (first_commit != second_commit).then(|| {
+                Box::new(Conflict {
+                    label: label.clone(),
+                    version: version.clone(),
+                    first: url_of(set, known_url.as_ref()),
+                    first_commit,
+                    second: url_of(set, claimant.first()),
+                    second_commit,
+                })
+            })
+        };
+        if let Some(known) = &known
             && !known_vouched
         {
-            return match (known_commit, published.commit_id) {
-                (Some(owner_commit), Some(claimant_commit)) if *owner_commit != claimant_commit => {
-                    Err(Error::Claimed(Box::new(Conflict {
-                        label: label.clone(),
-                        version: version.clone(),
-                        first: url_of(set, known_url.as_ref()),
-                        first_commit: *owner_commit,
-                        second: url_of(set, claimant.first()),
-                        second_commit: claimant_commit,
-                    })))
-                }
-                _ => Ok(false),
+            return match conflict(known) {
+                Some(conflict) => Err(Error::Claimed(conflict)),
+                None => Ok(false),
             };
         }
         let owners = self.owner_urls(&self.owners(groups, key, label));
@@ -726,20 +730,11 @@ impl Catalog {
             _ => None,
         };
         if let Some(Ok(())) = verdict {
-            if let Some((known_commit, known_url)) = known {
+            if let Some(known) = &known {
                 // Another vouched claimant serves this version.
-                return match (known_commit, published.commit_id) {
-                    (Some(first_commit), Some(second_commit)) if first_commit != second_commit => {
-                        Err(Error::ClaimantsDisagree(Box::new(Conflict {
-                            label: label.clone(),
-                            version: version.clone(),
-                            first: url_of(set, known_url.as_ref()),
-                            first_commit,
-                            second: url_of(set, claimant.first()),
-                            second_commit,
-                        })))
-                    }
-                    _ => Ok(false),
+                return match conflict(known) {
+                    Some(conflict) => Err(Error::ClaimantsDisagree(conflict)),
+                    None => Ok(false),
                 };
             }
             published.mirrors = claimant;
