@@ -3,7 +3,8 @@
 //!
 //! [`relock`] holds the project's file lock, reads `atom.toml` and `atom.lock`, lets the
 //! caller edit the manifest, gathers a [`Catalog`] (`resolver::catalog`), resolves
-//! (preferring the locked versions, never downgrading), synthesizes the new [`Lockfile`]
+//! (preferring the locked versions, never downgrading, and never moving a locked
+//! claimant's version whose trust was lost: that is [`Error::LostTrust`]), synthesizes the new [`Lockfile`]
 //! (`resolver::lock`, which refuses a version that stays locked but whose mirrors now
 //! serve another commit or content hash: published versions are immutable), fetches
 //! every remote atom the new lock adds or changes with its tree and checks it
@@ -119,6 +120,15 @@ pub enum Error {
         /// How to opt in.
         hint: String,
     },
+    /// Locked versions only a URL not configured for their set serves, which the set's
+    /// trust policy no longer vouches for: a locked version is never moved to another.
+    #[error("{}", lost.join("; "))]
+    LostTrust {
+        /// Each locked version, its URLs and why it is no longer trusted.
+        lost: Vec<String>,
+        /// How to trust it again, or move it explicitly.
+        hint: String,
+    },
     /// Resolution would move locked atoms to older versions that were not named.
     #[error("refusing to downgrade {}", downgraded.join(", "))]
     Downgrade {
@@ -162,6 +172,7 @@ impl Classify for Error {
             | Error::NotADependency { .. }
             | Error::Vanished { .. }
             | Error::Withheld { .. }
+            | Error::LostTrust { .. }
             | Error::Downgrade { .. }
             | Error::Value { .. } => Kind::Input,
         }
@@ -174,7 +185,7 @@ impl Classify for Error {
             | Error::NotADependency { hint, .. }
             | Error::Vanished { hint, .. }
             | Error::Downgrade { hint, .. } => Some((*hint).to_owned()),
-            Error::Withheld { hint, .. } => Some(hint.clone()),
+            Error::Withheld { hint, .. } | Error::LostTrust { hint, .. } => Some(hint.clone()),
             Error::Catalog(error) => error.hint(),
             Error::Synthesis(error) => error.hint(),
             Error::Resolve(error) => error.hint(),
@@ -384,9 +395,11 @@ pub fn relock(options: &Options, plan: Plan, edit: &mut Edit<'_>) -> Result<Outc
         .with_vouch(Box::new(trust));
     let catalog = Catalog::gather(&sources, &manifest, Some(&plan.extra), &*options.reporter)?;
     let vanished = vanished(&catalog, &files.old);
+    let lost = lost_trust(&catalog, &files.old, &plan);
     let solving = atom::progress::Step::begin(&*options.reporter, "Solving", None);
-    let (manifest, resolution) =
-        resolve_and_edit(&catalog, &mut files, manifest, &plan, &vanished, edit)?;
+    let (manifest, resolution) = resolve_and_edit(
+        &catalog, &mut files, manifest, &plan, &vanished, &lost, edit,
+    )?;
     drop(solving);
     refuse_downgrades(&plan, &files.old, &resolution)?;
     let mut new = resolver::lock::synthesize_reporting(
@@ -492,11 +505,13 @@ fn resolve_and_edit(
     manifest: Manifest,
     plan: &Plan,
     vanished: &[String],
+    lost: &[LostTrust],
     edit: &mut Edit<'_>,
 ) -> Result<(Manifest, Resolution), Error> {
     let resolve_options = resolve_options(plan, &files.old);
     let root: Vec<Requirement> = catalog.requirements_of(&manifest, None)?;
     let resolution = match resolver::resolve(catalog, &root, &resolve_options) {
+        Err(_) if !lost.is_empty() => return Err(lost_error(lost)),
         Err(source) if !vanished.is_empty() => {
             return Err(Error::Vanished {
                 vanished: vanished.to_vec(),
@@ -507,14 +522,119 @@ fn resolve_and_edit(
         }
         result => result.map_err(|source| withheld(catalog, source))?,
     };
+    keep_locked(&resolution, lost)?;
     if !edit(&mut files.document, Some((catalog, &resolution)))? {
         return Ok((manifest, resolution));
     }
     let manifest = files.document.manifest()?;
     let root = catalog.requirements_of(&manifest, None)?;
-    let resolution = resolver::resolve(catalog, &root, &resolve_options)
-        .map_err(|source| withheld(catalog, source))?;
+    let resolution = match resolver::resolve(catalog, &root, &resolve_options) {
+        Err(_) if !lost.is_empty() => return Err(lost_error(lost)),
+        result => result.map_err(|source| withheld(catalog, source))?,
+    };
+    keep_locked(&resolution, lost)?;
     Ok((manifest, resolution))
+}
+
+/// A locked version only a claimant serves whose trust was lost (see [`lost_trust`]).
+#[derive(Debug, Clone)]
+struct LostTrust {
+    /// The locked atom's key.
+    key: AtomKey,
+    /// The locked version, its URLs and why it is no longer trusted.
+    message: String,
+    /// How to trust it again, from the trust policy.
+    hint: Option<String>,
+}
+
+/// The locked versions (not named by `eka update <label>`) that discovery found served
+/// only by a claimant of their set, with the locked atom commit, and that the set's
+/// trust policy no longer vouches for (a key revoked, expired or removed, or the
+/// `[trust.<set>]` entry gone since they were locked).
+fn lost_trust(catalog: &Catalog, old: &Lockfile, plan: &Plan) -> Vec<LostTrust> {
+    let mut lost = Vec::new();
+    for atom in &old.atoms {
+        if let Unpin::Labels(labels) = &plan.unpin
+            && labels.contains(&atom.label)
+        {
+            continue;
+        }
+        let set = atom.set.to_string();
+        let Some(withheld) = withheld_lock(catalog, atom) else {
+            continue;
+        };
+        let quoted = |urls: &[atom::uri::SetUrl]| {
+            urls.iter()
+                .map(|url| format!("`{url}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let why = match &withheld.refusal {
+            Some(refusal) => refusal.reason.clone(),
+            None => format!(
+                "no `[trust.<set>]` entry of `eka.toml` names the set of {} any more",
+                quoted(&withheld.owners)
+            ),
+        };
+        lost.push(LostTrust {
+            key: AtomKey::new(set, atom.label.clone()),
+            message: format!(
+                "locked `{}` {} is served only by {}, not configured for its set, and is no \
+                 longer trusted: {why}",
+                atom.label,
+                atom.version,
+                quoted(&withheld.claimant)
+            ),
+            hint: withheld
+                .refusal
+                .as_ref()
+                .and_then(|refusal| refusal.hint.clone()),
+        });
+    }
+    lost
+}
+
+/// The withheld claimant version that is `atom` (its set, label, version and commit).
+fn withheld_lock<'a>(catalog: &'a Catalog, atom: &LockedAtom) -> Option<&'a catalog::Withheld> {
+    let set = atom.set.to_string();
+    let commit = atom.commit.to_string();
+    catalog.withheld.iter().find(|withheld| {
+        withheld.set == set
+            && withheld.label == atom.label
+            && withheld.version == atom.version
+            && withheld.commit.is_some_and(|id| id.to_hex() == commit)
+    })
+}
+
+/// The error for locked versions whose trust was lost: nothing is re-pinned.
+fn lost_error(lost: &[LostTrust]) -> Error {
+    let trust = lost
+        .first()
+        .and_then(|lost| lost.hint.as_ref())
+        .map(|hint| format!("{hint}; "))
+        .unwrap_or_default();
+    let labels: Vec<String> = lost.iter().map(|lost| lost.key.label.to_string()).collect();
+    Error::LostTrust {
+        lost: lost.iter().map(|lost| lost.message.clone()).collect(),
+        hint: format!(
+            "{trust}a locked version is never moved to another on its own: trust its key \
+             again, or move it to a version a trusted key signed with `eka update {}`",
+            labels.join(" ")
+        ),
+    }
+}
+
+/// Refuse a resolution that moved a locked version whose trust was lost.
+fn keep_locked(resolution: &Resolution, lost: &[LostTrust]) -> Result<(), Error> {
+    let moved: Vec<LostTrust> = lost
+        .iter()
+        .filter(|lost| resolution.atoms.contains_key(&lost.key))
+        .cloned()
+        .collect();
+    if moved.is_empty() {
+        return Ok(());
+    }
+    Err(lost_error(&moved))
 }
 
 /// A failed resolution, naming the versions a URL not configured for their set serves
@@ -730,16 +850,37 @@ fn vanished(catalog: &Catalog, old: &Lockfile) -> Vec<String> {
             continue;
         }
         let key = AtomKey::new(set, atom.label.clone());
+        // A claimant's version no longer vouched for is still published: withheld.
         if let Some(versions) = catalog.published.get(&key)
             && !versions.contains_key(&atom.version)
+            && withheld_lock(catalog, atom).is_none()
         {
             let mirrors: Vec<&str> = atom.mirrors.iter().map(|url| url.as_str()).collect();
-            vanished.push(format!(
-                "locked `{}@{}` is no longer published by its set (`{}`)",
-                atom.label,
-                atom.version,
-                mirrors.join("`, `")
-            ));
+            let owners: Vec<&str> = catalog
+                .sets
+                .get(&key.set)
+                .map(|info| info.mirrors.iter().map(|url| url.as_str()).collect())
+                .unwrap_or_default();
+            // Locked from a claimant that nothing the project requires reaches any more.
+            let claimant = !owners.is_empty() && mirrors.iter().all(|url| !owners.contains(url));
+            vanished.push(if claimant {
+                format!(
+                    "locked `{}@{}` came from `{}`, which is not configured for its set and \
+                     which no requirement reaches any more; the set's configured URLs (`{}`) \
+                     do not publish it",
+                    atom.label,
+                    atom.version,
+                    mirrors.join("`, `"),
+                    owners.join("`, `")
+                )
+            } else {
+                format!(
+                    "locked `{}@{}` is no longer published by its set (`{}`)",
+                    atom.label,
+                    atom.version,
+                    mirrors.join("`, `")
+                )
+            });
         }
     }
     vanished

@@ -23,8 +23,9 @@
 //! must be the same atom commit ([`Error::Claimed`]); a version only it serves is used
 //! when the set's trust policy vouches for its atom commit ([`Vouch`], given in
 //! [`Sources::vouch`]: a signature by a key trusted for the set), and then locked with
-//! the claimant's URLs as its only mirrors; otherwise it is not used, only recorded
-//! ([`Catalog::withheld`], with why it was not vouched for). A local (`"::"`) atom has exactly one version, the one in the work
+//! the claimant's URLs as its only mirrors (two vouched claimants serving different
+//! atom commits for it is [`Error::ClaimantsDisagree`]); otherwise it is not used, only
+//! recorded ([`Catalog::withheld`], with why it was not vouched for). A local (`"::"`) atom has exactly one version, the one in the work
 //! tree; it is locked as the atom commit `eka publish` would make from `HEAD` (see
 //! [`crate::lock`] and ADR 0012). Main types: [`Catalog`], [`Sources`], [`Vouch`],
 //! [`LocalSet`], [`SetRef`] and [`Error`].
@@ -102,6 +103,14 @@ pub enum Error {
         .0.label, .0.version, .0.first, .0.first_commit, .0.second, .0.second_commit
     )]
     OwnersDisagree(Box<Conflict>),
+    /// Two URLs not configured for a set serve different atom commits for one version
+    /// no configured URL serves, each signed by a key the set's trust policy allows.
+    #[error(
+        "`{}` and `{}`, neither configured for the set, serve `{}` {} as different atom \
+         commits (`{}` and `{}`), both signed by keys trusted for the set (possible tampering)",
+        .0.first, .0.second, .0.label, .0.version, .0.first_commit, .0.second_commit
+    )]
+    ClaimantsDisagree(Box<Conflict>),
     /// The local set could not be read.
     #[error("cannot read the local set at `{}`: {message}", path.display())]
     LocalSet {
@@ -140,7 +149,8 @@ impl Classify for Error {
             | Error::NoLocalSet { .. }
             | Error::LocalSet { .. }
             | Error::Claimed(_)
-            | Error::OwnersDisagree(_) => Kind::Input,
+            | Error::OwnersDisagree(_)
+            | Error::ClaimantsDisagree(_) => Kind::Input,
         }
     }
 
@@ -155,6 +165,13 @@ impl Classify for Error {
                  `[mirrors]` in `eka.toml`"
                     .to_owned(),
             ),
+            Error::ClaimantsDisagree(conflict) => Some(format!(
+                "a trusted key signed two different commits for one version: find out which \
+                 of `{first}` and `{second}` was altered (and whether the key leaked), and \
+                 drop the dependency naming it",
+                first = conflict.first,
+                second = conflict.second
+            )),
             Error::Claimed(conflict) => Some(format!(
                 "`{claimant}` shares the set root of `{owner}` but is not configured for that \
                  set (a fork, or an altered copy): find out which one was altered, and drop \
@@ -333,16 +350,22 @@ pub struct Catalog {
     session: fetch::Session,
     /// The decoded remote atom commits, by id (a claimant's are judged by [`Vouch`]).
     commits: BTreeMap<ObjectId, AtomCommit>,
+    /// The versions in [`Catalog::published`] that only vouched claimants serve.
+    vouched: BTreeSet<(AtomKey, Version)>,
 }
 
 /// A version a URL serves for a set it is not configured for, which no configured URL
 /// of that set serves: not used (see the module docs).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Withheld {
+    /// The set root (hex) the version carries.
+    pub set: String,
     /// The atom's label.
     pub label: Label,
     /// The version.
     pub version: Version,
+    /// The atom commit served.
+    pub commit: Option<ObjectId>,
     /// The URLs serving it, as manifests name them.
     pub claimant: Vec<SetUrl>,
     /// The set's configured URLs, as the consumer names them.
@@ -656,7 +679,8 @@ impl Catalog {
     /// A claimant's version: the owners' own when they serve it (the same atom commit,
     /// else [`Error::Claimed`]); when they do not, published with the claimant as its
     /// only mirror if `vouch` vouches for its atom commit (returns true: register it),
-    /// else withheld.
+    /// else withheld. Two vouched claimants serving different atom commits for one
+    /// version is [`Error::ClaimantsDisagree`], whatever order they were found in.
     fn check_claim(
         &mut self,
         groups: &BTreeMap<String, Vec<SetRef>>,
@@ -675,20 +699,28 @@ impl Catalog {
         let known = self
             .published
             .get(&atom_key)
-            .and_then(|versions| versions.get(version));
-        if let Some(known) = known {
-            return match (known.commit_id, published.commit_id) {
-                (Some(owner_commit), Some(claimant_commit)) if owner_commit != claimant_commit => {
-                    Err(Error::Claimed(Box::new(Conflict {
-                        label: label.clone(),
-                        version: version.clone(),
-                        first: url_of(set, known.mirrors.first()),
-                        first_commit: owner_commit,
-                        second: url_of(set, claimant.first()),
-                        second_commit: claimant_commit,
-                    })))
-                }
-                _ => Ok(false),
+            .and_then(|versions| versions.get(version))
+            .map(|known| (known.commit_id, known.mirrors.first().cloned()));
+        let known_vouched = self.vouched.contains(&(atom_key.clone(), version.clone()));
+        let conflict = |(known_commit, known_url): &(Option<ObjectId>, Option<SetUrl>)| {
+            let (first_commit, second_commit) = ((*known_commit)?, published.commit_id?);
+            (first_commit != second_commit).then(|| {
+                Box::new(Conflict {
+                    label: label.clone(),
+                    version: version.clone(),
+                    first: url_of(set, known_url.as_ref()),
+                    first_commit,
+                    second: url_of(set, claimant.first()),
+                    second_commit,
+                })
+            })
+        };
+        if let Some(known) = &known
+            && !known_vouched
+        {
+            return match conflict(known) {
+                Some(conflict) => Err(Error::Claimed(conflict)),
+                None => Ok(false),
             };
         }
         let owners = self.owner_urls(&self.owners(groups, key, label));
@@ -698,16 +730,26 @@ impl Catalog {
             _ => None,
         };
         if let Some(Ok(())) = verdict {
+            if let Some(known) = &known {
+                // Another vouched claimant serves this version.
+                return match conflict(known) {
+                    Some(conflict) => Err(Error::ClaimantsDisagree(conflict)),
+                    None => Ok(false),
+                };
+            }
             published.mirrors = claimant;
             self.published
-                .entry(atom_key)
+                .entry(atom_key.clone())
                 .or_default()
                 .insert(version.clone(), published);
+            self.vouched.insert((atom_key, version.clone()));
             return Ok(true);
         }
         let withheld = Withheld {
+            set: key.to_owned(),
             label: label.clone(),
             version: version.clone(),
+            commit: published.commit_id,
             claimant,
             owners,
             refusal: verdict.and_then(Result::err),

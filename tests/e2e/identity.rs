@@ -9,7 +9,11 @@
 //! and `export --flake`. A `base` only B serves is used when signed by a key the
 //! consumer's `[trust.a]` allows (locked with B as its only mirror, and verified), and
 //! refused when unsigned, signed by a stranger or by a revoked key; a hand-edited lock
-//! naming B for A's `base` fails `eka verify` with `unconfigured-source`.
+//! naming B for A's `base` fails `eka verify` with `unconfigured-source`. A locked
+//! claimant version whose key is revoked later is never moved: every lock-changing
+//! command fails naming it; two trusted claimants serving different commits for one
+//! version are refused. With real Nix, a lock taking `base` from a trusted claimant
+//! exports (`export --flake` pins the claimant) and evaluates (`eval`, `nix eval`).
 
 use std::path::{Path, PathBuf};
 
@@ -70,12 +74,28 @@ impl Fixture {
 
     /// The registries, B's atoms signed with the private key `fork_key` when given.
     fn with_fork_key(transport: Transport, fork: Fork, fork_key: Option<&Path>) -> Fixture {
+        Fixture::build(transport, fork, fork_key, false)
+    }
+
+    /// The registries; with `nix`, every atom has a Nix entry point (`default.nix`)
+    /// naming the registry its `base` comes from.
+    fn build(transport: Transport, fork: Fork, fork_key: Option<&Path>, nix: bool) -> Fixture {
         let sandbox = Sandbox::new();
+        let entry = if nix { "entry = \"default.nix\"\n" } else { "" };
+        let manifest = |label: &str, version: &str, deps: &str| {
+            atom_toml(label, version, &format!("{entry}{deps}"))
+        };
         let (a, b) = (Remote::start(transport), Remote::start(transport));
         let repo = TestRepo::init();
         repo.write("ekala.toml", "[set]\npackages = [\"base\"]\n")
-            .write("base/atom.toml", atom_toml("base", "1.0.0", ""))
+            .write("base/atom.toml", manifest("base", "1.0.0", ""))
             .write("base/data.txt", "a's data\n");
+        if nix {
+            repo.write(
+                "base/default.nix",
+                "{ deps, nix, atom }: builtins.readFile ./data.txt\n",
+            );
+        }
         repo.commit("base 1.0.0");
         publish(&sandbox, repo.path(), a.url());
 
@@ -104,7 +124,7 @@ impl Fixture {
                     ],
                     None,
                 );
-                write("base/atom.toml", &atom_toml("base", "1.0.1", ""));
+                write("base/atom.toml", &manifest("base", "1.0.1", ""));
                 write("base/data.txt", "b's data\n");
                 tool_requires
             }
@@ -117,10 +137,14 @@ impl Fixture {
             "ekala.toml",
             "[set]\npackages = [\"base\", \"tool\", \"helper\"]\n",
         );
-        write("helper/atom.toml", &atom_toml("helper", "1.0.0", ""));
+        write("helper/atom.toml", &manifest("helper", "1.0.0", ""));
+        if nix {
+            write("helper/default.nix", "{ deps, nix, atom }: atom.label\n");
+            write("tool/default.nix", "{ deps, nix, atom }: deps.base\n");
+        }
         write(
             "tool/atom.toml",
-            &atom_toml(
+            &manifest(
                 "tool",
                 "1.0.0",
                 &format!(
@@ -133,9 +157,15 @@ impl Fixture {
         git(fork_repo, &["commit", "--quiet", "-m", "fork"], None);
         publish_signed(&sandbox, fork_repo, b.url(), fork_key);
 
+        if nix {
+            sandbox.write(
+                "consumer/default.nix",
+                "{ deps, nix, atom }: { base = deps.base; tool = deps.tool; }\n",
+            );
+        }
         sandbox.write(
             "consumer/atom.toml",
-            &atom_toml(
+            &manifest(
                 "consumer",
                 "0.1.0",
                 &format!(
@@ -397,6 +427,15 @@ enum Signing {
 /// requiring it; the consumer requires `A::base ^1` and `B::tool`, trusting
 /// `publisher`'s key for set `a`.
 fn claimant(transport: Transport, signing: Signing) -> (Fixture, String, tempfile::TempDir) {
+    claimant_built(transport, signing, false)
+}
+
+/// [`claimant`], every atom with a Nix entry point when `nix`.
+fn claimant_built(
+    transport: Transport,
+    signing: Signing,
+    nix: bool,
+) -> (Fixture, String, tempfile::TempDir) {
     let keys = tempfile::tempdir().unwrap();
     let (publisher, public, fingerprint) = keygen(keys.path(), "publisher");
     let (stranger, _, stranger_fingerprint) = keygen(keys.path(), "stranger");
@@ -405,12 +444,13 @@ fn claimant(transport: Transport, signing: Signing) -> (Fixture, String, tempfil
         Signing::Stranger => Some(stranger.as_path()),
         Signing::Unsigned => None,
     };
-    let fixture = Fixture::with_fork_key(
+    let fixture = Fixture::build(
         transport,
         Fork::NewerBase {
             tool_requires: "^1.0.1",
         },
         fork_key,
+        nix,
     );
     let revoked = if signing == Signing::Revoked {
         format!("revoked_keys = [\"{public}\"]\n")
@@ -604,4 +644,298 @@ fn a_hand_edited_lock_naming_a_claimant_fails_verify_file() {
 #[test]
 fn a_hand_edited_lock_naming_a_claimant_fails_verify_http() {
     hand_edited_lock_naming_a_claimant_fails_verify(Transport::Http);
+}
+
+/// A locked claimant version whose key is revoked after locking: every lock-changing
+/// command refuses (exit 1) naming the atom, version, claimant and why, and leaves the
+/// lock as it was; nothing moves it to another version.
+fn lost_trust_keeps_the_lock(transport: Transport) {
+    let (fixture, fingerprint, keys) = claimant(transport, Signing::Trusted);
+    let (a, b) = (fixture.a.url(), fixture.b.url());
+    fixture.eka(&["resolve"]).success();
+    let before = fixture.sandbox.read("consumer/atom.lock");
+    let manifest = fixture.sandbox.read("consumer/atom.toml");
+    let public = std::fs::read_to_string(keys.path().join("publisher.pub")).unwrap();
+    let config = fixture.sandbox.read("consumer/eka.toml");
+    fixture.sandbox.write(
+        "consumer/eka.toml",
+        &format!("{config}revoked_keys = [\"{}\"]\n", public.trim()),
+    );
+    let helper = format!("{b}::helper");
+    let commands: [&[&str]; 5] = [
+        &["resolve"],
+        &["--locked", "resolve"],
+        &["update"],
+        &["update", "tool"],
+        &["add", &helper],
+    ];
+    for args in commands {
+        let run = fixture.eka(args).refused();
+        for needle in [
+            "locked `base` 1.0.1",
+            b,
+            "no longer trusted",
+            "revoked key",
+            &fingerprint,
+            "hint: ",
+            "never moved",
+        ] {
+            assert!(
+                run.stderr.contains(needle),
+                "{args:?}: `{needle}` in\n{}",
+                run.stderr
+            );
+        }
+        assert_eq!(
+            fixture.sandbox.read("consumer/atom.lock"),
+            before,
+            "{args:?}: the lock is untouched"
+        );
+        assert_eq!(fixture.sandbox.read("consumer/atom.toml"), manifest);
+        if transport == Transport::File && args == ["resolve"] {
+            let transcript = run
+                .transcript()
+                .replace(a, "[registry-a]")
+                .replace(b, "[registry-b]")
+                .replace(&fingerprint, "[fingerprint]");
+            snapshot!("identity_locked_claimant_key_revoked", transcript);
+        }
+    }
+    // Without `tool`, nothing reaches B any more: still refused, naming B, lock untouched.
+    let run = fixture.eka(&["remove", "tool"]).refused();
+    for needle in [
+        "locked `base@1.0.1` came from",
+        b,
+        "not configured for its set",
+        a,
+    ] {
+        assert!(run.stderr.contains(needle), "`{needle}` in\n{}", run.stderr);
+    }
+    assert_eq!(fixture.sandbox.read("consumer/atom.lock"), before);
+    assert_eq!(fixture.sandbox.read("consumer/atom.toml"), manifest);
+    // Naming the atom asks to move it, but no trusted version satisfies `tool`'s
+    // `^1.0.1`: refused, naming why the claimant's version is not used.
+    let run = fixture.eka(&["update", "base"]).refused();
+    assert!(run.stderr.contains("not used"), "{}", run.stderr);
+    assert_eq!(fixture.sandbox.read("consumer/atom.lock"), before);
+    // The trust entry removed: the same refusal, naming the missing entry.
+    std::fs::remove_file(fixture.sandbox.path("consumer/eka.toml")).unwrap();
+    let run = fixture.eka(&["resolve"]).refused();
+    for needle in ["locked `base` 1.0.1", b, "no `[trust.<set>]` entry", a] {
+        assert!(run.stderr.contains(needle), "`{needle}` in\n{}", run.stderr);
+    }
+    assert_eq!(fixture.sandbox.read("consumer/atom.lock"), before);
+}
+
+#[test]
+fn a_locked_claimant_version_whose_key_is_revoked_is_not_moved_file() {
+    lost_trust_keeps_the_lock(Transport::File);
+}
+
+#[test]
+fn a_locked_claimant_version_whose_key_is_revoked_is_not_moved_git() {
+    lost_trust_keeps_the_lock(Transport::Git);
+}
+
+/// Registries B and C, both forks of A, publish `base` 1.0.1 with different bytes, each
+/// signed by the key the consumer trusts for A's set: neither is used, the tampering
+/// error names both URLs (exit 1, nothing written).
+fn trusted_claimants_disagreeing_are_refused(transport: Transport) {
+    let (fixture, _, keys) = claimant(transport, Signing::Trusted);
+    let (a, b) = (fixture.a.url(), fixture.b.url());
+    let c = Remote::start(transport);
+    // C forks B's repository, serving its own `base` 1.0.1 and `gadget` requiring it.
+    let fork = tempfile::tempdir().unwrap();
+    git(
+        fork.path(),
+        &[
+            "clone",
+            "--quiet",
+            fixture._fork.path().to_str().unwrap(),
+            ".",
+        ],
+        None,
+    );
+    let write = |relative: &str, text: &str| {
+        let path = fork.path().join(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write("ekala.toml", "[set]\npackages = [\"base\", \"gadget\"]\n");
+    write("base/data.txt", "c's data\n");
+    write(
+        "gadget/atom.toml",
+        &atom_toml(
+            "gadget",
+            "1.0.0",
+            "[package.sets]\nhere = \"::\"\n[deps.from.here]\nbase = \"^1.0.1\"\n",
+        ),
+    );
+    git(fork.path(), &["add", "--all"], None);
+    git(fork.path(), &["commit", "--quiet", "-m", "c's fork"], None);
+    publish_signed(
+        &fixture.sandbox,
+        fork.path(),
+        c.url(),
+        Some(&keys.path().join("publisher")),
+    );
+    fixture.sandbox.write(
+        "consumer/atom.toml",
+        &atom_toml(
+            "consumer",
+            "0.1.0",
+            &format!(
+                "[package.sets]\na = \"{a}\"\nb = \"{b}\"\nc = \"{}\"\n[deps.from.a]\n\
+                 base = \"^1\"\n[deps.from.b]\ntool = \"^1\"\n[deps.from.c]\ngadget = \"^1\"\n",
+                c.url()
+            ),
+        ),
+    );
+    let run = fixture.eka(&["resolve"]).refused();
+    for needle in [
+        b.to_owned(),
+        c.url().to_owned(),
+        "`base` 1.0.1".to_owned(),
+        Fixture::atom_commit(&fixture.b, "base", "1.0.1"),
+        Fixture::atom_commit(&c, "base", "1.0.1"),
+        "both signed by keys trusted for the set".to_owned(),
+        "possible tampering".to_owned(),
+    ] {
+        assert!(
+            run.stderr.contains(&needle),
+            "`{needle}` in\n{}",
+            run.stderr
+        );
+    }
+    assert!(
+        !fixture.sandbox.path("consumer/atom.lock").exists(),
+        "nothing written"
+    );
+}
+
+#[test]
+fn two_trusted_claimants_serving_different_commits_are_refused_file() {
+    trusted_claimants_disagreeing_are_refused(Transport::File);
+}
+
+#[test]
+fn two_trusted_claimants_serving_different_commits_are_refused_http() {
+    trusted_claimants_disagreeing_are_refused(Transport::Http);
+}
+
+/// A lock taking `base` from a trusted claimant, exported and evaluated with real Nix:
+/// `eka export --flake` pins the claimant's URL, `eka eval` evaluates B's `base`.
+#[test]
+fn nix_a_claimant_mirrored_lock_exports_and_evaluates() {
+    use crate::{flake_export::nix_flake, nix::Nix, nix_common::eka_with_nix};
+    let (fixture, _, _keys) = claimant_built(Transport::File, Signing::Trusted, true);
+    let (a, b) = (fixture.a.url(), fixture.b.url());
+    fixture.eka(&["resolve"]).success();
+    let base = fixture.locked("base");
+    assert_eq!(Fixture::mirrors(&base), vec![b.to_owned()]);
+    let nix = Nix::new();
+    let dir = fixture.sandbox.path("consumer");
+    let run = |args: &[&str]| {
+        let output = eka_with_nix(&fixture.sandbox, &nix, &dir, args)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        crate::common::Run::from_output(output)
+    };
+    let value = run(&["eval"]).success();
+    assert_eq!(
+        value.stdout.trim(),
+        r#"{"base":"b's data\n","tool":"b's data\n"}"#,
+        "{}",
+        value.stderr
+    );
+    let flake = tempfile::tempdir().unwrap();
+    let flake_dir = flake.path().to_str().unwrap();
+    let export = run(&["export", "--flake", "--output", flake_dir]).success();
+    let flake_lock = std::fs::read_to_string(flake.path().join("flake.lock")).unwrap();
+    let lock: serde_json::Value = serde_json::from_str(&flake_lock).unwrap();
+    let nodes = lock["nodes"].as_object().unwrap();
+    let pinned: Vec<(&serde_json::Value, &serde_json::Value)> = nodes
+        .values()
+        .filter(|node| node["locked"]["rev"] == base.commit.to_string().as_str())
+        .map(|node| (&node["locked"]["url"], &node["original"]["url"]))
+        .collect();
+    assert!(!pinned.is_empty(), "base is pinned:\n{flake_lock}");
+    for (locked, original) in pinned {
+        assert_eq!(locked.as_str(), Some(b), "{flake_lock}");
+        assert_eq!(original.as_str(), Some(b), "{flake_lock}");
+    }
+    assert!(
+        !flake_lock.contains(a),
+        "A serves nothing locked:\n{flake_lock}"
+    );
+    // Nix fetches B's `base` from the claimant through the exported flake.
+    std::fs::write(
+        flake.path().join("flake.nix"),
+        format!(
+            "{{\n  inputs = {};\n  outputs = {{ self, ... }}@inputs: {{\n    \
+             value = builtins.readFile (inputs.base + \"/data.txt\");\n  }};\n}}\n",
+            export.stdout.trim()
+        ),
+    )
+    .unwrap();
+    let value = nix_flake(
+        &nix,
+        &["eval", "--no-update-lock-file", "--json"],
+        flake.path(),
+    );
+    assert_eq!(value.code, 0, "{}", value.stderr);
+    assert_eq!(value.stdout.trim(), r#""b's data\n""#);
+}
+
+/// The project requires `base` from set A (only a trusted claimant, B, serves it) and
+/// from an unrelated set C, each with its own trust entry: `eka verify` tells the two
+/// `base` atoms apart (by the set root the cache's listing of A shows, or, with a fresh
+/// cache, by C's URL), so neither trust entry judges the other set's atom.
+#[test]
+fn one_label_from_two_sets_is_judged_by_each_sets_own_trust_entry() {
+    let (fixture, _, keys) = claimant(Transport::File, Signing::Trusted);
+    let (a, b) = (fixture.a.url(), fixture.b.url());
+    let c = Remote::start(Transport::File);
+    let (c_key, c_public, _) = keygen(keys.path(), "c-publisher");
+    let repo = TestRepo::init();
+    repo.write("ekala.toml", "[set]\npackages = [\"base\"]\n")
+        .write("base/atom.toml", atom_toml("base", "2.0.0", ""))
+        .write("base/data.txt", "c's data\n");
+    repo.commit("c's base 2.0.0");
+    publish_signed(&fixture.sandbox, repo.path(), c.url(), Some(&c_key));
+    fixture.sandbox.write(
+        "consumer/atom.toml",
+        &atom_toml(
+            "consumer",
+            "0.1.0",
+            &format!(
+                "[package.sets]\na = \"{a}\"\nb = \"{b}\"\nc = \"{}\"\n[deps.from.a]\n\
+                 base = \"^1\"\n[deps.from.b]\ntool = \"^1\"\n[deps.from.c]\nbase = \"^2\"\n",
+                c.url()
+            ),
+        ),
+    );
+    let config = fixture.sandbox.read("consumer/eka.toml");
+    fixture.sandbox.write(
+        "consumer/eka.toml",
+        &format!("{config}[trust.c]\nallowed_signers = [\"c@example.org {c_public}\"]\n"),
+    );
+    fixture.eka(&["resolve"]).success();
+    let lock = fixture.sandbox.read("consumer/atom.lock");
+    assert_eq!(lock.matches("label = \"base\"").count(), 2, "{lock}");
+    fixture.eka(&["verify"]).success();
+    fixture.eka(&["verify", "--offline"]).success();
+    // A fresh cache has no listing of A: C's `base` is still C's, by its URL.
+    std::fs::remove_dir_all(fixture.sandbox.dir.path().join("cache")).unwrap();
+    fixture.eka(&["verify"]).success();
+    // Revoking C's key fails C's `base` only, by `[trust.c]`.
+    let config = fixture.sandbox.read("consumer/eka.toml");
+    fixture.sandbox.write(
+        "consumer/eka.toml",
+        &format!("{config}revoked_keys = [\"{c_public}\"]\n"),
+    );
+    let run = fixture.eka(&["verify", "--offline"]).refused();
+    assert!(run.stdout.contains("FAILED base@2.0.0"), "{run:?}");
+    assert!(run.stdout.contains("ok base@1.0.1"), "{run:?}");
 }

@@ -354,6 +354,16 @@ struct Index {
 }
 
 impl Cache {
+    /// The atom commits the cache's index of `url` lists (its last listing).
+    pub fn cached_commits(&self, url: &SetUrl) -> Result<Vec<ObjectId>, Error> {
+        Ok(read_index(self, url)?
+            .into_iter()
+            .flat_map(|listing| listing.into_values())
+            .flat_map(|versions| versions.into_values())
+            .map(|entry| entry.commit.0)
+            .collect())
+    }
+
     /// The labels the cache's index of `url` holds (what `--offline` can answer for).
     pub fn cached_labels(&self, url: &SetUrl) -> Result<Vec<Label>, Error> {
         Ok(read_index(self, url)?

@@ -29,7 +29,10 @@
 //!    closure at the root), reported in [`Outcome::root_failures`]. A requirement is
 //!    met by a locked atom of that label listing one of the set's URLs, or carrying the
 //!    set root of such an atom; when no locked atom lists the set's URLs (its atoms are
-//!    served by a claimant only), by any locked atom of that label, which step 4 judges.
+//!    served by a claimant only), by a locked atom of that label carrying a set root the
+//!    cache's listing of those URLs shows, or, when the cache never listed them, by any
+//!    of that label not listing another set the project requires it from; step 4
+//!    judges it.
 //! 6. with [`Options::attestations`], checks the attestation tags of the selected atoms
 //!    for [`Options::config`] and, unless [`Options::require_attested`], for every other
 //!    configuration found on the mirrors ([`AttestationReport`], one
@@ -339,18 +342,19 @@ pub fn verify(options: &Options) -> Result<Outcome, Error> {
     let selected = select(&lock, &options.names)?;
 
     let signers = allowed_signers(&options.trust)?;
+    let cache = open_store(&options.cache)?;
+    let known = cached_roots(&manifest, &options.mirrors, &cache);
     atom::config::check_one_entry_per_set(&options.trust, |name| {
-        set_identities_of(name, &manifest, &lock)
+        set_identities_of(name, &manifest, &lock, &known)
     })?;
     let mut policy = Policy::new(options.now);
     policy.require_signed = options.require_signed;
     for (name, allowed) in &signers {
-        for root in set_roots_of(name, &manifest, &lock) {
+        for root in set_roots_of(name, &manifest, &lock, &known) {
             policy.signers.insert(atom::id::SetRoot::new(root), allowed);
         }
     }
 
-    let cache = open_store(&options.cache)?;
     if let Some(reason) = unreadable_commit(&cache, &selected)? {
         // A damaged store: rebuild it; the locked commits are fetched again below.
         cache
@@ -368,7 +372,17 @@ pub fn verify(options: &Options) -> Result<Outcome, Error> {
         .map_err(|error| cache_error(cache.dir(), error))?;
     let mut report = verify::walk::verify_lock(&repo, &selected, &policy, &*options.reporter)?;
     let trust = crate::trust::TrustPolicy::new(&options.trust, &manifest, options.now);
-    let sources = check_sources(&manifest, &lock, &selected, &options.mirrors, &trust, &repo);
+    let sources = check_sources(
+        &Requirements {
+            manifest: &manifest,
+            lock: &lock,
+            known: &known,
+        },
+        &selected,
+        &options.mirrors,
+        &trust,
+        &repo,
+    );
     for (id, failures) in sources {
         if let Some(atom) = report.atom_mut(&id) {
             atom.failures.extend(failures);
@@ -391,14 +405,14 @@ pub fn verify(options: &Options) -> Result<Outcome, Error> {
         mark_not_cached(&mut report);
     }
     let root_failures = if options.names.is_empty() {
-        check_root(&manifest, &lock)
+        check_root(&manifest, &lock, &known)
     } else {
         Vec::new()
     };
     let attestations = if options.attestations && !options.offline {
         let mut trusted: BTreeMap<ObjectId, &AllowedSigners> = BTreeMap::new();
         for (name, allowed) in &signers {
-            for root in set_roots_of(name, &manifest, &lock) {
+            for root in set_roots_of(name, &manifest, &lock, &known) {
                 trusted.insert(root, allowed);
             }
         }
@@ -480,13 +494,18 @@ fn allowed_signers(
 /// (a set name stands for the URLs `[package.sets]` gives it, a URL for itself) and the
 /// set roots of the locked atoms served from them. URLs catch two entries for one set
 /// before anything of it is locked; roots catch two URLs of one set.
-fn set_identities_of(name: &str, manifest: &Manifest, lock: &Lockfile) -> BTreeSet<String> {
+fn set_identities_of(
+    name: &str,
+    manifest: &Manifest,
+    lock: &Lockfile,
+    known: &KnownRoots,
+) -> BTreeSet<String> {
     let mut identities: BTreeSet<String> = set_urls_of(name, manifest)
         .into_iter()
         .map(|url| format!("url {url}"))
         .collect();
     identities.extend(
-        set_roots_of(name, manifest, lock)
+        set_roots_of(name, manifest, lock, known)
             .into_iter()
             .map(|root| format!("root {root}")),
     );
@@ -508,7 +527,12 @@ fn set_urls_of<'a>(name: &'a str, manifest: &'a Manifest) -> Vec<&'a str> {
 
 /// The set roots a trust entry judges: those of the locked atoms listing its URLs, and
 /// of the locked atoms meeting the project's requirements from the sets it names.
-fn set_roots_of(name: &str, manifest: &Manifest, lock: &Lockfile) -> BTreeSet<ObjectId> {
+fn set_roots_of(
+    name: &str,
+    manifest: &Manifest,
+    lock: &Lockfile,
+    known: &KnownRoots,
+) -> BTreeSet<ObjectId> {
     let urls = set_urls_of(name, manifest);
     let mut roots = roots_listing(lock, &urls);
     for (set_name, requirements) in &manifest.deps.from {
@@ -518,7 +542,7 @@ fn set_roots_of(name: &str, manifest: &Manifest, lock: &Lockfile) -> BTreeSet<Ob
         }
         for label in requirements.keys() {
             roots.extend(
-                meeting(manifest, lock, set_name, label)
+                meeting(manifest, lock, known, set_name, label)
                     .into_iter()
                     .filter_map(|atom| object_id(&atom.set)),
             );
@@ -548,12 +572,72 @@ fn remote_urls<'a>(manifest: &'a Manifest, set_name: &Label) -> &'a [SetUrl] {
     }
 }
 
+/// The set roots of the project's remote sets as the cache's last listing of their URLs
+/// (through `[mirrors]`) shows them, by set name: how a set none of whose URLs a locked
+/// atom lists is told apart from another set. A set the cache never listed is absent.
+type KnownRoots = BTreeMap<Label, BTreeSet<ObjectId>>;
+
+/// The [`KnownRoots`] of `manifest`'s sets: the set root of every atom commit the cache
+/// lists for their fetch URLs and its atom store holds (anything unreadable is skipped:
+/// the set's root is then unknown).
+fn cached_roots(manifest: &Manifest, mirrors: &atom::config::Mirrors, cache: &Cache) -> KnownRoots {
+    let mut known = KnownRoots::new();
+    let Ok(repo) = cache.atoms_repo() else {
+        return known;
+    };
+    for (set_name, source) in &manifest.package.sets {
+        if matches!(source, SetSource::Here) {
+            continue;
+        }
+        let mut roots = BTreeSet::new();
+        for url in mirrors.expand(source.urls()) {
+            for commit in cache.cached_commits(&url).unwrap_or_default() {
+                if let Some(root) = set_root_of(&repo, commit) {
+                    roots.insert(root);
+                }
+            }
+        }
+        if !roots.is_empty() {
+            known.insert(set_name.clone(), roots);
+        }
+    }
+    known
+}
+
+/// The set root the atom commit `id` of the store carries, if it is one.
+fn set_root_of(repo: &gix::Repository, id: ObjectId) -> Option<ObjectId> {
+    let object = repo.find_object(id).ok()?;
+    let parsed = gix::objs::CommitRef::from_bytes(&object.data, repo.object_hash()).ok()?;
+    atom::store::AtomCommit::decode(&parsed)
+        .ok()
+        .map(|commit| commit.set_root)
+}
+
+/// The URLs of the project's other sets (not `set_name`) it requires `label` from.
+fn other_sets_requiring<'a>(
+    manifest: &'a Manifest,
+    set_name: &Label,
+    label: &Label,
+) -> Vec<&'a str> {
+    manifest
+        .deps
+        .from
+        .iter()
+        .filter(|(other, requirements)| *other != set_name && requirements.contains_key(label))
+        .flat_map(|(other, _)| remote_urls(manifest, other).iter().map(SetUrl::as_str))
+        .collect()
+}
+
 /// The locked atoms that may meet the project's requirement of `label` from its set
 /// `set_name`: of that label, listing one of the set's URLs or carrying the set root of
-/// an atom that does; when no locked atom lists the set's URLs, any of that label.
+/// an atom that does; when no locked atom lists the set's URLs, carrying a set root
+/// the cache's listing of the set's URLs shows ([`KnownRoots`]); when the cache never
+/// listed them either, any of that label not listing the URLs of another set the project
+/// requires `label` from.
 fn meeting<'a>(
     manifest: &Manifest,
     lock: &'a Lockfile,
+    known: &KnownRoots,
     set_name: &Label,
     label: &Label,
 ) -> Vec<&'a LockedAtom> {
@@ -566,7 +650,22 @@ fn meeting<'a>(
     let roots = roots_listing(lock, &names);
     if roots.is_empty() {
         // The set's atoms are all served by a claimant: `check_sources` judges them.
-        return labelled.collect();
+        return match known.get(set_name) {
+            Some(roots) => labelled
+                .filter(|atom| object_id(&atom.set).is_some_and(|root| roots.contains(&root)))
+                .collect(),
+            None => {
+                let others = other_sets_requiring(manifest, set_name, label);
+                labelled
+                    .filter(|atom| {
+                        !atom
+                            .mirrors
+                            .iter()
+                            .any(|mirror| others.contains(&mirror.as_str()))
+                    })
+                    .collect()
+            }
+        };
     }
     labelled
         .filter(|atom| {
@@ -580,14 +679,13 @@ fn meeting<'a>(
 /// mirrors is configured for its set and whose commit (when the store has it) carries
 /// no signature the set's trust entry allows (see the module docs, step 4).
 fn check_sources(
-    manifest: &Manifest,
-    lock: &Lockfile,
+    requirements: &Requirements<'_>,
     selected: &Lockfile,
     mirrors: &atom::config::Mirrors,
     trust: &crate::trust::TrustPolicy,
     repo: &gix::Repository,
 ) -> BTreeMap<String, Vec<Failure>> {
-    let configured = configured_for(manifest, lock, mirrors);
+    let configured = configured_for(requirements, mirrors);
     let mut failures: BTreeMap<String, Vec<Failure>> = BTreeMap::new();
     for atom in &selected.atoms {
         let allowed = configured
@@ -641,11 +739,22 @@ struct ConfiguredUrls {
     by_root: BTreeMap<String, BTreeSet<String>>,
 }
 
+/// The project's manifest and lock, with the set roots the cache knows of its sets.
+struct Requirements<'a> {
+    manifest: &'a Manifest,
+    lock: &'a Lockfile,
+    known: &'a KnownRoots,
+}
+
 fn configured_for(
-    manifest: &Manifest,
-    lock: &Lockfile,
+    requirements: &Requirements<'_>,
     mirrors: &atom::config::Mirrors,
 ) -> ConfiguredUrls {
+    let Requirements {
+        manifest,
+        lock,
+        known,
+    } = *requirements;
     let mut result = ConfiguredUrls::default();
     let mut configured: BTreeSet<String> = BTreeSet::new();
     for (set_name, requirements) in &manifest.deps.from {
@@ -663,7 +772,7 @@ fn configured_for(
         );
         configured.extend(allowed.iter().cloned());
         for label in requirements.keys() {
-            for atom in meeting(manifest, lock, set_name, label) {
+            for atom in meeting(manifest, lock, known, set_name, label) {
                 result
                     .named
                     .entry(atom.id.to_string())
@@ -942,11 +1051,11 @@ fn timed_out_everywhere(
 }
 
 /// The project's own requirements against the lock.
-fn check_root(manifest: &Manifest, lock: &Lockfile) -> Vec<Failure> {
+fn check_root(manifest: &Manifest, lock: &Lockfile, known: &KnownRoots) -> Vec<Failure> {
     let mut failures = Vec::new();
     for (set_name, requirements) in &manifest.deps.from {
         for (label, requirement) in requirements {
-            let candidates = meeting(manifest, lock, set_name, label);
+            let candidates = meeting(manifest, lock, known, set_name, label);
             let wanted = format!("`{set_name}::{label}@{requirement}`");
             if candidates.is_empty() {
                 failures.push(Failure::ClosureBroken {
