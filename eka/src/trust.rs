@@ -50,7 +50,10 @@ impl TrustPolicy {
             .iter()
             .map(|(name, entry)| Entry {
                 name: name.clone(),
-                urls: urls_named(name, manifest),
+                urls: urls_named(name, manifest)
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect(),
                 signers: AllowedSigners::from_config(name, entry).map_err(|error| {
                     format!("`[trust.{name}]` in `eka.toml` cannot be read: {error}")
                 }),
@@ -153,18 +156,14 @@ impl Vouch for TrustPolicy {
 
 /// The URLs a trust entry's name stands for: a set name of `[package.sets]` its URLs,
 /// anything else itself.
-pub fn urls_named(name: &str, manifest: &Manifest) -> Vec<String> {
+pub fn urls_named<'a>(name: &'a str, manifest: &'a Manifest) -> Vec<&'a str> {
     let set = manifest
         .package
         .sets
         .iter()
         .find(|(set_name, _)| set_name.as_str() == name);
     match set {
-        Some((_, source)) => source
-            .urls()
-            .iter()
-            .map(|url| url.as_str().to_owned())
-            .collect(),
-        None => vec![name.to_owned()],
+        Some((_, source)) => source.urls().iter().map(SetUrl::as_str).collect(),
+        None => vec![name],
     }
 }

@@ -488,8 +488,6 @@ fn allowed_signers(
         .collect()
 }
 
-/// The set roots a trust entry names: a set name of `[package.sets]` or a URL, matched
-/// against the mirrors of the locked atoms.
 /// What a trust entry's name stands for, to find two entries naming one set: its URLs
 /// (a set name stands for the URLs `[package.sets]` gives it, a URL for itself) and the
 /// set roots of the locked atoms served from them. URLs catch two entries for one set
@@ -500,7 +498,7 @@ fn set_identities_of(
     lock: &Lockfile,
     known: &KnownRoots,
 ) -> BTreeSet<String> {
-    let mut identities: BTreeSet<String> = set_urls_of(name, manifest)
+    let mut identities: BTreeSet<String> = crate::trust::urls_named(name, manifest)
         .into_iter()
         .map(|url| format!("url {url}"))
         .collect();
@@ -512,19 +510,6 @@ fn set_identities_of(
     identities
 }
 
-/// The URLs a trust entry's name stands for.
-fn set_urls_of<'a>(name: &'a str, manifest: &'a Manifest) -> Vec<&'a str> {
-    let set = manifest
-        .package
-        .sets
-        .iter()
-        .find(|(set_name, _)| set_name.as_str() == name);
-    match set {
-        Some((_, source)) => source.urls().iter().map(SetUrl::as_str).collect(),
-        None => vec![name],
-    }
-}
-
 /// The set roots a trust entry judges: those of the locked atoms listing its URLs, and
 /// of the locked atoms meeting the project's requirements from the sets it names.
 fn set_roots_of(
@@ -533,7 +518,7 @@ fn set_roots_of(
     lock: &Lockfile,
     known: &KnownRoots,
 ) -> BTreeSet<ObjectId> {
-    let urls = set_urls_of(name, manifest);
+    let urls = crate::trust::urls_named(name, manifest);
     let mut roots = roots_listing(lock, &urls);
     for (set_name, requirements) in &manifest.deps.from {
         let set_urls = remote_urls(manifest, set_name);
