@@ -21,6 +21,14 @@ use eka_test_support::{Remote, TestRepo, Transport};
 
 use crate::common::{Sandbox, git, snapshot};
 
+/// Fails unless `text` holds every one of `needles`, showing `text`.
+fn assert_mentions<S: AsRef<str>>(text: &str, needles: impl IntoIterator<Item = S>) {
+    for needle in needles {
+        let needle = needle.as_ref();
+        assert!(text.contains(needle), "`{needle}` in\n{text}");
+    }
+}
+
 fn atom_toml(label: &str, version: &str, deps: &str) -> String {
     format!("[package]\nlabel = \"{label}\"\nversion = \"{version}\"\n{deps}")
 }
@@ -205,6 +213,13 @@ impl Fixture {
         )
     }
 
+    /// `text` with the two registries' URLs replaced by `[registry-a]` / `[registry-b]`
+    /// (for snapshots).
+    fn redact(&self, text: &str) -> String {
+        text.replace(self.a.url(), "[registry-a]")
+            .replace(self.b.url(), "[registry-b]")
+    }
+
     fn mirrors(atom: &atom::lock::LockedAtom) -> Vec<String> {
         atom.mirrors
             .iter()
@@ -254,29 +269,23 @@ fn other_bytes_are_refused(transport: Transport) {
     let fixture = Fixture::new(transport, Fork::OtherBytes);
     let run = fixture.eka(&["resolve"]).refused();
     let (a, b) = (fixture.a.url(), fixture.b.url());
-    for needle in [
-        a.to_owned(),
-        b.to_owned(),
-        "`base` 1.0.0".to_owned(),
-        Fixture::atom_commit(&fixture.a, "base", "1.0.0"),
-        Fixture::atom_commit(&fixture.b, "base", "1.0.0"),
-        "possible tampering".to_owned(),
-    ] {
-        assert!(
-            run.stderr.contains(&needle),
-            "`{needle}` in\n{}",
-            run.stderr
-        );
-    }
+    assert_mentions(
+        &run.stderr,
+        [
+            a.to_owned(),
+            b.to_owned(),
+            "`base` 1.0.0".to_owned(),
+            Fixture::atom_commit(&fixture.a, "base", "1.0.0"),
+            Fixture::atom_commit(&fixture.b, "base", "1.0.0"),
+            "possible tampering".to_owned(),
+        ],
+    );
     assert!(
         !fixture.sandbox.path("consumer/atom.lock").exists(),
         "nothing written"
     );
     if transport == Transport::File {
-        let transcript = run
-            .transcript()
-            .replace(a, "[registry-a]")
-            .replace(b, "[registry-b]");
+        let transcript = fixture.redact(&run.transcript());
         snapshot!("identity_other_bytes_refused", transcript);
     }
 }
@@ -301,20 +310,18 @@ fn a_version_only_the_fork_serves_is_named_and_opted_into_with_mirrors() {
     );
     let (a, b) = (fixture.a.url(), fixture.b.url());
     let run = fixture.eka(&["resolve"]).refused();
-    for needle in [
-        "`base` 1.0.1",
-        b,
-        "not configured for the set of",
-        "hint: if",
-        "[mirrors]",
-    ] {
-        assert!(run.stderr.contains(needle), "`{needle}` in\n{}", run.stderr);
-    }
+    assert_mentions(
+        &run.stderr,
+        [
+            "`base` 1.0.1",
+            b,
+            "not configured for the set of",
+            "hint: if",
+            "[mirrors]",
+        ],
+    );
     assert!(!fixture.sandbox.path("consumer/atom.lock").exists());
-    let transcript = run
-        .transcript()
-        .replace(a, "[registry-a]")
-        .replace(b, "[registry-b]");
+    let transcript = fixture.redact(&run.transcript());
     snapshot!("identity_fork_only_version_refused", transcript);
 
     fixture.sandbox.write(
@@ -539,7 +546,7 @@ fn a_claimant_version_signed_by_a_trusted_key_is_accepted_http() {
 
 fn claimant_is_refused(transport: Transport, signing: Signing) -> crate::common::Run {
     let (fixture, signer, _keys) = claimant(transport, signing);
-    let (a, b) = (fixture.a.url(), fixture.b.url());
+    let b = fixture.b.url();
     let run = fixture.eka(&["resolve"]).refused();
     let mut needles = vec![
         "`base` 1.0.1".to_owned(),
@@ -550,22 +557,13 @@ fn claimant_is_refused(transport: Transport, signing: Signing) -> crate::common:
     if signing != Signing::Unsigned {
         needles.push(signer);
     }
-    for needle in needles {
-        assert!(
-            run.stderr.contains(&needle),
-            "`{needle}` in\n{}",
-            run.stderr
-        );
-    }
+    assert_mentions(&run.stderr, needles);
     assert!(
         !fixture.sandbox.path("consumer/atom.lock").exists(),
         "nothing written"
     );
     let mut run = run;
-    run.stderr = run
-        .stderr
-        .replace(a, "[registry-a]")
-        .replace(b, "[registry-b]");
+    run.stderr = fixture.redact(&run.stderr);
     run
 }
 
@@ -623,14 +621,12 @@ fn hand_edited_lock_naming_a_claimant_fails_verify(transport: Transport) {
     for args in [&["verify"][..], &["verify", "--offline"][..]] {
         let run = fixture.eka(args).refused();
         let output = format!("{}{}", run.stdout, run.stderr);
-        for needle in ["unconfigured-source", "`base`", b, "[trust.<set>]"] {
-            assert!(output.contains(needle), "`{needle}` in\n{output}");
-        }
+        assert_mentions(
+            &output,
+            ["unconfigured-source", "`base`", b, "[trust.<set>]"],
+        );
         if transport == Transport::File && args.len() == 1 {
-            let transcript = run
-                .transcript()
-                .replace(a, "[registry-a]")
-                .replace(b, "[registry-b]");
+            let transcript = fixture.redact(&run.transcript());
             snapshot!("identity_unconfigured_source", transcript);
         }
     }
@@ -671,21 +667,18 @@ fn lost_trust_keeps_the_lock(transport: Transport) {
     ];
     for args in commands {
         let run = fixture.eka(args).refused();
-        for needle in [
-            "locked `base` 1.0.1",
-            b,
-            "no longer trusted",
-            "revoked key",
-            &fingerprint,
-            "hint: ",
-            "never moved",
-        ] {
-            assert!(
-                run.stderr.contains(needle),
-                "{args:?}: `{needle}` in\n{}",
-                run.stderr
-            );
-        }
+        assert_mentions(
+            &format!("{args:?}: {}", run.stderr),
+            [
+                "locked `base` 1.0.1",
+                b,
+                "no longer trusted",
+                "revoked key",
+                &fingerprint,
+                "hint: ",
+                "never moved",
+            ],
+        );
         assert_eq!(
             fixture.sandbox.read("consumer/atom.lock"),
             before,
@@ -693,24 +686,23 @@ fn lost_trust_keeps_the_lock(transport: Transport) {
         );
         assert_eq!(fixture.sandbox.read("consumer/atom.toml"), manifest);
         if transport == Transport::File && args == ["resolve"] {
-            let transcript = run
-                .transcript()
-                .replace(a, "[registry-a]")
-                .replace(b, "[registry-b]")
+            let transcript = fixture
+                .redact(&run.transcript())
                 .replace(&fingerprint, "[fingerprint]");
             snapshot!("identity_locked_claimant_key_revoked", transcript);
         }
     }
     // Without `tool`, nothing reaches B any more: still refused, naming B, lock untouched.
     let run = fixture.eka(&["remove", "tool"]).refused();
-    for needle in [
-        "locked `base@1.0.1` came from",
-        b,
-        "not configured for its set",
-        a,
-    ] {
-        assert!(run.stderr.contains(needle), "`{needle}` in\n{}", run.stderr);
-    }
+    assert_mentions(
+        &run.stderr,
+        [
+            "locked `base@1.0.1` came from",
+            b,
+            "not configured for its set",
+            a,
+        ],
+    );
     assert_eq!(fixture.sandbox.read("consumer/atom.lock"), before);
     assert_eq!(fixture.sandbox.read("consumer/atom.toml"), manifest);
     // Naming the atom asks to move it, but no trusted version satisfies `tool`'s
@@ -721,9 +713,10 @@ fn lost_trust_keeps_the_lock(transport: Transport) {
     // The trust entry removed: the same refusal, naming the missing entry.
     std::fs::remove_file(fixture.sandbox.path("consumer/eka.toml")).unwrap();
     let run = fixture.eka(&["resolve"]).refused();
-    for needle in ["locked `base` 1.0.1", b, "no `[trust.<set>]` entry", a] {
-        assert!(run.stderr.contains(needle), "`{needle}` in\n{}", run.stderr);
-    }
+    assert_mentions(
+        &run.stderr,
+        ["locked `base` 1.0.1", b, "no `[trust.<set>]` entry", a],
+    );
     assert_eq!(fixture.sandbox.read("consumer/atom.lock"), before);
 }
 
@@ -792,21 +785,18 @@ fn trusted_claimants_disagreeing_are_refused(transport: Transport) {
         ),
     );
     let run = fixture.eka(&["resolve"]).refused();
-    for needle in [
-        b.to_owned(),
-        c.url().to_owned(),
-        "`base` 1.0.1".to_owned(),
-        Fixture::atom_commit(&fixture.b, "base", "1.0.1"),
-        Fixture::atom_commit(&c, "base", "1.0.1"),
-        "both signed by keys trusted for the set".to_owned(),
-        "possible tampering".to_owned(),
-    ] {
-        assert!(
-            run.stderr.contains(&needle),
-            "`{needle}` in\n{}",
-            run.stderr
-        );
-    }
+    assert_mentions(
+        &run.stderr,
+        [
+            b.to_owned(),
+            c.url().to_owned(),
+            "`base` 1.0.1".to_owned(),
+            Fixture::atom_commit(&fixture.b, "base", "1.0.1"),
+            Fixture::atom_commit(&c, "base", "1.0.1"),
+            "both signed by keys trusted for the set".to_owned(),
+            "possible tampering".to_owned(),
+        ],
+    );
     assert!(
         !fixture.sandbox.path("consumer/atom.lock").exists(),
         "nothing written"
