@@ -658,12 +658,14 @@ fn lost_trust_keeps_the_lock(transport: Transport) {
         &format!("{config}revoked_keys = [\"{}\"]\n", public.trim()),
     );
     let helper = format!("{b}::helper");
-    let commands: [&[&str]; 5] = [
+    // `outdated` asks the resolver what `update` would do: the same refusal.
+    let commands: [&[&str]; 6] = [
         &["resolve"],
         &["--locked", "resolve"],
         &["update"],
         &["update", "tool"],
         &["add", &helper],
+        &["outdated"],
     ];
     for args in commands {
         let run = fixture.eka(args).refused();
