@@ -720,6 +720,27 @@ fn lost_trust_keeps_the_lock(transport: Transport) {
         ["locked `base` 1.0.1", b, "no `[trust.<set>]` entry", a],
     );
     assert_eq!(fixture.sandbox.read("consumer/atom.lock"), before);
+    // The owner publishes `base` 1.0.2 (from its own history, before the fork's commit):
+    // `eka update base` names the atom, so it may move it, and only to that version,
+    // which a configured URL serves.
+    let owner = fixture._fork.path();
+    git(
+        owner,
+        &["checkout", "--quiet", "-b", "owner", "HEAD~1"],
+        None,
+    );
+    std::fs::write(owner.join("base/atom.toml"), atom_toml("base", "1.0.2", "")).unwrap();
+    git(
+        owner,
+        &["commit", "--quiet", "--all", "-m", "base 1.0.2"],
+        None,
+    );
+    publish(&fixture.sandbox, owner, a);
+    fixture.eka(&["update", "base"]).success();
+    let moved = fixture.locked("base");
+    assert_eq!(moved.version.to_string(), "1.0.2");
+    assert_eq!(Fixture::mirrors(&moved), [a.to_owned()]);
+    fixture.eka(&["verify"]).success();
 }
 
 #[test]
