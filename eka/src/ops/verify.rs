@@ -856,8 +856,7 @@ fn check_mirrors(
     lock: &Lockfile,
     cache: &Cache,
     reporter: &dyn Reporter,
-) -> Result<BTreeMap<String, Vec<Failure>>, Error> {
-    let mut failures: BTreeMap<String, Vec<Failure>> = BTreeMap::new();
+) -> Result<AtomFailures, Error> {
     // Mirror → the atoms it serves.
     let mut by_mirror: BTreeMap<&str, Vec<&LockedAtom>> = BTreeMap::new();
     for atom in &lock.atoms {
@@ -865,8 +864,41 @@ fn check_mirrors(
             by_mirror.entry(mirror.as_str()).or_default().push(atom);
         }
     }
+    let mut listings = list_mirrors(&by_mirror, reporter);
+    let (answered, mut failures) = compare_listings(&by_mirror, &listings);
+    if let Some(index) = timed_out_everywhere(lock, &answered, &listings) {
+        let (_, listing) = listings.swap_remove(index);
+        if let Err(error) = listing {
+            return Err(Error::Listing(error));
+        }
+    }
+    for atom in &lock.atoms {
+        if !answered.contains_key(atom.id.as_str()) {
+            failures
+                .entry(atom.id.to_string())
+                .or_default()
+                .push(Failure::Unreachable {
+                    mirrors: atom.mirrors.iter().map(|m| m.as_str().to_owned()).collect(),
+                });
+        }
+    }
+    let reachable: Vec<&str> = listings
+        .iter()
+        .filter(|(_, listing)| listing.is_ok())
+        .map(|(url, _)| *url)
+        .collect();
+    fetch_missing(lock, cache, &reachable, &answered, reporter)?;
+    Ok(failures)
+}
+
+/// One listing of each mirror's refs for the labels it serves, the mirrors in parallel
+/// (one thread each), in `by_mirror`'s order.
+fn list_mirrors<'a>(
+    by_mirror: &BTreeMap<&'a str, Vec<&LockedAtom>>,
+    reporter: &dyn Reporter,
+) -> Vec<(&'a str, Result<Listing, remote::Error>)> {
     let listing_step = Step::begin(reporter, "Listing", Some(by_mirror.len() as u64));
-    let mut listings: Vec<(&str, Result<Listing, remote::Error>)> = std::thread::scope(|scope| {
+    std::thread::scope(|scope| {
         let handles: Vec<_> = by_mirror
             .iter()
             .map(|(url, atoms)| {
@@ -902,53 +934,59 @@ fn check_mirrors(
                 (*url, listing)
             })
             .collect()
-    });
-    drop(listing_step);
-    // Atom id → the mirrors that answered and hold its ref.
-    let mut answered: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for (url, listing) in &listings {
+    })
+}
+
+/// Atom id → the mirrors that answered for it.
+type Answered<'a> = BTreeMap<&'a str, Vec<&'a str>>;
+
+/// Atom id → its failures.
+type AtomFailures = BTreeMap<String, Vec<Failure>>;
+
+/// Atom id → the mirrors that answered for it (holding its ref, or not: a mirror whose
+/// ref moved may still serve the locked commit by id), and a `ref-moved` failure for
+/// each mirror whose ref is not the locked commit.
+fn compare_listings<'a>(
+    by_mirror: &BTreeMap<&'a str, Vec<&'a LockedAtom>>,
+    listings: &[(&'a str, Result<Listing, remote::Error>)],
+) -> (Answered<'a>, AtomFailures) {
+    let mut answered = Answered::new();
+    let mut failures = AtomFailures::new();
+    for (url, listing) in listings {
         let Ok(refs) = listing else { continue };
         for atom in &by_mirror[url] {
             let name = atom_ref(&atom.label, &atom.version);
             let found = refs.iter().find(|(listed, _)| listed == &name);
+            answered.entry(atom.id.as_str()).or_default().push(url);
             match found {
-                Some((_, id)) if *id == atom.commit.as_str() => {
-                    answered.entry(atom.id.as_str()).or_default().push(url);
-                }
-                other => {
-                    failures
-                        .entry(atom.id.to_string())
-                        .or_default()
-                        .push(Failure::RefMoved {
-                            expected: atom.commit.to_string(),
-                            found: other
-                                .map(|(_, id)| id.to_string())
-                                .unwrap_or_else(|| "nothing".to_owned()),
-                            mirror: (*url).to_owned(),
-                        });
-                    // It may still serve the locked commit by id.
-                    answered.entry(atom.id.as_str()).or_default().push(url);
-                }
+                Some((_, id)) if *id == atom.commit.as_str() => {}
+                other => failures
+                    .entry(atom.id.to_string())
+                    .or_default()
+                    .push(Failure::RefMoved {
+                        expected: atom.commit.to_string(),
+                        found: other
+                            .map(|(_, id)| id.to_string())
+                            .unwrap_or_else(|| "nothing".to_owned()),
+                        mirror: (*url).to_owned(),
+                    }),
             }
         }
     }
-    if let Some(index) = timed_out_everywhere(lock, &answered, &listings) {
-        let (_, listing) = listings.swap_remove(index);
-        if let Err(error) = listing {
-            return Err(Error::Listing(error));
-        }
-    }
-    for atom in &lock.atoms {
-        if !answered.contains_key(atom.id.as_str()) {
-            failures
-                .entry(atom.id.to_string())
-                .or_default()
-                .push(Failure::Unreachable {
-                    mirrors: atom.mirrors.iter().map(|m| m.as_str().to_owned()).collect(),
-                });
-        }
-    }
-    // Fetch what is missing, mirror by mirror, batch first, then one by one.
+    (answered, failures)
+}
+
+/// Fetch the locked commits the atom store lacks (or holds without their tree), one
+/// batched fetch per reachable mirror of the commits it answered for; when a batch
+/// fails, one by one, so a commit one mirror no longer serves stays missing (the walk
+/// says so) without hiding the others. A timeout stops everything.
+fn fetch_missing(
+    lock: &Lockfile,
+    cache: &Cache,
+    reachable: &[&str],
+    answered: &Answered<'_>,
+    reporter: &dyn Reporter,
+) -> Result<(), Error> {
     let repo = || {
         cache
             .atoms_repo()
@@ -961,16 +999,11 @@ fn check_mirrors(
             .collect()
     };
     if missing(&repo()?).is_empty() {
-        return Ok(failures);
+        return Ok(());
     }
     let _lock = cache
         .lock()
         .map_err(|error| cache_error(cache.dir(), error))?;
-    let reachable: Vec<&str> = listings
-        .iter()
-        .filter(|(_, listing)| listing.is_ok())
-        .map(|(url, _)| *url)
-        .collect();
     let fetching = Step::begin(reporter, "Fetching", Some(reachable.len() as u64));
     for url in reachable {
         let wanted: Vec<ObjectId> = missing(&repo()?)
@@ -978,7 +1011,7 @@ fn check_mirrors(
             .filter(|atom| {
                 answered
                     .get(atom.id.as_str())
-                    .is_some_and(|urls| urls.contains(&url))
+                    .is_some_and(|urls| urls.contains(url))
             })
             .filter_map(|atom| object_id(&atom.commit))
             .collect::<BTreeSet<_>>()
@@ -992,7 +1025,6 @@ fn check_mirrors(
             Err(error @ git::Error::Timeout { .. }) => return Err(Error::Fetch(error)),
             Err(_) if wanted.len() > 1 => {
                 for id in &wanted {
-                    // A commit the mirror no longer serves stays missing: the walk says so.
                     if let Err(error @ git::Error::Timeout { .. }) =
                         fetch_commits(cache, url, std::slice::from_ref(id))
                     {
@@ -1004,7 +1036,7 @@ fn check_mirrors(
         }
         fetching.advance(url);
     }
-    Ok(failures)
+    Ok(())
 }
 
 /// The index in `listings` of a timed-out mirror of the first atom none of whose mirrors
