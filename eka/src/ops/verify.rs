@@ -324,21 +324,7 @@ impl Classify for Error {
 
 /// Verify the project's locked atoms (see the module docs).
 pub fn verify(options: &Options) -> Result<Outcome, Error> {
-    let manifest_path = options.dir.join(atom::manifest::FILE_NAME);
-    if !manifest_path.is_file() {
-        return Err(Error::NoManifest {
-            dir: options.dir.clone(),
-        });
-    }
-    let lock_path = options.dir.join(atom::lock::FILE_NAME);
-    if !lock_path.is_file() {
-        return Err(Error::NoLock {
-            dir: options.dir.clone(),
-        });
-    }
-    let text = fs_err::read_to_string(&manifest_path).map_err(atom::manifest::Error::Io)?;
-    let manifest = Manifest::from_str(&text, &manifest_path)?;
-    let lock = Lockfile::read(&lock_path)?;
+    let (manifest, lock) = read_project(&options.dir)?;
     let selected = select(&lock, &options.names)?;
 
     let signers = allowed_signers(&options.trust)?;
@@ -361,7 +347,7 @@ pub fn verify(options: &Options) -> Result<Outcome, Error> {
             .rebuild_atoms_repo(&reason)
             .map_err(|error| cache_error(cache.dir(), error))?;
     }
-    let mut network: BTreeMap<String, Vec<Failure>> = BTreeMap::new();
+    let mut network = AtomFailures::new();
     if !options.offline {
         // Listed and fetched through `[mirrors]`; the walk judges the lock as written.
         let fetched = options.mirrors.redirect_lock(&selected);
@@ -383,24 +369,7 @@ pub fn verify(options: &Options) -> Result<Outcome, Error> {
         &trust,
         &repo,
     );
-    for (id, failures) in sources {
-        if let Some(atom) = report.atom_mut(&id) {
-            atom.failures.extend(failures);
-        }
-    }
-    for (id, failures) in network {
-        if let Some(atom) = report.atom_mut(&id) {
-            let unreachable = failures
-                .iter()
-                .any(|failure| matches!(failure, Failure::Unreachable { .. }));
-            if unreachable {
-                // The commit is missing because nothing answered: not a content failure.
-                atom.failures
-                    .retain(|failure| !matches!(failure, Failure::MissingCommit { .. }));
-            }
-            atom.failures.extend(failures);
-        }
-    }
+    merge_failures(&mut report, sources, network);
     if options.offline {
         mark_not_cached(&mut report);
     }
@@ -430,6 +399,50 @@ pub fn verify(options: &Options) -> Result<Outcome, Error> {
             .collect(),
         attestations,
     })
+}
+
+/// The project's `atom.toml` and `atom.lock` in `dir`, each refused by name when missing
+/// or invalid.
+fn read_project(dir: &Path) -> Result<(Manifest, Lockfile), Error> {
+    let manifest_path = dir.join(atom::manifest::FILE_NAME);
+    if !manifest_path.is_file() {
+        return Err(Error::NoManifest {
+            dir: dir.to_path_buf(),
+        });
+    }
+    let lock_path = dir.join(atom::lock::FILE_NAME);
+    if !lock_path.is_file() {
+        return Err(Error::NoLock {
+            dir: dir.to_path_buf(),
+        });
+    }
+    let text = fs_err::read_to_string(&manifest_path).map_err(atom::manifest::Error::Io)?;
+    let manifest = Manifest::from_str(&text, &manifest_path)?;
+    let lock = Lockfile::read(&lock_path)?;
+    Ok((manifest, lock))
+}
+
+/// Add the source and network failures to the walk's report, atom by atom. An atom no
+/// mirror answered for is `unreachable`, not also `missing-commit`: its commit is
+/// missing because nothing answered, which says nothing about its content.
+fn merge_failures(report: &mut Report, sources: AtomFailures, network: AtomFailures) {
+    for (id, failures) in sources {
+        if let Some(atom) = report.atom_mut(&id) {
+            atom.failures.extend(failures);
+        }
+    }
+    for (id, failures) in network {
+        if let Some(atom) = report.atom_mut(&id) {
+            let unreachable = failures
+                .iter()
+                .any(|failure| matches!(failure, Failure::Unreachable { .. }));
+            if unreachable {
+                atom.failures
+                    .retain(|failure| !matches!(failure, Failure::MissingCommit { .. }));
+            }
+            atom.failures.extend(failures);
+        }
+    }
 }
 
 /// Offline, nothing was asked of the mirrors: a locked commit the cache lacks is not
