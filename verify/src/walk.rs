@@ -744,6 +744,9 @@ fn judge_signature(
     }
 }
 
+/// The closure of one atom: every locked dependency exists, the atom's own `atom.toml`
+/// (read from its tree) names its label and version, and its requirements are met one to
+/// one by its locked dependencies.
 fn check_closure(
     repo: &gix::Repository,
     lock: &Lockfile,
@@ -751,7 +754,6 @@ fn check_closure(
     tree_id: ObjectId,
 ) -> Result<Vec<Failure>, Error> {
     let mut failures = Vec::new();
-    let broken = |reason: String| Failure::ClosureBroken { reason };
     let name = format!("{}@{}:atom.toml", atom.label, atom.version);
 
     // Every dependency id exists in the lock.
@@ -759,46 +761,59 @@ fn check_closure(
     for id in &atom.deps {
         match lock.atom(id) {
             Some(dep) => deps.push(dep),
-            None => failures.push(broken(format!(
-                "dependency `{id}` of `{}` is not locked",
-                atom.label
-            ))),
+            None => failures.push(Failure::ClosureBroken {
+                reason: format!("dependency `{id}` of `{}` is not locked", atom.label),
+            }),
         }
     }
+    let manifest = match manifest_in_tree(repo, atom, tree_id, &name)? {
+        Ok(manifest) => manifest,
+        Err(reason) => {
+            failures.push(Failure::ClosureBroken { reason });
+            return Ok(failures);
+        }
+    };
+    failures.extend(manifest_header_failures(&manifest, atom));
+    failures.extend(requirement_failures(lock, atom, &deps, &manifest, &name));
+    Ok(failures)
+}
 
-    // The manifest, read from the atom's own tree.
+/// The atom's `atom.toml`, read from its own tree; `Err(reason)` when it is missing, not
+/// a file, not UTF-8 or not a valid manifest.
+fn manifest_in_tree(
+    repo: &gix::Repository,
+    atom: &LockedAtom,
+    tree_id: ObjectId,
+    name: &str,
+) -> Result<Result<Manifest, String>, Error> {
     let tree = repo
         .find_tree(tree_id)
         .map_err(|error| read_error(atom, tree_id)(error.into()))?;
     let Some(entry) = tree.find_entry(atom::manifest::FILE_NAME) else {
-        failures.push(broken(format!(
+        return Ok(Err(format!(
             "the atom has no `{}`",
             atom::manifest::FILE_NAME
         )));
-        return Ok(failures);
     };
     if !entry.mode().is_blob() {
-        failures.push(broken(format!(
+        return Ok(Err(format!(
             "`{}` of the atom is not a file",
             atom::manifest::FILE_NAME
         )));
-        return Ok(failures);
     }
     let blob_id = entry.object_id();
     let blob = repo
         .find_blob(blob_id)
         .map_err(|error| read_error(atom, blob_id)(error.into()))?;
-    let manifest = match std::str::from_utf8(&blob.data)
+    Ok(std::str::from_utf8(&blob.data)
         .map_err(|_| format!("`{name}` is not UTF-8"))
-        .and_then(|text| Manifest::from_str(text, &name).map_err(|error| error.to_string()))
-    {
-        Ok(manifest) => manifest,
-        Err(reason) => {
-            failures.push(broken(reason));
-            return Ok(failures);
-        }
-    };
+        .and_then(|text| Manifest::from_str(text, name).map_err(|error| error.to_string())))
+}
+
+/// The manifest's label and version against the lock's.
+fn manifest_header_failures(manifest: &Manifest, atom: &LockedAtom) -> Vec<Failure> {
     let package = &manifest.package;
+    let mut failures = Vec::new();
     if package.label != atom.label {
         failures.push(Failure::HeaderMismatch {
             field: "manifest-label",
@@ -813,38 +828,30 @@ fn check_closure(
             found: package.version.to_string(),
         });
     }
+    failures
+}
 
-    // Each requirement is met by exactly one locked dependency.
+/// Each requirement of the manifest is met by exactly one locked dependency (of a set
+/// root the requirement's set name can stand for), at a version satisfying it; and every
+/// locked dependency meets a requirement.
+fn requirement_failures(
+    lock: &Lockfile,
+    atom: &LockedAtom,
+    deps: &[&LockedAtom],
+    manifest: &Manifest,
+    name: &str,
+) -> Vec<Failure> {
+    let broken = |reason: String| Failure::ClosureBroken { reason };
+    let mut failures = Vec::new();
     let mut used: BTreeSet<&str> = BTreeSet::new();
     for (set_name, requirements) in &manifest.deps.from {
-        let source = package.sets.get(set_name);
-        // The set roots this set name can stand for.
-        let roots: BTreeSet<&str> = match source {
-            Some(SetSource::Here) => BTreeSet::from([atom.set.as_str()]),
-            Some(source) => lock
-                .atoms
-                .iter()
-                .filter(|locked| {
-                    locked
-                        .mirrors
-                        .iter()
-                        .any(|mirror| source.urls().contains(mirror))
-                })
-                .map(|locked| locked.set.as_str())
-                .collect(),
-            None => BTreeSet::new(),
-        };
+        let roots = roots_named(lock, atom, manifest.package.sets.get(set_name));
         for (label, requirement) in requirements {
-            let by_label: Vec<&&LockedAtom> =
-                deps.iter().filter(|dep| &dep.label == label).collect();
-            let candidates: Vec<&&LockedAtom> = if roots.is_empty() {
-                by_label
-            } else {
-                by_label
-                    .into_iter()
-                    .filter(|dep| roots.contains(dep.set.as_str()))
-                    .collect()
-            };
+            let candidates: Vec<&&LockedAtom> = deps
+                .iter()
+                .filter(|dep| &dep.label == label)
+                .filter(|dep| roots.is_empty() || roots.contains(dep.set.as_str()))
+                .collect();
             let wanted = format!("`{set_name}::{label}@{requirement}`");
             match candidates.as_slice() {
                 [] => failures.push(broken(format!(
@@ -868,7 +875,7 @@ fn check_closure(
             }
         }
     }
-    for dep in &deps {
+    for dep in deps {
         if !used.contains(dep.id.as_str()) {
             failures.push(broken(format!(
                 "locked dependency `{}@{}` of `{}` is not required by `{name}`",
@@ -876,7 +883,31 @@ fn check_closure(
             )));
         }
     }
-    Ok(failures)
+    failures
+}
+
+/// The set roots a manifest's set entry can stand for: the atom's own for `"::"`, those
+/// of the locked atoms served from its URLs otherwise (none known: any).
+fn roots_named<'a>(
+    lock: &'a Lockfile,
+    atom: &'a LockedAtom,
+    source: Option<&SetSource>,
+) -> BTreeSet<&'a str> {
+    match source {
+        Some(SetSource::Here) => BTreeSet::from([atom.set.as_str()]),
+        Some(source) => lock
+            .atoms
+            .iter()
+            .filter(|locked| {
+                locked
+                    .mirrors
+                    .iter()
+                    .any(|mirror| source.urls().contains(mirror))
+            })
+            .map(|locked| locked.set.as_str())
+            .collect(),
+        None => BTreeSet::new(),
+    }
 }
 
 impl atom::error::Classify for Error {
