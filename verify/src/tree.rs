@@ -486,88 +486,135 @@ impl<'a> Walk<'a> {
         self.check_entries(path)?;
         name::check_name(&name).map_err(|violation| refused(path, violation))?;
         let kind = kind.map_err(|violation| refused(path, violation))?;
+        Self::check_order(frame, &name, kind, path)?;
+        match kind {
+            EntryKind::File | EntryKind::Executable => {
+                self.visit_file(frame, kind, name, id, path)?;
+            }
+            EntryKind::Symlink => self.visit_symlink(frame, name, id, path)?,
+            EntryKind::Tree => return self.visit_tree(frame, name, id, path),
+        }
+        Ok(None)
+    }
+
+    /// An entry's name is new in its tree and sorts after the previous one in git's
+    /// order (a tree git itself wrote never fails this; a forged one may).
+    fn check_order(
+        frame: &mut Frame,
+        name: &BString,
+        kind: EntryKind,
+        path: &BStr,
+    ) -> Result<(), Error> {
         if !frame.names.insert(name.clone()) {
             return Err(refused(path, Violation::DuplicateName));
         }
         let is_tree = kind == EntryKind::Tree;
         if let Some((previous, previous_tree)) = &frame.previous
-            && name::git_order(previous, *previous_tree, &name, is_tree).is_ge()
+            && name::git_order(previous, *previous_tree, name, is_tree).is_ge()
         {
             return Err(refused(path, Violation::OutOfOrder));
         }
         frame.previous = Some((name.clone(), is_tree));
+        Ok(())
+    }
 
-        match kind {
-            EntryKind::File | EntryKind::Executable => {
-                let index = self.file(id, path)?;
-                let size = self.blobs[index].size;
-                self.add_bytes(size, path)?;
-                frame.counts.entries += 1;
-                frame.counts.bytes = frame.counts.bytes.saturating_add(size);
-                frame.entries.push(Node {
-                    kind,
-                    name,
-                    child: index,
-                });
-            }
-            EntryKind::Symlink => {
-                let index = self.symlink(id, path)?;
-                let Symlink { climb, size, .. } = self.symlinks[index];
-                if climb > frame.depth {
-                    let depth = frame.depth;
-                    return Err(refused(path, Violation::SymlinkEscapes { climb, depth }));
-                }
-                self.add_bytes(size, path)?;
-                frame.counts.entries += 1;
-                frame.counts.bytes = frame.counts.bytes.saturating_add(size);
-                if climb > 0
-                    && frame
-                        .escape
-                        .as_ref()
-                        .is_none_or(|escape| climb > escape.need)
-                {
-                    frame.escape = Some(Escape {
-                        need: climb,
-                        climb,
-                        path: name.clone(),
-                    });
-                }
-                frame.entries.push(Node {
-                    kind,
-                    name,
-                    child: index,
-                });
-            }
-            EntryKind::Tree => {
-                let depth = frame.depth + 1;
-                let limit = self.options.max_depth;
-                if depth > limit {
-                    return Err(refused(path, Violation::TooDeep { limit }));
-                }
-                let Some(&index) = self.tree_index.get(&id) else {
-                    frame.pending = Some(name);
-                    return self.open_tree(id, path.to_owned(), depth).map(Some);
-                };
-                let tree = &self.trees[index];
-                if depth.saturating_add(tree.counts.depth) > limit {
-                    return Err(refused(path, Violation::TooDeep { limit }));
-                }
-                if let Some(escape) = &tree.escape
-                    && escape.need > depth
-                {
-                    let violation = Violation::SymlinkEscapes {
-                        climb: escape.climb,
-                        depth: depth + escape.climb - escape.need,
-                    };
-                    return Err(refused(join(path, &escape.path).as_bstr(), violation));
-                }
-                let (entries, bytes) = (tree.counts.entries, tree.counts.bytes);
-                self.total_entries = self.total_entries.saturating_add(entries);
-                self.check_entries(path)?;
-                self.add_bytes(bytes, path)?;
-                Self::attach_tree(frame, &self.trees[index], index, name);
-            }
+    /// A file or executable: hashed once per blob, counted against the size limits.
+    fn visit_file(
+        &mut self,
+        frame: &mut Frame,
+        kind: EntryKind,
+        name: BString,
+        id: ObjectId,
+        path: &BStr,
+    ) -> Result<(), Error> {
+        let index = self.file(id, path)?;
+        let size = self.blobs[index].size;
+        self.add_bytes(size, path)?;
+        frame.counts.entries += 1;
+        frame.counts.bytes = frame.counts.bytes.saturating_add(size);
+        frame.entries.push(Node {
+            kind,
+            name,
+            child: index,
+        });
+        Ok(())
+    }
+
+    /// A symlink: refused when it climbs out of the atom from here; the deepest climb
+    /// is remembered, so a tree reused at a shallower depth is judged again.
+    fn visit_symlink(
+        &mut self,
+        frame: &mut Frame,
+        name: BString,
+        id: ObjectId,
+        path: &BStr,
+    ) -> Result<(), Error> {
+        let index = self.symlink(id, path)?;
+        let Symlink { climb, size, .. } = self.symlinks[index];
+        if climb > frame.depth {
+            let depth = frame.depth;
+            return Err(refused(path, Violation::SymlinkEscapes { climb, depth }));
         }
+        self.add_bytes(size, path)?;
+        frame.counts.entries += 1;
+        frame.counts.bytes = frame.counts.bytes.saturating_add(size);
+        if climb > 0
+            && frame
+                .escape
+                .as_ref()
+                .is_none_or(|escape| climb > escape.need)
+        {
+            frame.escape = Some(Escape {
+                need: climb,
+                climb,
+                path: name.clone(),
+            });
+        }
+        frame.entries.push(Node {
+            kind: EntryKind::Symlink,
+            name,
+            child: index,
+        });
+        Ok(())
+    }
+
+    /// A subtree: a new one is a frame to walk; one already walked is attached with its
+    /// counts, after its depth, its symlinks' climb and its entries and bytes are judged
+    /// at this place.
+    fn visit_tree(
+        &mut self,
+        frame: &mut Frame,
+        name: BString,
+        id: ObjectId,
+        path: &BStr,
+    ) -> Result<Option<Frame>, Error> {
+        let depth = frame.depth + 1;
+        let limit = self.options.max_depth;
+        if depth > limit {
+            return Err(refused(path, Violation::TooDeep { limit }));
+        }
+        let Some(&index) = self.tree_index.get(&id) else {
+            frame.pending = Some(name);
+            return self.open_tree(id, path.to_owned(), depth).map(Some);
+        };
+        let tree = &self.trees[index];
+        if depth.saturating_add(tree.counts.depth) > limit {
+            return Err(refused(path, Violation::TooDeep { limit }));
+        }
+        if let Some(escape) = &tree.escape
+            && escape.need > depth
+        {
+            let violation = Violation::SymlinkEscapes {
+                climb: escape.climb,
+                depth: depth + escape.climb - escape.need,
+            };
+            return Err(refused(join(path, &escape.path).as_bstr(), violation));
+        }
+        let (entries, bytes) = (tree.counts.entries, tree.counts.bytes);
+        self.total_entries = self.total_entries.saturating_add(entries);
+        self.check_entries(path)?;
+        self.add_bytes(bytes, path)?;
+        Self::attach_tree(frame, &self.trees[index], index, name);
         Ok(None)
     }
 
