@@ -455,73 +455,108 @@ fn no_solution<R: Registry + ?Sized>(
         .collect();
     // By label first: set roots are hashes, and an order by them reads as random.
     atoms.sort_by(|a, b| (&a.label, &a.set).cmp(&(&b.label, &b.set)));
-    let mut unpublished = Vec::new();
-    let mut unmatched = Vec::new();
-    let mut floored = Vec::new();
+    let mut findings = Findings::default();
     for key in &atoms {
-        let considered = provider.cached(key).unwrap_or_else(|| Rc::from(Vec::new()));
-        let mut published = provider
-            .registry
-            .versions(key)
-            .unwrap_or_else(|_| considered.to_vec());
-        published.sort_unstable();
-        published.dedup();
-        let name = words.name(&Node::Atom((*key).clone()));
-        let list = if considered.is_empty() {
-            "none".to_owned()
-        } else {
-            considered
-                .iter()
-                .rev()
-                .map(Version::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        let mut line = format!("\nversions of {name}: {list}");
-        if published.is_empty() {
-            unpublished.push(name.clone());
-        }
-        let direct = root_requirements
-            .iter()
-            .filter(|requirement| &requirement.key == *key);
-        for requirement in direct {
-            if let Some(found) = Unmatched::find(&name, &requirement.req, &published) {
-                line.push_str(&found.note());
-                unmatched.push(found);
-            }
-        }
-        // The floor only matters when it hid a published version.
-        if !provider.options.allow_downgrade
-            && let Some(floor) = provider.options.preferred.get(*key)
-            && published.len() > considered.len()
-        {
-            line.push_str(&format!(
-                " (older than the locked `{floor}` not considered)"
-            ));
-            floored.push(name);
-        }
+        let line = note_versions(key, provider, &words, root_requirements, &mut findings);
         explanation.push_str(&line);
     }
-    let hint = if !unpublished.is_empty() {
-        format!(
-            "no version of {} is published in its set; check the label and the set, or publish it first",
-            unpublished.join(", ")
-        )
-    } else if !unmatched.is_empty() {
-        unmatched
-            .iter()
-            .map(Unmatched::hint)
-            .collect::<Vec<_>>()
-            .join("; ")
-    } else if !floored.is_empty() {
-        format!(
-            "downgrades are not allowed and {} would have to move below the locked version; allow downgrades or loosen the requirements",
-            floored.join(", ")
-        )
-    } else {
-        loosen_hint(&direct_requirements(&tree, root_requirements, &words))
-    };
+    let hint = findings.hint(&tree, root_requirements, &words);
     Error::NoSolution { explanation, hint }
+}
+
+/// What the versions of the atoms a failure names say about it, for the hint.
+#[derive(Default)]
+struct Findings {
+    /// Atoms with no published version at all.
+    unpublished: Vec<String>,
+    /// Root requirements no published version matches.
+    unmatched: Vec<Unmatched>,
+    /// Atoms whose locked version hid older published ones (no downgrades).
+    floored: Vec<String>,
+}
+
+impl Findings {
+    /// The most specific fix: publish, then fix a requirement, then allow downgrades,
+    /// else loosen the root's requirements the derivation names.
+    fn hint(
+        &self,
+        tree: &DerivationTree<Node, VersionSet, String>,
+        root_requirements: &[Requirement],
+        words: &Words,
+    ) -> String {
+        if !self.unpublished.is_empty() {
+            format!(
+                "no version of {} is published in its set; check the label and the set, or publish it first",
+                self.unpublished.join(", ")
+            )
+        } else if !self.unmatched.is_empty() {
+            self.unmatched
+                .iter()
+                .map(Unmatched::hint)
+                .collect::<Vec<_>>()
+                .join("; ")
+        } else if !self.floored.is_empty() {
+            format!(
+                "downgrades are not allowed and {} would have to move below the locked version; allow downgrades or loosen the requirements",
+                self.floored.join(", ")
+            )
+        } else {
+            loosen_hint(&direct_requirements(tree, root_requirements, words))
+        }
+    }
+}
+
+/// The line listing the versions of `key` the solver considered, with what a root
+/// requirement or the lock's floor did to them; what it finds goes to `findings`.
+fn note_versions<R: Registry + ?Sized>(
+    key: &AtomKey,
+    provider: &Provider<'_, R>,
+    words: &Words,
+    root_requirements: &[Requirement],
+    findings: &mut Findings,
+) -> String {
+    let considered = provider.cached(key).unwrap_or_else(|| Rc::from(Vec::new()));
+    let mut published = provider
+        .registry
+        .versions(key)
+        .unwrap_or_else(|_| considered.to_vec());
+    published.sort_unstable();
+    published.dedup();
+    let name = words.name(&Node::Atom(key.clone()));
+    let list = if considered.is_empty() {
+        "none".to_owned()
+    } else {
+        considered
+            .iter()
+            .rev()
+            .map(Version::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut line = format!("\nversions of {name}: {list}");
+    if published.is_empty() {
+        findings.unpublished.push(name.clone());
+    }
+    let direct = root_requirements
+        .iter()
+        .filter(|requirement| &requirement.key == key);
+    for requirement in direct {
+        if let Some(found) = Unmatched::find(&name, &requirement.req, &published) {
+            line.push_str(&found.note());
+            findings.unmatched.push(found);
+        }
+    }
+    // The floor only matters when it hid a published version.
+    if !provider.options.allow_downgrade
+        && let Some(floor) = provider.options.preferred.get(key)
+        && published.len() > considered.len()
+    {
+        line.push_str(&format!(
+            " (older than the locked `{floor}` not considered)"
+        ));
+        findings.floored.push(name);
+    }
+    line
 }
 
 /// Drop "no version in this gap" leaves that only restate which versions exist, the
