@@ -1267,20 +1267,10 @@ fn check_configuration(
     };
     let mut verified = Vec::new();
     for (reference, id) in refs {
-        let raw = match repo.find_object(*id) {
-            Ok(object) if object.kind == gix::object::Kind::Tag => object.detach().data,
-            Ok(_) => {
-                report.failures.push(Attestation::AttestationMalformed {
-                    reference: reference.clone(),
-                    reason: "the ref does not name a tag object".into(),
-                });
-                continue;
-            }
-            Err(error) => {
-                report.failures.push(Attestation::AttestationMalformed {
-                    reference: reference.clone(),
-                    reason: format!("its tag cannot be read: {error}"),
-                });
+        let raw = match read_tag(repo, reference, *id) {
+            Ok(raw) => raw,
+            Err(failure) => {
+                report.failures.push(failure);
                 continue;
             }
         };
@@ -1309,14 +1299,9 @@ fn check_configuration(
         return report;
     }
     if !options.substituters.is_empty() {
-        let mut checked = BTreeSet::new();
-        for subject in verified.iter().flat_map(|good| &good.statement.subjects) {
-            if checked.insert(subject.name.clone())
-                && let Some(failure) = check_substituted(subject, &options.substituters)
-            {
-                report.failures.push(failure);
-            }
-        }
+        report
+            .failures
+            .extend(check_outputs(&verified, &options.substituters));
     }
     if options.require_attested && verified.is_empty() {
         report.failures.push(Attestation::Unattested {
@@ -1324,6 +1309,39 @@ fn check_configuration(
         });
     }
     report
+}
+
+/// The bytes of the tag object `id` that `reference` names; a ref naming something
+/// else, or a tag that cannot be read, is a malformed attestation.
+fn read_tag(
+    repo: &gix::Repository,
+    reference: &str,
+    id: ObjectId,
+) -> Result<Vec<u8>, verify::attestation::Failure> {
+    let malformed = |reason: String| verify::attestation::Failure::AttestationMalformed {
+        reference: reference.to_owned(),
+        reason,
+    };
+    match repo.find_object(id) {
+        Ok(object) if object.kind == gix::object::Kind::Tag => Ok(object.detach().data),
+        Ok(_) => Err(malformed("the ref does not name a tag object".into())),
+        Err(error) => Err(malformed(format!("its tag cannot be read: {error}"))),
+    }
+}
+
+/// Every output the verified attestations name, realised once from the substituters
+/// and compared with its attested NAR hash.
+fn check_outputs(
+    verified: &[verify::attestation::Verified],
+    substituters: &[String],
+) -> Vec<verify::attestation::Failure> {
+    let mut checked = BTreeSet::new();
+    verified
+        .iter()
+        .flat_map(|good| &good.statement.subjects)
+        .filter(|subject| checked.insert(subject.name.clone()))
+        .filter_map(|subject| check_substituted(subject, substituters))
+        .collect()
 }
 
 /// Realise an attested output from the substituters and compare its NAR hash.
