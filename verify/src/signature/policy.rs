@@ -138,83 +138,20 @@ impl AllowedSigners {
         now: SystemTime,
     ) -> Result<Verdict, Error> {
         let mut refusal: Option<(u8, Error)> = None;
-        let mut refuse = |rank: u8, error: Error| {
-            if refusal.as_ref().is_none_or(|(best, _)| rank > *best) {
-                refusal = Some((rank, error));
-            }
-        };
         for signer in self
             .signers
             .iter()
             .filter(|signer| signer.key.key_data() == key)
         {
-            if let Some(principal) = principal
-                && !match_pattern_list(principal, &signer.principals)
-            {
-                refuse(
-                    0,
-                    Error::NotAllowed {
-                        fingerprint: fingerprint.to_owned(),
-                        what: format!("for principal `{principal}`"),
-                    },
-                );
-                continue;
+            let Some((rank, error)) = signer.refusal(fingerprint, principal, namespace, now) else {
+                return Ok(Verdict {
+                    principal: principal.unwrap_or(&signer.principals).to_owned(),
+                    fingerprint: fingerprint.to_owned(),
+                });
+            };
+            if refusal.as_ref().is_none_or(|(best, _)| rank > *best) {
+                refusal = Some((rank, error));
             }
-            if let Some(namespaces) = &signer.namespaces
-                && !match_pattern_list(namespace, namespaces)
-            {
-                refuse(
-                    1,
-                    Error::NotAllowed {
-                        fingerprint: fingerprint.to_owned(),
-                        what: format!("in namespace `{namespace}`"),
-                    },
-                );
-                continue;
-            }
-            if let Some(after) = &signer.valid_after
-                && now < after.at
-            {
-                refuse(
-                    2,
-                    Error::NotYetValid {
-                        fingerprint: fingerprint.to_owned(),
-                        principal: signer.principals.clone(),
-                        valid_after: after.text.clone(),
-                    },
-                );
-                continue;
-            }
-            if let Some(before) = &signer.valid_before
-                && now > before.at
-            {
-                refuse(
-                    2,
-                    Error::Expired {
-                        fingerprint: fingerprint.to_owned(),
-                        principal: signer.principals.clone(),
-                        valid_before: before.text.clone(),
-                    },
-                );
-                continue;
-            }
-            if principal.is_none() && !names_a_principal(&signer.principals) {
-                refuse(
-                    0,
-                    Error::NotAllowed {
-                        fingerprint: fingerprint.to_owned(),
-                        what: format!(
-                            "for any principal: its principals `{}` only exclude",
-                            signer.principals
-                        ),
-                    },
-                );
-                continue;
-            }
-            return Ok(Verdict {
-                principal: principal.unwrap_or(&signer.principals).to_owned(),
-                fingerprint: fingerprint.to_owned(),
-            });
         }
         Err(match refusal {
             Some((_, error)) => error,
@@ -222,6 +159,79 @@ impl AllowedSigners {
                 fingerprint: fingerprint.to_owned(),
             },
         })
+    }
+}
+
+impl AllowedSigner {
+    /// Why this line does not allow its key for `principal` in `namespace` at `now`,
+    /// with a rank (higher is more specific) so [`AllowedSigners::judge`] can report the
+    /// most specific refusal among several lines; `None` when the line allows it.
+    fn refusal(
+        &self,
+        fingerprint: &str,
+        principal: Option<&str>,
+        namespace: &str,
+        now: SystemTime,
+    ) -> Option<(u8, Error)> {
+        if let Some(principal) = principal
+            && !match_pattern_list(principal, &self.principals)
+        {
+            return Some((
+                0,
+                Error::NotAllowed {
+                    fingerprint: fingerprint.to_owned(),
+                    what: format!("for principal `{principal}`"),
+                },
+            ));
+        }
+        if let Some(namespaces) = &self.namespaces
+            && !match_pattern_list(namespace, namespaces)
+        {
+            return Some((
+                1,
+                Error::NotAllowed {
+                    fingerprint: fingerprint.to_owned(),
+                    what: format!("in namespace `{namespace}`"),
+                },
+            ));
+        }
+        if let Some(after) = &self.valid_after
+            && now < after.at
+        {
+            return Some((
+                2,
+                Error::NotYetValid {
+                    fingerprint: fingerprint.to_owned(),
+                    principal: self.principals.clone(),
+                    valid_after: after.text.clone(),
+                },
+            ));
+        }
+        if let Some(before) = &self.valid_before
+            && now > before.at
+        {
+            return Some((
+                2,
+                Error::Expired {
+                    fingerprint: fingerprint.to_owned(),
+                    principal: self.principals.clone(),
+                    valid_before: before.text.clone(),
+                },
+            ));
+        }
+        if principal.is_none() && !names_a_principal(&self.principals) {
+            return Some((
+                0,
+                Error::NotAllowed {
+                    fingerprint: fingerprint.to_owned(),
+                    what: format!(
+                        "for any principal: its principals `{}` only exclude",
+                        self.principals
+                    ),
+                },
+            ));
+        }
+        None
     }
 }
 
