@@ -70,139 +70,11 @@ impl AllowedSigners {
         let path = path.as_ref();
         let mut allowed = Self::default();
         for (number, start, line) in lines(text) {
-            let fail = |range: Range<usize>, message: String, hint: Option<&str>| {
-                Error::Policy(Box::new(Located::new(
-                    path,
-                    text,
-                    Some(start + range.start..start + range.end),
-                    message,
-                    hint.map(str::to_owned),
-                )))
-            };
-            let mut cursor = Cursor::new(line);
-            let Some(principals) = cursor.token() else {
-                continue;
-            };
-            if principals.text.starts_with('#') {
-                continue;
-            }
-            let principals_text = principals.text.trim_matches('"').to_owned();
-            let Some(first) = cursor.token() else {
-                return Err(fail(
-                    principals.range,
-                    "allowed signer has no key".into(),
-                    Some("write `principal ssh-ed25519 AAAA...`"),
-                ));
-            };
-            // As OpenSSH does: the first token is options unless it starts a key.
-            let starts_key = looks_like_key_type(first.text) || {
-                let mut lookahead = Cursor {
-                    line,
-                    position: cursor.position,
-                };
-                lookahead.token().is_some_and(|base64| {
-                    PublicKey::from_openssh(&format!("{} {}", first.text, base64.text)).is_ok()
-                })
-            };
-            let (options, key_type) = if starts_key {
-                (None, first)
-            } else {
-                let Some(key_type) = cursor.token() else {
-                    return Err(fail(
-                        first.range,
-                        format!("allowed signer has no key after `{}`", first.text),
-                        Some("write `principal [options] ssh-ed25519 AAAA...`"),
-                    ));
-                };
-                (Some(first), key_type)
-            };
-            let Some(base64) = cursor.token() else {
-                return Err(fail(
-                    key_type.range,
-                    format!("`{}` is not followed by a key", key_type.text),
-                    None,
-                ));
-            };
-            let key = match PublicKey::from_openssh(&format!("{} {}", key_type.text, base64.text)) {
-                Ok(key) => key,
-                // A key eka cannot even read cannot have made a signature eka accepts.
-                Err(ssh_key::Error::AlgorithmUnknown) => {
-                    allowed.ignored.push(Ignored {
-                        line: number,
-                        reason: "its key algorithm is unknown",
-                    });
-                    continue;
-                }
-                Err(error) => {
-                    return Err(fail(
-                        key_type.range.start..base64.range.end,
-                        format!("invalid public key: {error}"),
-                        None,
-                    ));
-                }
-            };
-            let mut signer = AllowedSigner {
-                principals: principals_text,
-                namespaces: None,
-                valid_after: None,
-                valid_before: None,
-                key,
-                line: number,
-            };
-            let mut certificate_authority = false;
-            if let Some(options) = options {
-                for (range, option) in split_options(options.text, options.range.start) {
-                    let (name, value) = match option.split_once('=') {
-                        Some((name, value)) => (name, Some(dequote(value))),
-                        None => (option, None),
-                    };
-                    let value_of = |name: &str| {
-                        value.clone().ok_or_else(|| {
-                            fail(
-                                range.clone(),
-                                format!("option `{name}` needs a value"),
-                                None,
-                            )
-                        })
-                    };
-                    match name.to_ascii_lowercase().as_str() {
-                        "cert-authority" => certificate_authority = true,
-                        "namespaces" => signer.namespaces = Some(value_of("namespaces")?),
-                        "valid-after" | "valid-before" => {
-                            let text = value_of(name)?;
-                            let at = parse_time(&text).ok_or_else(|| {
-                                fail(
-                                    range.clone(),
-                                    format!("invalid time `{text}`"),
-                                    Some("write `YYYYMMDD`, `YYYYMMDDHHMM` or `YYYYMMDDHHMMSS`, optionally followed by `Z`"),
-                                )
-                            })?;
-                            let bound = Some(Bound { text, at });
-                            if name.eq_ignore_ascii_case("valid-after") {
-                                signer.valid_after = bound;
-                            } else {
-                                signer.valid_before = bound;
-                            }
-                        }
-                        _ => {
-                            return Err(fail(
-                                range,
-                                format!("unknown allowed signers option `{name}`"),
-                                Some(
-                                    "the options are `namespaces`, `valid-after`, `valid-before` and `cert-authority`",
-                                ),
-                            ));
-                        }
-                    }
-                }
-            }
-            if certificate_authority {
-                allowed.ignored.push(Ignored {
-                    line: number,
-                    reason: "certificate authorities are not supported",
-                });
-            } else {
-                allowed.signers.push(signer);
+            let place = LinePlace { path, text, start };
+            match read_signer_line(&place, number, line)? {
+                SignerLine::Blank => {}
+                SignerLine::Ignored(ignored) => allowed.ignored.push(ignored),
+                SignerLine::Signer(signer) => allowed.signers.push(*signer),
             }
         }
         Ok(allowed)
@@ -266,83 +138,20 @@ impl AllowedSigners {
         now: SystemTime,
     ) -> Result<Verdict, Error> {
         let mut refusal: Option<(u8, Error)> = None;
-        let mut refuse = |rank: u8, error: Error| {
-            if refusal.as_ref().is_none_or(|(best, _)| rank > *best) {
-                refusal = Some((rank, error));
-            }
-        };
         for signer in self
             .signers
             .iter()
             .filter(|signer| signer.key.key_data() == key)
         {
-            if let Some(principal) = principal
-                && !match_pattern_list(principal, &signer.principals)
-            {
-                refuse(
-                    0,
-                    Error::NotAllowed {
-                        fingerprint: fingerprint.to_owned(),
-                        what: format!("for principal `{principal}`"),
-                    },
-                );
-                continue;
+            let Some((rank, error)) = signer.refusal(fingerprint, principal, namespace, now) else {
+                return Ok(Verdict {
+                    principal: principal.unwrap_or(&signer.principals).to_owned(),
+                    fingerprint: fingerprint.to_owned(),
+                });
+            };
+            if refusal.as_ref().is_none_or(|(best, _)| rank > *best) {
+                refusal = Some((rank, error));
             }
-            if let Some(namespaces) = &signer.namespaces
-                && !match_pattern_list(namespace, namespaces)
-            {
-                refuse(
-                    1,
-                    Error::NotAllowed {
-                        fingerprint: fingerprint.to_owned(),
-                        what: format!("in namespace `{namespace}`"),
-                    },
-                );
-                continue;
-            }
-            if let Some(after) = &signer.valid_after
-                && now < after.at
-            {
-                refuse(
-                    2,
-                    Error::NotYetValid {
-                        fingerprint: fingerprint.to_owned(),
-                        principal: signer.principals.clone(),
-                        valid_after: after.text.clone(),
-                    },
-                );
-                continue;
-            }
-            if let Some(before) = &signer.valid_before
-                && now > before.at
-            {
-                refuse(
-                    2,
-                    Error::Expired {
-                        fingerprint: fingerprint.to_owned(),
-                        principal: signer.principals.clone(),
-                        valid_before: before.text.clone(),
-                    },
-                );
-                continue;
-            }
-            if principal.is_none() && !names_a_principal(&signer.principals) {
-                refuse(
-                    0,
-                    Error::NotAllowed {
-                        fingerprint: fingerprint.to_owned(),
-                        what: format!(
-                            "for any principal: its principals `{}` only exclude",
-                            signer.principals
-                        ),
-                    },
-                );
-                continue;
-            }
-            return Ok(Verdict {
-                principal: principal.unwrap_or(&signer.principals).to_owned(),
-                fingerprint: fingerprint.to_owned(),
-            });
         }
         Err(match refusal {
             Some((_, error)) => error,
@@ -350,6 +159,79 @@ impl AllowedSigners {
                 fingerprint: fingerprint.to_owned(),
             },
         })
+    }
+}
+
+impl AllowedSigner {
+    /// Why this line does not allow its key for `principal` in `namespace` at `now`,
+    /// with a rank (higher is more specific) so [`AllowedSigners::judge`] can report the
+    /// most specific refusal among several lines; `None` when the line allows it.
+    fn refusal(
+        &self,
+        fingerprint: &str,
+        principal: Option<&str>,
+        namespace: &str,
+        now: SystemTime,
+    ) -> Option<(u8, Error)> {
+        if let Some(principal) = principal
+            && !match_pattern_list(principal, &self.principals)
+        {
+            return Some((
+                0,
+                Error::NotAllowed {
+                    fingerprint: fingerprint.to_owned(),
+                    what: format!("for principal `{principal}`"),
+                },
+            ));
+        }
+        if let Some(namespaces) = &self.namespaces
+            && !match_pattern_list(namespace, namespaces)
+        {
+            return Some((
+                1,
+                Error::NotAllowed {
+                    fingerprint: fingerprint.to_owned(),
+                    what: format!("in namespace `{namespace}`"),
+                },
+            ));
+        }
+        if let Some(after) = &self.valid_after
+            && now < after.at
+        {
+            return Some((
+                2,
+                Error::NotYetValid {
+                    fingerprint: fingerprint.to_owned(),
+                    principal: self.principals.clone(),
+                    valid_after: after.text.clone(),
+                },
+            ));
+        }
+        if let Some(before) = &self.valid_before
+            && now > before.at
+        {
+            return Some((
+                2,
+                Error::Expired {
+                    fingerprint: fingerprint.to_owned(),
+                    principal: self.principals.clone(),
+                    valid_before: before.text.clone(),
+                },
+            ));
+        }
+        if principal.is_none() && !names_a_principal(&self.principals) {
+            return Some((
+                0,
+                Error::NotAllowed {
+                    fingerprint: fingerprint.to_owned(),
+                    what: format!(
+                        "for any principal: its principals `{}` only exclude",
+                        self.principals
+                    ),
+                },
+            ));
+        }
+        None
     }
 }
 
@@ -407,6 +289,204 @@ impl RevokedKeys {
     pub fn keys(&self) -> &[PublicKey] {
         &self.keys
     }
+}
+
+/// Where a line of an allowed signers file sits, so its errors can point into it.
+struct LinePlace<'a> {
+    path: &'a Path,
+    text: &'a str,
+    start: usize,
+}
+
+impl LinePlace<'_> {
+    /// The error `message` (with its `hint`) located at `range` of the line, so the
+    /// report shows the file and the offending text.
+    fn fail(&self, range: Range<usize>, message: String, hint: Option<&str>) -> Error {
+        Error::Policy(Box::new(Located::new(
+            self.path,
+            self.text,
+            Some(self.start + range.start..self.start + range.end),
+            message,
+            hint.map(str::to_owned),
+        )))
+    }
+}
+
+/// What one line of an allowed signers file contributes.
+enum SignerLine {
+    /// A blank or comment line: nothing.
+    Blank,
+    /// A line read but never matching.
+    Ignored(Ignored),
+    /// An allowed signer.
+    Signer(Box<AllowedSigner>),
+}
+
+/// Read line `number` of an allowed signers file: its principals, its key fields, its
+/// key and its options, in the order OpenSSH reads them.
+fn read_signer_line(place: &LinePlace<'_>, number: usize, line: &str) -> Result<SignerLine, Error> {
+    let mut cursor = Cursor::new(line);
+    let Some(principals) = cursor.token() else {
+        return Ok(SignerLine::Blank);
+    };
+    if principals.text.starts_with('#') {
+        return Ok(SignerLine::Blank);
+    }
+    let principals_text = principals.text.trim_matches('"').to_owned();
+    let (options, key_type, base64) = split_key_fields(place, line, &mut cursor, principals)?;
+    let Some(key) = read_signer_key(place, &key_type, &base64)? else {
+        return Ok(SignerLine::Ignored(Ignored {
+            line: number,
+            reason: "its key algorithm is unknown",
+        }));
+    };
+    let mut signer = AllowedSigner {
+        principals: principals_text,
+        namespaces: None,
+        valid_after: None,
+        valid_before: None,
+        key,
+        line: number,
+    };
+    let certificate_authority = match options {
+        Some(options) => apply_options(place, &options, &mut signer)?,
+        None => false,
+    };
+    Ok(if certificate_authority {
+        SignerLine::Ignored(Ignored {
+            line: number,
+            reason: "certificate authorities are not supported",
+        })
+    } else {
+        SignerLine::Signer(Box::new(signer))
+    })
+}
+
+/// Take the fields after the principals: the options if any, the key type and the
+/// base64 key. As OpenSSH does, the first token is options unless it starts a key.
+fn split_key_fields<'a>(
+    place: &LinePlace<'_>,
+    line: &'a str,
+    cursor: &mut Cursor<'a>,
+    principals: Token<'a>,
+) -> Result<(Option<Token<'a>>, Token<'a>, Token<'a>), Error> {
+    let Some(first) = cursor.token() else {
+        return Err(place.fail(
+            principals.range,
+            "allowed signer has no key".into(),
+            Some("write `principal ssh-ed25519 AAAA...`"),
+        ));
+    };
+    let starts_key = looks_like_key_type(first.text) || {
+        let mut lookahead = Cursor {
+            line,
+            position: cursor.position,
+        };
+        lookahead.token().is_some_and(|base64| {
+            PublicKey::from_openssh(&format!("{} {}", first.text, base64.text)).is_ok()
+        })
+    };
+    let (options, key_type) = if starts_key {
+        (None, first)
+    } else {
+        let Some(key_type) = cursor.token() else {
+            return Err(place.fail(
+                first.range,
+                format!("allowed signer has no key after `{}`", first.text),
+                Some("write `principal [options] ssh-ed25519 AAAA...`"),
+            ));
+        };
+        (Some(first), key_type)
+    };
+    let Some(base64) = cursor.token() else {
+        return Err(place.fail(
+            key_type.range,
+            format!("`{}` is not followed by a key", key_type.text),
+            None,
+        ));
+    };
+    Ok((options, key_type, base64))
+}
+
+/// Read the signer's public key; `None` when its algorithm is unknown, since a key eka
+/// cannot even read cannot have made a signature eka accepts.
+fn read_signer_key(
+    place: &LinePlace<'_>,
+    key_type: &Token<'_>,
+    base64: &Token<'_>,
+) -> Result<Option<PublicKey>, Error> {
+    match PublicKey::from_openssh(&format!("{} {}", key_type.text, base64.text)) {
+        Ok(key) => Ok(Some(key)),
+        Err(ssh_key::Error::AlgorithmUnknown) => Ok(None),
+        Err(error) => Err(place.fail(
+            key_type.range.start..base64.range.end,
+            format!("invalid public key: {error}"),
+            None,
+        )),
+    }
+}
+
+/// Apply the line's options to `signer`; returns whether `cert-authority` was among
+/// them, which makes the line ignored (after its other options are still checked).
+fn apply_options(
+    place: &LinePlace<'_>,
+    options: &Token<'_>,
+    signer: &mut AllowedSigner,
+) -> Result<bool, Error> {
+    let mut certificate_authority = false;
+    for (range, option) in split_options(options.text, options.range.start) {
+        let (name, value) = match option.split_once('=') {
+            Some((name, value)) => (name, Some(dequote(value))),
+            None => (option, None),
+        };
+        let value_of = |name: &str| {
+            value.clone().ok_or_else(|| {
+                place.fail(
+                    range.clone(),
+                    format!("option `{name}` needs a value"),
+                    None,
+                )
+            })
+        };
+        match name.to_ascii_lowercase().as_str() {
+            "cert-authority" => certificate_authority = true,
+            "namespaces" => signer.namespaces = Some(value_of("namespaces")?),
+            "valid-after" | "valid-before" => {
+                let text = value_of(name)?;
+                let bound = Some(read_bound(place, range, text)?);
+                if name.eq_ignore_ascii_case("valid-after") {
+                    signer.valid_after = bound;
+                } else {
+                    signer.valid_before = bound;
+                }
+            }
+            _ => {
+                return Err(place.fail(
+                    range,
+                    format!("unknown allowed signers option `{name}`"),
+                    Some(
+                        "the options are `namespaces`, `valid-after`, `valid-before` and `cert-authority`",
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(certificate_authority)
+}
+
+/// Read a `valid-after`/`valid-before` value written at `range` into the instant it
+/// names, keeping the text for messages.
+fn read_bound(place: &LinePlace<'_>, range: Range<usize>, text: String) -> Result<Bound, Error> {
+    let at = parse_time(&text).ok_or_else(|| {
+        place.fail(
+            range,
+            format!("invalid time `{text}`"),
+            Some(
+                "write `YYYYMMDD`, `YYYYMMDDHHMM` or `YYYYMMDDHHMMSS`, optionally followed by `Z`",
+            ),
+        )
+    })?;
+    Ok(Bound { text, at })
 }
 
 fn read(path: &Path) -> Result<String, Error> {
