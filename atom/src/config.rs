@@ -529,6 +529,8 @@ impl Config {
         Ok(config)
     }
 
+    /// Merge one parsed file into the configuration: each table in turn, in the order
+    /// they have always been applied, so the first error found stays the same.
     fn apply(
         &mut self,
         raw: RawFile,
@@ -537,7 +539,35 @@ impl Config {
         home: Option<&Path>,
         alias_origin: &mut BTreeMap<String, (usize, Range<usize>)>,
     ) -> Result<(), Error> {
-        for (name, expansion) in raw.aliases {
+        self.apply_aliases(raw.aliases, file, index, alias_origin)?;
+        if let Some(cache) = raw.cache {
+            self.cache = resolve_path(file, &cache, home)?;
+        }
+        if let Some(timeout) = raw.network.and_then(|network| network.timeout) {
+            self.apply_network_timeout(&timeout, file)?;
+        }
+        if let Some(signing) = raw.signing {
+            self.signing = Some(Signing {
+                key: resolve_path(file, &signing.key, home)?,
+            });
+        }
+        self.apply_mirrors(&raw.mirrors, file)?;
+        for (set, trust) in raw.trust {
+            self.apply_trust(set, trust, file, index, home)?;
+        }
+        Ok(())
+    }
+
+    /// Add the file's `[aliases]`, remembering where each was last defined so the
+    /// expansion can be checked (and located) once every file is merged.
+    fn apply_aliases(
+        &mut self,
+        aliases: BTreeMap<Spanned<String>, Spanned<String>>,
+        file: &Loaded,
+        index: usize,
+        alias_origin: &mut BTreeMap<String, (usize, Range<usize>)>,
+    ) -> Result<(), Error> {
+        for (name, expansion) in aliases {
             if let Err(error) = self.aliases.insert(name.get_ref(), expansion.get_ref()) {
                 let span = match error {
                     uri::Error::InvalidAliasName { .. } => name.span(),
@@ -552,85 +582,120 @@ impl Config {
             }
             alias_origin.insert(name.into_inner(), (index, expansion.span()));
         }
-        if let Some(cache) = raw.cache {
-            self.cache = resolve_path(file, &cache, home)?;
+        Ok(())
+    }
+
+    /// Set the network timeout from `[network] timeout`, refusing zero (no operation
+    /// could ever finish).
+    fn apply_network_timeout(
+        &mut self,
+        timeout: &Spanned<u64>,
+        file: &Loaded,
+    ) -> Result<(), Error> {
+        if *timeout.get_ref() == 0 {
+            return Err(file.error(
+                timeout.span(),
+                "`[network] timeout` must be above 0 seconds".to_owned(),
+                Some("write a whole number of seconds, e.g. `timeout = 30`".to_owned()),
+            ));
         }
-        if let Some(timeout) = raw.network.and_then(|network| network.timeout) {
-            if *timeout.get_ref() == 0 {
-                return Err(file.error(
-                    timeout.span(),
-                    "`[network] timeout` must be above 0 seconds".to_owned(),
-                    Some("write a whole number of seconds, e.g. `timeout = 30`".to_owned()),
-                ));
-            }
-            self.network_timeout = Duration::from_secs(*timeout.get_ref());
-        }
-        if let Some(signing) = raw.signing {
-            self.signing = Some(Signing {
-                key: resolve_path(file, &signing.key, home)?,
-            });
-        }
-        for (url, mirrors) in raw.mirrors {
-            let key = mirror_url(file, &url)?;
+        self.network_timeout = Duration::from_secs(*timeout.get_ref());
+        Ok(())
+    }
+
+    /// Add the file's `[mirrors]` redirects, every URL checked and located when invalid.
+    fn apply_mirrors(
+        &mut self,
+        mirrors: &BTreeMap<Spanned<String>, Vec<Spanned<String>>>,
+        file: &Loaded,
+    ) -> Result<(), Error> {
+        for (url, mirrors) in mirrors {
+            let key = mirror_url(file, url)?;
             let mirrors = mirrors
                 .iter()
                 .map(|mirror| mirror_url(file, mirror))
                 .collect::<Result<Vec<_>, _>>()?;
             self.mirrors.redirects.insert(key, mirrors);
         }
-        for (set, trust) in raw.trust {
-            if Label::parse(set.get_ref()).is_err() && uri::parse_set_url(set.get_ref()).is_err() {
-                return Err(file.error(
-                    set.span(),
-                    format!("`{}` is neither a set name nor a set URL", set.get_ref()),
-                    Some(
-                        "write `[trust.<name>]` with a name from `[package.sets]`, or quote a URL: \
-                         `[trust.\"https://host/set.git\"]`"
-                            .to_owned(),
-                    ),
-                ));
-            }
-            for line in &trust.allowed_signers {
-                if let Err(reason) = check_allowed_signer(line.get_ref()) {
-                    return Err(file.error(
-                        line.span(),
-                        format!("invalid `allowed_signers` line: {reason}"),
-                        Some(
-                            "write one OpenSSH allowed_signers line: `principals [options] \
-                             keytype base64-key`, e.g. `me@example.com ssh-ed25519 AAAA...`"
-                                .to_owned(),
-                        ),
-                    ));
-                }
-            }
-            let revoked_keys = trust
-                .revoked_keys
-                .iter()
-                .map(|entry| revoked_keys(file, entry, home))
-                .collect::<Result<Vec<_>, _>>()?;
-            let span = set.span();
-            let located = Located::new(&file.path, &file.text, Some(span.clone()), "", None);
-            let origin = Origin {
-                path: file.path.clone(),
-                line: located.line,
-                located: Box::new(located),
-                order: (index, span.start),
-            };
-            self.trust.insert(
-                set.into_inner(),
-                Trust {
-                    allowed_signers: trust
-                        .allowed_signers
-                        .into_iter()
-                        .map(Spanned::into_inner)
-                        .collect(),
-                    revoked_keys,
-                    origin,
-                },
-            );
-        }
         Ok(())
     }
+
+    /// Add one `[trust.<set>]` table once its set, signer lines and revoked keys are
+    /// checked, keeping where it was written so a later file's table can replace it and
+    /// a failure can point at it.
+    fn apply_trust(
+        &mut self,
+        set: Spanned<String>,
+        trust: RawTrust,
+        file: &Loaded,
+        index: usize,
+        home: Option<&Path>,
+    ) -> Result<(), Error> {
+        check_trusted_set(file, &set)?;
+        check_allowed_signer_lines(file, &trust.allowed_signers)?;
+        let revoked_keys = trust
+            .revoked_keys
+            .iter()
+            .map(|entry| revoked_keys(file, entry, home))
+            .collect::<Result<Vec<_>, _>>()?;
+        let span = set.span();
+        let located = Located::new(&file.path, &file.text, Some(span.clone()), "", None);
+        let origin = Origin {
+            path: file.path.clone(),
+            line: located.line,
+            located: Box::new(located),
+            order: (index, span.start),
+        };
+        self.trust.insert(
+            set.into_inner(),
+            Trust {
+                allowed_signers: trust
+                    .allowed_signers
+                    .into_iter()
+                    .map(Spanned::into_inner)
+                    .collect(),
+                revoked_keys,
+                origin,
+            },
+        );
+        Ok(())
+    }
+}
+
+/// Refuse a `[trust.<set>]` key that is neither a set name nor a set URL, since it
+/// could never match a set and the trust would silently not apply.
+fn check_trusted_set(file: &Loaded, set: &Spanned<String>) -> Result<(), Error> {
+    if Label::parse(set.get_ref()).is_err() && uri::parse_set_url(set.get_ref()).is_err() {
+        return Err(file.error(
+            set.span(),
+            format!("`{}` is neither a set name nor a set URL", set.get_ref()),
+            Some(
+                "write `[trust.<name>]` with a name from `[package.sets]`, or quote a URL: \
+                 `[trust.\"https://host/set.git\"]`"
+                    .to_owned(),
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Refuse the first `allowed_signers` line `ssh-keygen` would not accept, located in
+/// the file rather than failing later at verification.
+fn check_allowed_signer_lines(file: &Loaded, lines: &[Spanned<String>]) -> Result<(), Error> {
+    for line in lines {
+        if let Err(reason) = check_allowed_signer(line.get_ref()) {
+            return Err(file.error(
+                line.span(),
+                format!("invalid `allowed_signers` line: {reason}"),
+                Some(
+                    "write one OpenSSH allowed_signers line: `principals [options] \
+                     keytype base64-key`, e.g. `me@example.com ssh-ed25519 AAAA...`"
+                        .to_owned(),
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A set URL of `[mirrors]` (a key or a listed mirror), located when invalid.

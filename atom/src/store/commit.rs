@@ -272,65 +272,22 @@ impl AtomCommit {
     /// missing, duplicate, unknown or reordered headers, parents, another author,
     /// committer, encoding or message.
     pub fn decode(commit: &CommitRef<'_>) -> Result<Self, Error> {
-        // git parses the tree line's hex in either case; only lowercase is what eka
-        // writes, and another spelling would be another commit id for the same atom.
-        if !is_canonical_hex(commit.tree.as_ref()) {
+        check_fixed_fields(commit)?;
+        let headers = read_headers(commit)?;
+        let mut decoded = Self::from_header_values(commit.tree(), headers.values)?;
+        if commit.message.as_bytes() != decoded.message().as_bytes() {
             return Err(Error::NotCanonical {
-                what: "its tree id is not lowercase hex",
+                what: "its message is not `eka atom <label>@<version>`",
             });
         }
-        if !commit.parents.is_empty() {
-            return Err(Error::NotCanonical {
-                what: "it has parents",
-            });
-        }
-        if commit.author.as_bytes() != AUTHOR_LINE.as_bytes() {
-            return Err(Error::NotCanonical {
-                what: "its author is not `eka <eka@eka.invalid> 0 +0000`",
-            });
-        }
-        if commit.committer.as_bytes() != AUTHOR_LINE.as_bytes() {
-            return Err(Error::NotCanonical {
-                what: "its committer is not `eka <eka@eka.invalid> 0 +0000`",
-            });
-        }
-        if commit.encoding.is_some() {
-            return Err(Error::NotCanonical {
-                what: "it names an encoding",
-            });
-        }
+        decoded.signature = headers.signature;
+        Ok(decoded)
+    }
 
-        let mut values: [Option<String>; 7] = Default::default();
-        let mut signature: Option<BString> = None;
-        let mut next_position = 0;
-        for (name, value) in &commit.extra_headers {
-            let name_str = name.to_str_lossy().into_owned();
-            if name_str == header::SIGNATURE {
-                if signature.is_some() {
-                    return Err(Error::DuplicateHeader { name: name_str });
-                }
-                signature = Some(value.as_ref().to_owned());
-                continue;
-            }
-            let Some(position) = header::ALL.iter().position(|known| *known == name_str) else {
-                return Err(Error::UnknownHeader { name: name_str });
-            };
-            if values[position].is_some() {
-                return Err(Error::DuplicateHeader { name: name_str });
-            }
-            if position < next_position || signature.is_some() {
-                return Err(Error::HeaderOrder { name: name_str });
-            }
-            next_position = position + 1;
-            let value = value
-                .to_str()
-                .map_err(|_| Error::HeaderValue {
-                    name: header::ALL[position],
-                    value: value.to_str_lossy().into_owned(),
-                })?
-                .to_owned();
-            values[position] = Some(value);
-        }
+    /// Build the unsigned atom commit from its `eka-*` header values (in
+    /// [`header::ALL`] order), refusing a missing header, another format, or a value
+    /// that is not spelled the one way eka writes it.
+    fn from_header_values(tree: ObjectId, values: [Option<String>; 7]) -> Result<Self, Error> {
         let [format, set, label, version, origin, path, content] = values;
         let require =
             |value: Option<String>, name: &'static str| value.ok_or(Error::MissingHeader { name });
@@ -355,23 +312,96 @@ impl AtomCommit {
         let origin = parse_id(require(origin, header::ORIGIN)?, header::ORIGIN)?;
         let path = require(path, header::PATH)?;
         let content = require(content, header::CONTENT)?;
-        let mut decoded = Self::new(
-            commit.tree(),
+        Self::new(
+            tree,
             set_root,
             parsed_label.as_str(),
             &version,
             origin,
             &path,
             &content,
-        )?;
-        if commit.message.as_bytes() != decoded.message().as_bytes() {
-            return Err(Error::NotCanonical {
-                what: "its message is not `eka atom <label>@<version>`",
-            });
-        }
-        decoded.signature = signature;
-        Ok(decoded)
+        )
     }
+}
+
+/// The extra headers of an atom commit, as read before their values are checked.
+struct Headers {
+    /// The `eka-*` header values, in [`header::ALL`] order.
+    values: [Option<String>; 7],
+    /// The raw `gpgsig` header value, if any.
+    signature: Option<BString>,
+}
+
+/// Refuse a commit whose fixed fields (tree spelling, parents, author, committer,
+/// encoding) are not the ones eka writes, since any other would be another commit id
+/// for the same atom.
+fn check_fixed_fields(commit: &CommitRef<'_>) -> Result<(), Error> {
+    // git parses the tree line's hex in either case; only lowercase is what eka
+    // writes, and another spelling would be another commit id for the same atom.
+    if !is_canonical_hex(commit.tree.as_ref()) {
+        return Err(Error::NotCanonical {
+            what: "its tree id is not lowercase hex",
+        });
+    }
+    if !commit.parents.is_empty() {
+        return Err(Error::NotCanonical {
+            what: "it has parents",
+        });
+    }
+    if commit.author.as_bytes() != AUTHOR_LINE.as_bytes() {
+        return Err(Error::NotCanonical {
+            what: "its author is not `eka <eka@eka.invalid> 0 +0000`",
+        });
+    }
+    if commit.committer.as_bytes() != AUTHOR_LINE.as_bytes() {
+        return Err(Error::NotCanonical {
+            what: "its committer is not `eka <eka@eka.invalid> 0 +0000`",
+        });
+    }
+    if commit.encoding.is_some() {
+        return Err(Error::NotCanonical {
+            what: "it names an encoding",
+        });
+    }
+    Ok(())
+}
+
+/// Collect the commit's extra headers, refusing unknown, duplicate or reordered ones
+/// (the signature must come last) and values that are not UTF-8, so that only the
+/// header sequence eka writes is accepted.
+fn read_headers(commit: &CommitRef<'_>) -> Result<Headers, Error> {
+    let mut values: [Option<String>; 7] = Default::default();
+    let mut signature: Option<BString> = None;
+    let mut next_position = 0;
+    for (name, value) in &commit.extra_headers {
+        let name_str = name.to_str_lossy().into_owned();
+        if name_str == header::SIGNATURE {
+            if signature.is_some() {
+                return Err(Error::DuplicateHeader { name: name_str });
+            }
+            signature = Some(value.as_ref().to_owned());
+            continue;
+        }
+        let Some(position) = header::ALL.iter().position(|known| *known == name_str) else {
+            return Err(Error::UnknownHeader { name: name_str });
+        };
+        if values[position].is_some() {
+            return Err(Error::DuplicateHeader { name: name_str });
+        }
+        if position < next_position || signature.is_some() {
+            return Err(Error::HeaderOrder { name: name_str });
+        }
+        next_position = position + 1;
+        let value = value
+            .to_str()
+            .map_err(|_| Error::HeaderValue {
+                name: header::ALL[position],
+                value: value.to_str_lossy().into_owned(),
+            })?
+            .to_owned();
+        values[position] = Some(value);
+    }
+    Ok(Headers { values, signature })
 }
 
 /// Whether `hex` is a full-length object id in lowercase hex, the only spelling eka
