@@ -31,7 +31,7 @@ impl Attesting {
     fn new() -> Attesting {
         let keys = tempfile::tempdir().unwrap();
         for name in ["builder", "other"] {
-            keygen(keys.path(), name);
+            crate::common::keygen(keys.path(), name);
         }
         let sandbox = Sandbox::new();
         let remote = Remote::start(Transport::File);
@@ -61,24 +61,11 @@ impl Attesting {
     }
 
     fn public(&self, name: &str) -> String {
-        std::fs::read_to_string(self.keys.path().join(format!("{name}.pub")))
-            .unwrap()
-            .trim()
-            .to_owned()
+        crate::common::public_key(self.keys.path(), name).0
     }
 
     fn fingerprint(&self, name: &str) -> String {
-        let listed = Command::new("ssh-keygen")
-            .arg("-lf")
-            .arg(self.keys.path().join(format!("{name}.pub")))
-            .output()
-            .unwrap();
-        String::from_utf8(listed.stdout)
-            .unwrap()
-            .split_whitespace()
-            .nth(1)
-            .unwrap()
-            .to_owned()
+        crate::common::public_key(self.keys.path(), name).1
     }
 
     /// eka with Nix pointed at the private store, in `dir`.
@@ -623,16 +610,6 @@ fn nix_config(nix: &Nix) -> String {
          sandbox = false\nbuild-users-group =\nstore = {}\n",
         nix.store().display()
     )
-}
-
-/// A new Ed25519 key pair `dir/name` made by `ssh-keygen`.
-fn keygen(dir: &Path, name: &str) {
-    let status = Command::new("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", "", "-C", name, "-f"])
-        .arg(dir.join(name))
-        .status()
-        .unwrap();
-    assert!(status.success());
 }
 
 /// `git verify-tag` with SSH signatures and `allowed`: (success, stderr).

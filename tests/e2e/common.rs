@@ -129,6 +129,30 @@ pub fn keygen(dir: &Path, name: &str) -> PathBuf {
     key
 }
 
+/// The public key `dir/name.pub` (one line, trimmed) and its fingerprint as
+/// `ssh-keygen -l` prints it (`SHA256:…`).
+pub fn public_key(dir: &Path, name: &str) -> (String, String) {
+    let public_path = dir.join(format!("{name}.pub"));
+    let public = std::fs::read_to_string(&public_path)
+        .unwrap()
+        .trim()
+        .to_owned();
+    let listed = Command::new("ssh-keygen")
+        .arg("-lf")
+        .arg(&public_path)
+        .output()
+        .unwrap();
+    assert!(listed.status.success());
+    let fingerprint = String::from_utf8(listed.stdout)
+        .unwrap()
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    assert!(fingerprint.starts_with("SHA256:"), "{fingerprint}");
+    (public, fingerprint)
+}
+
 /// An `atom.toml` of `label` at `version`, nothing else.
 pub fn atom_toml(label: &str, version: &str) -> String {
     atom_toml_with(label, version, "")

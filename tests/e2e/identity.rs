@@ -389,30 +389,8 @@ fn mirrors_redirect_an_unreachable_url_http() {
 /// An Ed25519 key pair made by `ssh-keygen` in `dir`: the private key's path, its
 /// public line and its fingerprint.
 fn keygen(dir: &Path, name: &str) -> (PathBuf, String, String) {
-    let key = dir.join(name);
-    let status = std::process::Command::new("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", "", "-C", name, "-f"])
-        .arg(&key)
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let public_path = dir.join(format!("{name}.pub"));
-    let public = std::fs::read_to_string(&public_path)
-        .unwrap()
-        .trim()
-        .to_owned();
-    let listed = std::process::Command::new("ssh-keygen")
-        .arg("-lf")
-        .arg(&public_path)
-        .output()
-        .unwrap();
-    assert!(listed.status.success());
-    let fingerprint = String::from_utf8(listed.stdout)
-        .unwrap()
-        .split_whitespace()
-        .nth(1)
-        .unwrap()
-        .to_owned();
+    let key = crate::common::keygen(dir, name);
+    let (public, fingerprint) = crate::common::public_key(dir, name);
     (key, public, fingerprint)
 }
 

@@ -1,10 +1,7 @@
 //! The trust policy of `eka.toml` against `eka verify --require-signed`: revoked keys
 //! (inline and in a file), negated principals, and two entries for one set.
 
-use std::{
-    path::{Path, PathBuf},
-    process::Command,
-};
+use std::path::{Path, PathBuf};
 
 use eka_test_support::{Remote, TestRepo, Transport};
 
@@ -24,25 +21,8 @@ struct Signed {
 impl Signed {
     fn new() -> Signed {
         let keys = tempfile::tempdir().unwrap();
-        let public_path = keygen(keys.path(), "signer");
-        let key = keys.path().join("signer");
-        let public = std::fs::read_to_string(&public_path)
-            .unwrap()
-            .trim()
-            .to_owned();
-        let listed = Command::new("ssh-keygen")
-            .arg("-lf")
-            .arg(&public_path)
-            .output()
-            .unwrap();
-        assert!(listed.status.success());
-        let fingerprint = String::from_utf8(listed.stdout)
-            .unwrap()
-            .split_whitespace()
-            .nth(1)
-            .unwrap()
-            .to_owned();
-        assert!(fingerprint.starts_with("SHA256:"), "{fingerprint}");
+        let key = crate::common::keygen(keys.path(), "signer");
+        let (public, fingerprint) = crate::common::public_key(keys.path(), "signer");
 
         let sandbox = Sandbox::new();
         let remote = Remote::start(Transport::File);
