@@ -105,14 +105,49 @@ pub(crate) fn store_path_of(nix: &Nix, url: &str, rev: &str) -> String {
     String::from_utf8(output.stdout).unwrap().trim().to_owned()
 }
 
+/// `helper` (a git repository with an `old` and a `main` commit), a set publishing
+/// `tool` (its own input `helper` pinned at `old`), and an empty consumer directory.
+/// Destructure it naming every field: the set's repository must outlive the test.
+struct Project {
+    sandbox: Sandbox,
+    nix: Nix,
+    helper: TestRepo,
+    helper_url: String,
+    _set: TestRepo,
+    set_url: String,
+    app: tempfile::TempDir,
+}
+
+impl Project {
+    fn new() -> Project {
+        let (sandbox, nix) = (Sandbox::new(), Nix::new());
+        let helper = helper();
+        let helper_url = file_url(helper.path());
+        let set = publish_tool(&sandbox, &nix, &helper_url);
+        let set_url = file_url(set.path());
+        Project {
+            sandbox,
+            nix,
+            helper,
+            helper_url,
+            _set: set,
+            set_url,
+            app: tempfile::tempdir().unwrap(),
+        }
+    }
+}
+
 #[test]
 fn the_consumer_decides_which_input_a_dependency_sees() {
-    let (sandbox, nix) = (Sandbox::new(), Nix::new());
-    let helper = helper();
-    let helper_url = file_url(helper.path());
-    let set = publish_tool(&sandbox, &nix, &helper_url);
-    let set_url = file_url(set.path());
-    let app = tempfile::tempdir().unwrap();
+    let Project {
+        sandbox,
+        nix,
+        helper,
+        helper_url,
+        set_url,
+        app,
+        _set,
+    } = Project::new();
     let dir = app.path();
     let write = |text: &str| fs::write(dir.join("atom.toml"), text).unwrap();
     write(&consumer_manifest(&set_url, &helper_url, ""));
@@ -242,12 +277,15 @@ fn flake_nix() -> &'static str {
 #[test]
 fn the_exported_flake_shares_what_the_root_follows() {
     use crate::flake_export::nix_flake;
-    let (sandbox, nix) = (Sandbox::new(), Nix::new());
-    let helper = helper();
-    let helper_url = file_url(helper.path());
-    let set = publish_tool(&sandbox, &nix, &helper_url);
-    let set_url = file_url(set.path());
-    let app = tempfile::tempdir().unwrap();
+    let Project {
+        sandbox,
+        nix,
+        helper,
+        helper_url,
+        set_url,
+        app,
+        _set,
+    } = Project::new();
     let dir = app.path();
     let write = |text: &str| fs::write(dir.join("atom.toml"), text).unwrap();
     write(&consumer_manifest(&set_url, &helper_url, ""));
